@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// openCatalog opens --store and builds its catalog. The caller closes the store.
+func openCatalog(ctx context.Context, g *globalOptions) (*store.Store, *catalog.Catalog, error) {
+	url, err := g.requireStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, cat, nil
+}

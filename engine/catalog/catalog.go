@@ -1,0 +1,253 @@
+// Package catalog recognises backup objects in a store and groups them into chains: one full snapshot followed by
+// the delta snapshots that continue it, with gaps and overlaps found and reported.
+package catalog
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/etcd-dr/etcd-dr/engine/format"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// Metadata keys etcd-dr writes on its objects (gocloud lower-cases metadata keys).
+const (
+	MetaEtcdDR        = "etcd-dr"        // etcd-dr version that wrote the object
+	MetaEtcdVersion   = "etcd-version"   // etcd server version the snapshot came from
+	MetaStartRevision = "start-revision" // first revision held
+	MetaEndRevision   = "end-revision"   // last revision held
+	MetaSHA256        = "sha256"         // hex sha256 of the stored bytes
+	MetaContentSize   = "content-size"   // bytes before compression/encryption
+	MembersDir        = "members"        // heartbeats live in <prefix>/members/<name>.json
+)
+
+// Snapshot is one backup object as the catalog understands it.
+type Snapshot struct {
+	Key           string    `json:"key"`
+	Kind          Kind      `json:"kind"`
+	StartRevision int64     `json:"startRevision"`
+	EndRevision   int64     `json:"endRevision"`
+	EtcdVersion   string    `json:"etcdVersion"`
+	Size          int64     `json:"size"`
+	Time          time.Time `json:"time"`
+	Compression   string    `json:"compression"`
+	Encrypted     bool      `json:"encrypted"`
+	Final         bool      `json:"final,omitempty"`
+	SHA256        string    `json:"sha256,omitempty"`
+
+	Layout Layout             `json:"-"`
+	Dir    string             `json:"-"`
+	Codec  format.Compression `json:"-"`
+}
+
+// Gap is a run of revisions no object holds, between two deltas of one chain (inclusive).
+type Gap struct {
+	From int64 `json:"from"`
+	To   int64 `json:"to"`
+}
+
+// Chain is a full snapshot and the deltas that continue it, in apply order.
+type Chain struct {
+	Layout Layout     `json:"layout"`
+	Base   Snapshot   `json:"base"`
+	Deltas []Snapshot `json:"deltas"`
+	// EndRevision is the last revision any object of the chain holds.
+	EndRevision int64 `json:"endRevision"`
+	// RestorableRevision is the last revision reachable without crossing a gap.
+	RestorableRevision int64    `json:"restorableRevision"`
+	Gaps               []Gap    `json:"gaps"`
+	Problems           []string `json:"problems"`
+	// Notes are things handled safely that an SRE may still want to know (trimmed overlaps, skipped duplicates).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Problem is an object the catalog could not use, and why.
+type Problem struct {
+	Object string `json:"object"`
+	What   string `json:"what"`
+}
+
+// Catalog is everything found in one store.
+type Catalog struct {
+	Store    string    `json:"store"`
+	Chains   []Chain   `json:"chains"`
+	Problems []Problem `json:"problems"`
+	// Heartbeats are the keys under members/ (decoded by the members package).
+	Heartbeats []store.Object `json:"-"`
+}
+
+// Newest returns the chain with the highest end revision, or nil.
+func (c *Catalog) Newest() *Chain {
+	var best *Chain
+	for i := range c.Chains {
+		if best == nil || c.Chains[i].EndRevision > best.EndRevision {
+			best = &c.Chains[i]
+		}
+	}
+	return best
+}
+
+// Objects returns the chain's objects in apply order: base, then deltas.
+func (ch *Chain) Objects() []Snapshot {
+	return append([]Snapshot{ch.Base}, ch.Deltas...)
+}
+
+// Build groups listed objects into chains. It never fails: what it cannot use becomes a problem.
+func Build(storeURL string, objs []store.Object) *Catalog {
+	cat := &Catalog{Store: storeURL, Chains: []Chain{}, Problems: []Problem{}}
+	groups := map[string][]Snapshot{} // folder -> etcd-backup-restore style snapshots
+	for _, o := range objs {
+		if strings.HasPrefix(o.Key, MembersDir+"/") {
+			cat.Heartbeats = append(cat.Heartbeats, o)
+			continue
+		}
+		s, ok := ParseName(o.Key)
+		if !ok {
+			cat.Problems = append(cat.Problems, Problem{Object: o.Key, What: whyUnrecognised(o.Key)})
+			continue
+		}
+		s.Size = o.Size
+		if s.Layout == Operator {
+			s.Time = o.ModTime.UTC()
+		}
+		applyMetadata(&s, o.Metadata)
+		if o.Size == 0 {
+			cat.Problems = append(cat.Problems, Problem{Object: o.Key, What: "empty object (0 bytes): an interrupted upload; not restorable"})
+			continue
+		}
+		if s.Layout == Operator {
+			cat.Chains = append(cat.Chains, newChain(s))
+			continue
+		}
+		groups[s.Dir] = append(groups[s.Dir], s)
+	}
+	dirs := make([]string, 0, len(groups))
+	for d := range groups {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		chains, problems := chainFolder(groups[d])
+		cat.Chains = append(cat.Chains, chains...)
+		cat.Problems = append(cat.Problems, problems...)
+	}
+	sort.SliceStable(cat.Chains, func(i, j int) bool {
+		a, b := cat.Chains[i], cat.Chains[j]
+		if a.Base.EndRevision != b.Base.EndRevision {
+			return a.Base.EndRevision < b.Base.EndRevision
+		}
+		return a.Base.Time.Before(b.Base.Time)
+	})
+	return cat
+}
+
+// applyMetadata takes what etcd-dr (or another writer) recorded beside the object.
+func applyMetadata(s *Snapshot, md map[string]string) {
+	if md == nil {
+		return
+	}
+	if v := md[MetaEtcdVersion]; v != "" && s.EtcdVersion == "" {
+		s.EtcdVersion = v
+	}
+	if v := md[MetaSHA256]; v != "" {
+		s.SHA256 = v
+	}
+	if md[MetaEtcdDR] != "" && s.Layout != Operator {
+		s.Layout = EtcdDR
+	}
+}
+
+func newChain(base Snapshot) Chain {
+	return Chain{
+		Layout:             base.Layout,
+		Base:               base,
+		Deltas:             []Snapshot{},
+		EndRevision:        base.EndRevision,
+		RestorableRevision: base.EndRevision,
+		Gaps:               []Gap{},
+		Problems:           []string{},
+	}
+}
+
+// chainFolder builds the chains of one folder of etcd-backup-restore style objects.
+func chainFolder(snaps []Snapshot) ([]Chain, []Problem) {
+	var fulls, deltas []Snapshot
+	for _, s := range snaps {
+		if s.Kind == Full {
+			fulls = append(fulls, s)
+		} else {
+			deltas = append(deltas, s)
+		}
+	}
+	sort.SliceStable(fulls, func(i, j int) bool {
+		if fulls[i].EndRevision != fulls[j].EndRevision {
+			return fulls[i].EndRevision < fulls[j].EndRevision
+		}
+		return fulls[i].Time.Before(fulls[j].Time)
+	})
+	sort.SliceStable(deltas, func(i, j int) bool {
+		if deltas[i].StartRevision != deltas[j].StartRevision {
+			return deltas[i].StartRevision < deltas[j].StartRevision
+		}
+		return deltas[i].EndRevision > deltas[j].EndRevision // the wider of two same-start deltas first
+	})
+	chains := make([]Chain, len(fulls))
+	for i, f := range fulls {
+		chains[i] = newChain(f)
+		if i+1 < len(fulls) && fulls[i+1].EndRevision == f.EndRevision {
+			chains[i].Notes = append(chains[i].Notes, fmt.Sprintf("%s holds the same revision as %s; the newer one collects the deltas", path.Base(f.Key), path.Base(fulls[i+1].Key)))
+		}
+	}
+	var problems []Problem
+	for _, d := range deltas {
+		// A delta continues the newest full snapshot that ends before the delta does.
+		idx := sort.Search(len(fulls), func(i int) bool { return fulls[i].EndRevision >= d.EndRevision }) - 1
+		if idx < 0 {
+			problems = append(problems, Problem{Object: d.Key, What: fmt.Sprintf("delta of revisions %d-%d has no full snapshot before it in %s; it cannot be restored", d.StartRevision, d.EndRevision, folderName(d.Dir))})
+			continue
+		}
+		chains[idx].Deltas = append(chains[idx].Deltas, d)
+	}
+	for i := range chains {
+		linkDeltas(&chains[i])
+	}
+	return chains, problems
+}
+
+// linkDeltas walks a chain's deltas in order: finds gaps, trims overlaps, drops deltas already covered.
+func linkDeltas(ch *Chain) {
+	prev := ch.Base.EndRevision
+	kept := ch.Deltas[:0]
+	for _, d := range ch.Deltas {
+		switch {
+		case d.EndRevision <= prev:
+			ch.Notes = append(ch.Notes, fmt.Sprintf("%s (revisions %d-%d) is already covered up to %d; skipped", path.Base(d.Key), d.StartRevision, d.EndRevision, prev))
+			continue
+		case d.StartRevision > prev+1:
+			ch.Gaps = append(ch.Gaps, Gap{From: prev + 1, To: d.StartRevision - 1})
+		case d.StartRevision <= prev:
+			ch.Notes = append(ch.Notes, fmt.Sprintf("%s overlaps the previous object at revisions %d-%d; those revisions are applied once, from the earlier object", path.Base(d.Key), d.StartRevision, prev))
+		}
+		kept = append(kept, d)
+		prev = d.EndRevision
+	}
+	ch.Deltas = kept
+	ch.EndRevision = prev
+	ch.RestorableRevision = prev
+	if len(ch.Gaps) > 0 {
+		ch.RestorableRevision = ch.Gaps[0].From - 1
+		for _, g := range ch.Gaps {
+			ch.Problems = append(ch.Problems, fmt.Sprintf("gap: revisions %d-%d are in no object; the chain restores only up to revision %d", g.From, g.To, ch.RestorableRevision))
+		}
+	}
+}
+
+func folderName(dir string) string {
+	if dir == "" {
+		return "the store root"
+	}
+	return dir + "/"
+}

@@ -1,0 +1,157 @@
+// Package pick chooses the newest restorable point in a catalog, optionally for a target etcd version and/or an
+// exact revision, and says why every newer backup was refused.
+package pick
+
+import (
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/version"
+)
+
+// Config says what to pick. The zero value picks the newest restorable revision of any version.
+type Config struct {
+	// EtcdVersion is the etcd version the backup must restore into ("" = any).
+	EtcdVersion string
+	// Revision is the exact revision wanted (0 = the newest restorable).
+	Revision int64
+}
+
+// Refusal says why one backup was not chosen.
+type Refusal struct {
+	Key string `json:"key"`
+	Why string `json:"why"`
+}
+
+// Result is the chosen restore point.
+type Result struct {
+	Revision    int64         `json:"revision"`
+	EtcdVersion string        `json:"etcdVersion"`
+	Chain       catalog.Chain `json:"chain"`
+	// Objects are the keys to fetch, in apply order, to reach Revision.
+	Objects  []string  `json:"objects"`
+	Refused  []Refusal `json:"refused"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// Snapshots returns the chain's objects needed to reach Revision, in apply order.
+func (r *Result) Snapshots() []catalog.Snapshot {
+	out := []catalog.Snapshot{r.Chain.Base}
+	for _, d := range r.Chain.Deltas {
+		if d.StartRevision > r.Revision {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// Pick chooses from cat. Errors: fault.ErrRefused for a bad version string, fault.ErrNothingCompatible when no
+// backup fits (naming the nearest revisions), fault.ErrProblems when the newest data sits behind a gap.
+func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
+	var target *version.Version
+	if cfg.EtcdVersion != "" {
+		v, err := version.Parse(cfg.EtcdVersion)
+		if err != nil {
+			return nil, fault.Refused("--etcd-version: %v", err)
+		}
+		target = &v
+	}
+	if cfg.Revision < 0 {
+		return nil, fault.Refused("--revision %d: revisions are positive", cfg.Revision)
+	}
+	chains := append([]catalog.Chain(nil), cat.Chains...)
+	// Newest first: by the last revision held, then by the base.
+	sort.SliceStable(chains, func(i, j int) bool {
+		if chains[i].EndRevision != chains[j].EndRevision {
+			return chains[i].EndRevision > chains[j].EndRevision
+		}
+		return chains[i].Base.EndRevision > chains[j].Base.EndRevision
+	})
+	var refused []Refusal
+	var warnings []string
+	var compatible []catalog.Chain
+	for _, ch := range chains {
+		if target != nil {
+			if ch.Base.EtcdVersion == "" {
+				warnings = append(warnings, fmt.Sprintf("%s records no etcd version (etcd-backup-restore does not); assumed compatible with %s", ch.Base.Key, target))
+			} else if bv, err := version.Parse(ch.Base.EtcdVersion); err != nil {
+				refused = append(refused, Refusal{Key: ch.Base.Key, Why: fmt.Sprintf("unreadable etcd version %q", ch.Base.EtcdVersion)})
+				continue
+			} else if ok, why := version.Restores(bv, *target); !ok {
+				refused = append(refused, Refusal{Key: ch.Base.Key, Why: why})
+				continue
+			}
+		}
+		compatible = append(compatible, ch)
+	}
+	if len(compatible) == 0 {
+		if len(cat.Chains) == 0 {
+			return nil, fault.NothingCompatible("no backups in %s (%d other objects); check --store points at the folder that holds the snapshots", cat.Store, len(cat.Problems))
+		}
+		return &Result{Refused: refused}, fault.NothingCompatible("none of the %d backups in %s restores into etcd %s: %s", len(cat.Chains), cat.Store, target, refused[0].Why)
+	}
+	if cfg.Revision == 0 {
+		ch := compatible[0]
+		if len(ch.Gaps) > 0 {
+			g := ch.Gaps[0]
+			return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
+				"the newest chain (%s, up to revision %d) has a gap: revisions %d-%d are in no object; it restores only up to revision %d — rerun with --revision %d to accept that point",
+				path.Base(ch.Base.Key), ch.EndRevision, g.From, g.To, ch.RestorableRevision, ch.RestorableRevision)
+		}
+		return result(ch, ch.EndRevision, refused, warnings), nil
+	}
+	for _, ch := range compatible {
+		if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.RestorableRevision {
+			return result(ch, cfg.Revision, refused, warnings), nil
+		}
+	}
+	for _, ch := range compatible {
+		for _, g := range ch.Gaps {
+			if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.EndRevision && cfg.Revision >= g.From {
+				return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
+					"revision %d lies at or after a gap in chain %s (revisions %d-%d are in no object); the newest revision before the gap is %d — rerun with --revision %d",
+					cfg.Revision, path.Base(ch.Base.Key), g.From, g.To, ch.RestorableRevision, ch.RestorableRevision)
+			}
+		}
+	}
+	below, above := nearest(compatible, cfg.Revision)
+	msg := fmt.Sprintf("no backup in %s holds revision %d", cat.Store, cfg.Revision)
+	switch {
+	case below > 0 && above > 0:
+		msg += fmt.Sprintf("; nearest available: %d (below) and %d (above)", below, above)
+	case below > 0:
+		msg += fmt.Sprintf("; nearest available: %d (the newest restorable revision)", below)
+	case above > 0:
+		msg += fmt.Sprintf("; nearest available: %d (the oldest restorable revision)", above)
+	}
+	return &Result{Refused: refused, Warnings: warnings}, fault.NothingCompatible("%s", msg)
+}
+
+// nearest finds the closest restorable revisions below and above rev (0 when none).
+func nearest(chains []catalog.Chain, rev int64) (below, above int64) {
+	for _, ch := range chains {
+		lo, hi := ch.Base.EndRevision, ch.RestorableRevision
+		if hi < rev && hi > below {
+			below = hi
+		}
+		if lo > rev && (above == 0 || lo < above) {
+			above = lo
+		}
+	}
+	return below, above
+}
+
+func result(ch catalog.Chain, rev int64, refused []Refusal, warnings []string) *Result {
+	r := &Result{Revision: rev, EtcdVersion: ch.Base.EtcdVersion, Chain: ch, Refused: refused, Warnings: warnings}
+	if r.Refused == nil {
+		r.Refused = []Refusal{}
+	}
+	for _, s := range r.Snapshots() {
+		r.Objects = append(r.Objects, s.Key)
+	}
+	return r
+}

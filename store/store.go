@@ -1,0 +1,297 @@
+// Package store reads and writes backup objects in object storage (S3, GCS, Azure Blob) and on
+// persistent volumes, over gocloud.dev/blob. It knows nothing of etcd: keys, bytes and metadata only.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/azureblob" // azblob://
+	"gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/gcsblob" // gs://
+	"gocloud.dev/blob/memblob"
+	_ "gocloud.dev/blob/s3blob" // s3://
+	"gocloud.dev/gcerrors"
+)
+
+// ErrNotFound marks a missing bucket, directory or object.
+var ErrNotFound = errors.New("not found")
+
+// ErrAccessDenied marks a refusal by the store: bad or missing credentials, or no permission.
+var ErrAccessDenied = errors.New("access denied")
+
+// Object is one stored object as listed.
+type Object struct {
+	Key     string // relative to the store prefix, "/"-separated
+	Size    int64
+	ModTime time.Time
+	// Metadata is nil unless it was fetched (Attributes, FetchMetadata).
+	Metadata map[string]string
+}
+
+// Store is one opened store URL: a bucket (or directory) and a key prefix below it.
+type Store struct {
+	loc    Location
+	url    string // redacted, safe to print
+	bucket *blob.Bucket
+}
+
+// OpenOptions tunes Open.
+type OpenOptions struct {
+	// Create makes a missing file:// directory instead of failing (writers only; readers never create).
+	Create bool
+}
+
+// Open opens a store URL. A malformed URL or unsupported scheme fails with ErrBadURL before anything is touched;
+// a missing file:// directory fails with ErrNotFound.
+func Open(ctx context.Context, rawURL string, opts ...OpenOptions) (*Store, error) {
+	var o OpenOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	loc, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{loc: loc, url: Redact(rawURL)}
+	var b *blob.Bucket
+	switch loc.Scheme {
+	case "file":
+		if fi, err := os.Stat(loc.Bucket); err != nil {
+			if !os.IsNotExist(err) || !o.Create {
+				return nil, s.wrap("open", "", fmt.Errorf("directory %s: %w", loc.Bucket, asNotFound(err)))
+			}
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("%w %s: %s is not a directory", ErrBadURL, s.url, loc.Bucket)
+		}
+		// NoTempDir: temporary files sit beside their final name, so the commit is a same-filesystem rename.
+		b, err = fileblob.OpenBucket(loc.Bucket, &fileblob.Options{CreateDir: o.Create, NoTempDir: true})
+	case "mem":
+		b = memBucket(loc.Bucket)
+	default:
+		q := url.Values{}
+		for k, v := range loc.Query {
+			q[k] = v
+		}
+		if loc.Scheme == "s3" && q.Get("endpoint") != "" && q.Get("region") == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+			// S3-compatible servers (MinIO, Ceph, versitygw) ignore the region but the SDK insists on one.
+			q.Set("region", "us-east-1")
+		}
+		u := url.URL{Scheme: loc.Scheme, Host: loc.Bucket, RawQuery: q.Encode()}
+		b, err = blob.OpenBucket(ctx, u.String())
+		if err != nil {
+			return nil, fmt.Errorf("%w %s: %v", ErrBadURL, s.url, err)
+		}
+	}
+	if err != nil {
+		return nil, s.wrap("open", "", err)
+	}
+	if loc.Prefix != "" {
+		b = blob.PrefixedBucket(b, loc.Prefix+"/")
+	}
+	s.bucket = b
+	return s, nil
+}
+
+var (
+	memMu      sync.Mutex
+	memBuckets = map[string]*memShared{}
+)
+
+type memShared struct{ b *blob.Bucket }
+
+// memBucket returns the process-wide in-memory bucket of that name, so two Opens of mem://x see the same objects.
+func memBucket(name string) *blob.Bucket {
+	memMu.Lock()
+	defer memMu.Unlock()
+	m, ok := memBuckets[name]
+	if !ok {
+		m = &memShared{b: memblob.OpenBucket(nil)}
+		memBuckets[name] = m
+	}
+	// A prefixed view so that closing this Store does not close the shared bucket.
+	return blob.PrefixedBucket(m.b, "")
+}
+
+// URL is the store URL with credentials masked.
+func (s *Store) URL() string { return s.url }
+
+// Location is the parsed URL.
+func (s *Store) Location() Location { return s.loc }
+
+// Close releases the store.
+func (s *Store) Close() error { return s.bucket.Close() }
+
+// List returns every object below the prefix, recursively, sorted by key, straight from the store (never a cache).
+func (s *Store) List(ctx context.Context) ([]Object, error) {
+	var out []Object
+	it := s.bucket.List(nil)
+	for {
+		o, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, s.wrap("list", "", err)
+		}
+		if o.IsDir {
+			continue
+		}
+		out = append(out, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Attributes returns one object's size, time and metadata.
+func (s *Store) Attributes(ctx context.Context, key string) (Object, error) {
+	if err := CheckKey(key); err != nil {
+		return Object{}, err
+	}
+	a, err := s.bucket.Attributes(ctx, key)
+	if err != nil {
+		return Object{}, s.wrap("stat", key, err)
+	}
+	md := a.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return Object{Key: key, Size: a.Size, ModTime: a.ModTime, Metadata: md}, nil
+}
+
+// FetchMetadata fills Metadata of the objects selected by want, several requests at a time.
+func (s *Store) FetchMetadata(ctx context.Context, objs []Object, want func(Object) bool) error {
+	const parallel = 16
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for i := range objs {
+		if want != nil && !want(objs[i]) {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(o *Object) {
+			defer func() { <-sem; wg.Done() }()
+			a, err := s.Attributes(ctx, o.Key)
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				return
+			}
+			o.Metadata = a.Metadata
+		}(&objs[i])
+	}
+	wg.Wait()
+	return first
+}
+
+// NewReader streams one object. The caller closes it.
+func (s *Store) NewReader(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, s.wrap("read", key, err)
+	}
+	return &reader{r: r, s: s, key: key}, nil
+}
+
+type reader struct {
+	r   *blob.Reader
+	s   *Store
+	key string
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = r.s.wrap("read", r.key, err)
+	}
+	return n, err
+}
+
+func (r *reader) Close() error { return r.r.Close() }
+
+// Delete removes one object.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	if err := s.bucket.Delete(ctx, key); err != nil {
+		return s.wrap("delete", key, err)
+	}
+	return nil
+}
+
+// CheckKey refuses keys that could escape the store prefix or are not plain relative paths.
+func CheckKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("empty object key")
+	case strings.HasPrefix(key, "/"):
+		return fmt.Errorf("object key %q is absolute; keys are relative to the store prefix", key)
+	case strings.ContainsAny(key, "\\\x00"):
+		return fmt.Errorf("object key %q contains a backslash or NUL", key)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == ".." || seg == "." {
+			return fmt.Errorf("object key %q has a %q segment that could escape the store prefix", key, seg)
+		}
+	}
+	return nil
+}
+
+func asNotFound(err error) error {
+	if os.IsNotExist(err) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// wrap turns a backend error into one that names the store and object and says what to do, never a credential.
+func (s *Store) wrap(op, key string, err error) error {
+	where := s.url
+	if key != "" {
+		where = s.url + " object " + key
+	}
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%s %s: %w (check the path/bucket name in --store)", op, where, err)
+	}
+	switch gcerrors.Code(err) {
+	case gcerrors.NotFound:
+		if key == "" {
+			return fmt.Errorf("%s %s: bucket %q %w (check the bucket name in --store)", op, where, s.loc.Bucket, ErrNotFound)
+		}
+		return fmt.Errorf("%s %s: %w", op, where, ErrNotFound)
+	case gcerrors.PermissionDenied:
+		return fmt.Errorf("%s %s: %w (check the credentials in the environment, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY)", op, where, ErrAccessDenied)
+	case gcerrors.Canceled:
+		return fmt.Errorf("%s %s: %w", op, where, context.Canceled)
+	}
+	return fmt.Errorf("%s %s: %s", op, where, scrub(err.Error()))
+}
+
+// scrub drops anything that looks like a credential from a backend message.
+func scrub(msg string) string {
+	for _, env := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"} {
+		if v := os.Getenv(env); len(v) >= 4 {
+			msg = strings.ReplaceAll(msg, v, "REDACTED")
+		}
+	}
+	return msg
+}

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gocloud.dev/blob"
+)
+
+// WriteOptions tunes NewWriter.
+type WriteOptions struct {
+	Metadata    map[string]string
+	ContentType string
+}
+
+// Writer streams one object. It becomes visible under its key only on Commit; Abort (or a failed Commit)
+// leaves nothing visible.
+type Writer struct {
+	w      *blob.Writer
+	cancel context.CancelFunc
+	s      *Store
+	key    string
+	done   bool
+}
+
+// NewWriter starts writing key. Always finish with Commit or Abort.
+func (s *Store) NewWriter(ctx context.Context, key string, opts WriteOptions) (*Writer, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	ct := opts.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{Metadata: opts.Metadata, ContentType: ct})
+	if err != nil {
+		cancel()
+		return nil, s.wrap("write", key, err)
+	}
+	return &Writer{w: w, cancel: cancel, s: s, key: key}, nil
+}
+
+func (w *Writer) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		return n, w.s.wrap("write", w.key, err)
+	}
+	return n, nil
+}
+
+// Commit makes the object visible under its key.
+func (w *Writer) Commit() error {
+	if w.done {
+		return fmt.Errorf("write %s object %s: already finished", w.s.url, w.key)
+	}
+	w.done = true
+	defer w.cancel()
+	if err := w.w.Close(); err != nil {
+		return w.s.wrap("commit", w.key, err)
+	}
+	return nil
+}
+
+// Abort drops what was written; nothing becomes visible. Safe to call after Commit (no-op).
+func (w *Writer) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.cancel() // gocloud: a writer whose context is canceled does not commit on Close
+	_ = w.w.Close()
+}
