@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,10 @@ import (
 	_ "gocloud.dev/blob/s3blob" // s3://
 	"gocloud.dev/gcerrors"
 )
+
+// fileblobTemp matches fileblob's in-progress temporary files ("<key>.<hex nanos>.tmp"), which sit beside their
+// final name until committed; they are not objects yet.
+var fileblobTemp = regexp.MustCompile(`\.[0-9a-f]{8,}\.tmp$`)
 
 // ErrNotFound marks a missing bucket, directory or object.
 var ErrNotFound = errors.New("not found")
@@ -143,7 +148,7 @@ func (s *Store) List(ctx context.Context) ([]Object, error) {
 		if err != nil {
 			return nil, s.wrap("list", "", err)
 		}
-		if o.IsDir {
+		if o.IsDir || (s.loc.Scheme == "file" && fileblobTemp.MatchString(o.Key)) {
 			continue
 		}
 		out = append(out, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime})
@@ -272,7 +277,17 @@ func (s *Store) wrap(op, key string, err error) error {
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("%s %s: %w (check the path/bucket name in --store)", op, where, err)
 	}
-	switch gcerrors.Code(err) {
+	code := gcerrors.Code(err)
+	var status interface{ HTTPStatusCode() int }
+	if code == gcerrors.Unknown && errors.As(err, &status) {
+		switch status.HTTPStatusCode() {
+		case 401, 403:
+			code = gcerrors.PermissionDenied
+		case 404:
+			code = gcerrors.NotFound
+		}
+	}
+	switch code {
 	case gcerrors.NotFound:
 		if key == "" {
 			return fmt.Errorf("%s %s: bucket %q %w (check the bucket name in --store)", op, where, s.loc.Bucket, ErrNotFound)

@@ -1,0 +1,179 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+func TestParseURL(t *testing.T) {
+	cases := []struct {
+		name, url     string
+		err           string
+		bucket, prefx string
+	}{
+		{name: "file", url: "file:///var/etcd-backup/v1/etcd-cluster", bucket: "/var/etcd-backup/v1/etcd-cluster"},
+		{name: "s3 with prefix", url: "s3://bucket/etcd-main?region=eu-west-1", bucket: "bucket", prefx: "etcd-main"},
+		{name: "gs", url: "gs://b/a/b/", bucket: "b", prefx: "a/b"},
+		{name: "unknown scheme", url: "foo://x", err: "supported schemes: file://, s3://, gs://, azblob://, mem://"},
+		{name: "no scheme", url: "/var/etcd-backup", err: "no scheme"},
+		{name: "relative file", url: "file://var/etcd-backup", err: "three slashes"},
+		{name: "s3 without bucket", url: "s3:///prefix", err: "missing bucket"},
+		{name: "prefix escapes", url: "s3://b/../other", err: "escape"},
+		{name: "empty", url: "", err: "ETCD_DR_STORE"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			loc, err := store.ParseURL(c.url)
+			if c.err != "" {
+				require.Error(t, err)
+				require.True(t, errors.Is(err, store.ErrBadURL))
+				require.Contains(t, err.Error(), c.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, c.bucket, loc.Bucket)
+			require.Equal(t, c.prefx, loc.Prefix)
+		})
+	}
+}
+
+func TestRedactHidesSecrets(t *testing.T) {
+	r := store.Redact("azblob://c/p?sas_token=s3cr3t&endpoint=http://x&access_key_id=AKIA")
+	require.NotContains(t, r, "s3cr3t")
+	require.NotContains(t, r, "AKIA")
+	require.Contains(t, r, "endpoint=")
+	require.NotContains(t, store.Redact("s3://user:pw@bucket/p"), "pw")
+}
+
+func TestCheckKey(t *testing.T) {
+	for _, bad := range []string{"", "/abs", "a/../b", "..", "./x", "a\\b"} {
+		require.Error(t, store.CheckKey(bad), bad)
+	}
+	require.NoError(t, store.CheckKey("v2/Full-00000000-00000001-1.gz"))
+}
+
+// exercise runs the same behaviour checks against any store URL.
+func exercise(t *testing.T, url string) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	defer st.Close()
+
+	w, err := st.NewWriter(ctx, "v2/Full-1", store.WriteOptions{Metadata: map[string]string{"etcd-version": "3.6.16"}})
+	require.NoError(t, err)
+	_, err = w.Write([]byte("hello"))
+	require.NoError(t, err)
+	// Not visible before Commit.
+	objs, err := st.List(ctx)
+	require.NoError(t, err)
+	require.Empty(t, objs)
+	require.NoError(t, w.Commit())
+
+	aborted, err := st.NewWriter(ctx, "v2/Full-2", store.WriteOptions{})
+	require.NoError(t, err)
+	_, err = aborted.Write([]byte(strings.Repeat("x", 1<<20)))
+	require.NoError(t, err)
+	aborted.Abort()
+
+	objs, err = st.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, objs, 1, "an aborted write leaves nothing visible: %v", objs)
+	require.Equal(t, "v2/Full-1", objs[0].Key)
+	require.Equal(t, int64(5), objs[0].Size)
+	require.False(t, objs[0].ModTime.IsZero())
+
+	require.NoError(t, st.FetchMetadata(ctx, objs, nil))
+	require.Equal(t, "3.6.16", objs[0].Metadata["etcd-version"])
+
+	r, err := st.NewReader(ctx, "v2/Full-1")
+	require.NoError(t, err)
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	require.Equal(t, "hello", string(b))
+
+	_, err = st.NewReader(ctx, "v2/missing")
+	require.True(t, errors.Is(err, store.ErrNotFound), "%v", err)
+	_, err = st.NewReader(ctx, "../escape")
+	require.Error(t, err)
+	_, err = st.NewWriter(ctx, "/abs", store.WriteOptions{})
+	require.Error(t, err)
+
+	require.NoError(t, st.Delete(ctx, "v2/Full-1"))
+	objs, err = st.List(ctx)
+	require.NoError(t, err)
+	require.Empty(t, objs)
+}
+
+func TestFileStore(t *testing.T) {
+	dir := t.TempDir()
+	exercise(t, "file://"+dir)
+	// The prefix check holds on disk too: nothing was written outside dir.
+	entries, err := os.ReadDir(filepath.Dir(dir))
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+}
+
+func TestFileStoreMissingDirectory(t *testing.T) {
+	_, err := store.Open(context.Background(), "file:///nonexistent/etcd-backup")
+	require.True(t, errors.Is(err, store.ErrNotFound), "%v", err)
+	require.Contains(t, err.Error(), "/nonexistent/etcd-backup")
+}
+
+func TestMemStoreIsSharedByName(t *testing.T) {
+	exercise(t, "mem://store-test")
+	ctx := context.Background()
+	a, err := store.Open(ctx, "mem://shared")
+	require.NoError(t, err)
+	w, err := a.NewWriter(ctx, "k", store.WriteOptions{})
+	require.NoError(t, err)
+	require.NoError(t, w.Commit())
+	require.NoError(t, a.Close())
+	b, err := store.Open(ctx, "mem://shared")
+	require.NoError(t, err)
+	objs, err := b.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+}
+
+func TestS3Store(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "backups")
+	exercise(t, s3.URL("backups", "etcd-main"))
+}
+
+func TestS3MissingBucket(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	st, err := store.Open(context.Background(), s3.URL("no-such-bucket", "p"))
+	require.NoError(t, err)
+	_, err = st.List(context.Background())
+	require.True(t, errors.Is(err, store.ErrNotFound), "%v", err)
+	require.Contains(t, err.Error(), "no-such-bucket")
+}
+
+func TestS3BadCredentialsNamesNoSecret(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "backups")
+	const secret = "wrong-secret-value-1234"
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	st, err := store.Open(context.Background(), s3.URL("backups", "p"))
+	require.NoError(t, err)
+	_, err = st.List(context.Background())
+	require.Error(t, err)
+	require.True(t, errors.Is(err, store.ErrAccessDenied), "%v", err)
+	require.NotContains(t, err.Error(), secret)
+	require.Contains(t, err.Error(), "AWS_SECRET_ACCESS_KEY")
+}
