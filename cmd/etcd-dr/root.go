@@ -37,6 +37,18 @@ picks the newest restorable point for your etcd version, checks it, and gets a d
 Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 nothing compatible.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				var verbs []string
+				for _, c := range cmd.Commands() {
+					if c.IsAvailableCommand() {
+						verbs = append(verbs, c.Name())
+					}
+				}
+				return usagef("unknown command %q; verbs: %s (see etcd-dr --help)", args[0], strings.Join(verbs, ", "))
+			}
+			return nil
+		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return g.complete()
 		},
