@@ -1,0 +1,107 @@
+package restore
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.etcd.io/etcd/client/pkg/v3/types"
+	"go.etcd.io/etcd/etcdutl/v3/snapshot"
+
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+)
+
+// Cluster is the membership a restored data dir starts with: etcdutl snapshot restore's flags.
+type Cluster struct {
+	// Name of the member (default "default"; ignored with AllMembers).
+	Name string
+	// InitialCluster is name=peerURL[,name=peerURL...] (default "<Name>=<first of PeerURLs>").
+	InitialCluster string
+	// PeerURLs are the member's --initial-advertise-peer-urls (default http://localhost:2380; with AllMembers each
+	// member's URLs come from InitialCluster).
+	PeerURLs []string
+	// Token is the --initial-cluster-token (default "etcd-cluster").
+	Token string
+}
+
+// Defaults of etcdutl snapshot restore.
+const (
+	DefaultName    = "default"
+	DefaultPeerURL = "http://localhost:2380"
+	DefaultToken   = "etcd-cluster"
+)
+
+// members resolves the cluster flags into the members to write, refusing inconsistent ones up front.
+func (cfg *Config) members() ([]MemberDir, error) {
+	c := cfg.Cluster
+	if c.Token == "" {
+		c.Token = DefaultToken
+	}
+	cfg.Cluster.Token = c.Token
+	if cfg.AllMembers {
+		if c.InitialCluster == "" {
+			return nil, fault.Refused("writing every member's data dir needs --initial-cluster name=peerURL,...")
+		}
+		urls, err := types.NewURLsMap(c.InitialCluster)
+		if err != nil {
+			return nil, fault.Refused("--initial-cluster %q: %v (want name=http://host:2380,...)", c.InitialCluster, err)
+		}
+		names := make([]string, 0, len(urls))
+		for n := range urls {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		out := make([]MemberDir, 0, len(names))
+		for _, n := range names {
+			out = append(out, MemberDir{Name: n, PeerURLs: urls[n].StringSlice()})
+		}
+		return out, nil
+	}
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if len(c.PeerURLs) == 0 {
+		c.PeerURLs = []string{DefaultPeerURL}
+	}
+	if c.InitialCluster == "" {
+		c.InitialCluster = c.Name + "=" + c.PeerURLs[0]
+	}
+	cfg.Cluster = c
+	urls, err := types.NewURLsMap(c.InitialCluster)
+	if err != nil {
+		return nil, fault.Refused("--initial-cluster %q: %v (want name=http://host:2380,...)", c.InitialCluster, err)
+	}
+	mine, ok := urls[c.Name]
+	if !ok {
+		return nil, fault.Refused("--name %q is not in --initial-cluster %q", c.Name, c.InitialCluster)
+	}
+	peers, err := types.NewURLs(c.PeerURLs)
+	if err != nil {
+		return nil, fault.Refused("--initial-advertise-peer-urls %q: %v", strings.Join(c.PeerURLs, ","), err)
+	}
+	if strings.Join(mine.StringSlice(), ",") != strings.Join(peers.StringSlice(), ",") {
+		return nil, fault.Refused("--initial-advertise-peer-urls %s differs from %s's entry in --initial-cluster (%s); they must match", strings.Join(peers.StringSlice(), ","), c.Name, strings.Join(mine.StringSlice(), ","))
+	}
+	return []MemberDir{{Name: c.Name, PeerURLs: peers.StringSlice()}}, nil
+}
+
+// writeMember makes one member's data dir from the replayed db with etcdutl's restore (membership, WAL, snap,
+// consistent index, and the optional revision bump).
+func writeMember(cfg Config, db string, m MemberDir) error {
+	initial := cfg.Cluster.InitialCluster
+	err := snapshot.NewV3(cfg.Logger).Restore(snapshot.RestoreConfig{
+		SnapshotPath:        db,
+		Name:                m.Name,
+		OutputDataDir:       m.DataDir,
+		PeerURLs:            m.PeerURLs,
+		InitialCluster:      initial,
+		InitialClusterToken: cfg.Cluster.Token,
+		SkipHashCheck:       true, // the sha256 was verified while downloading; the deltas changed the db since
+		RevisionBump:        cfg.BumpRevision,
+		MarkCompacted:       cfg.MarkCompacted,
+	})
+	if err != nil {
+		return fmt.Errorf("write data dir of member %s: %w", m.Name, err)
+	}
+	return nil
+}

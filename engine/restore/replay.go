@@ -1,0 +1,170 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/coreos/go-semver/semver"
+	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/pkg/v3/traceutil"
+	"go.etcd.io/etcd/server/v3/lease"
+	"go.etcd.io/etcd/server/v3/storage/backend"
+	"go.etcd.io/etcd/server/v3/storage/mvcc"
+	"go.uber.org/zap"
+
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/format"
+)
+
+// replayer applies delta events to a snapshot's db file with etcd's own storage code: the mvcc store over bbolt
+// that an etcd server applies its transactions with. One mvcc write transaction per source revision, so
+// revisions, create revisions and versions come out as the source had them. Its lessor is never primary, so
+// no lease can expire and revoke keys while the events are replayed (the etcd-backup-restore failure).
+type replayer struct {
+	be       backend.Backend
+	les      lease.Lessor
+	kv       mvcc.KV
+	leaseTTL int64
+
+	events  int64 // events applied
+	skipped int64 // events at or below the current revision (overlaps), not applied
+	granted int   // leases created for keys whose lease the full snapshot did not hold
+	deltas  int   // delta objects that contributed at least one revision
+}
+
+// clusterVersion tells the lessor which cluster version it serves (only used for checkpoint persistence).
+type clusterVersion struct{}
+
+func (clusterVersion) Version() *semver.Version { return semver.New("3.6.0") }
+
+// openReplayer opens the db file at path (a snapshot without its sha256 trailer) for replay.
+func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err error) {
+	// bbolt and the backend panic on a file they cannot open; check it here to fail with an error instead.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fault.Problems("the full snapshot is not a usable etcd database: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fault.Problems("the full snapshot's database cannot be loaded by etcd's storage: %v", p)
+		}
+	}()
+	be := backend.New(backend.BackendConfig{
+		Path:          path,
+		BatchInterval: time.Second,
+		BatchLimit:    100000,
+		MmapSize:      backend.InitialMmapSize,
+		Logger:        lg,
+		UnsafeNoFsync: true, // a scratch file: made durable later by etcdutl's copy into each member dir
+	})
+	les := lease.NewLessor(lg, be, clusterVersion{}, lease.LessorConfig{MinLeaseTTL: 1})
+	kv := mvcc.NewStore(lg, be, les, mvcc.StoreConfig{})
+	return &replayer{be: be, les: les, kv: kv, leaseTTL: leaseTTL}, nil
+}
+
+// Rev is the revision of the last applied transaction.
+func (r *replayer) Rev() int64 { return r.kv.Rev() }
+
+// keys counts the keys that exist at the current revision.
+func (r *replayer) keys(ctx context.Context) (int64, error) {
+	// A non-nil empty end means every key from the start key on (etcd's "\x00" range end, as its server passes it).
+	res, err := r.kv.Range(ctx, []byte{0}, []byte{}, mvcc.RangeOptions{Count: true})
+	if err != nil {
+		return 0, err
+	}
+	return int64(res.Count), nil
+}
+
+// close commits everything to the file and closes it.
+func (r *replayer) close() error {
+	r.les.Stop()
+	if err := r.kv.Close(); err != nil {
+		return err
+	}
+	r.be.ForceCommit()
+	return r.be.Close()
+}
+
+// applyRevision applies the events of one source revision in one transaction and checks that etcd's store
+// ended at that revision with the keys as the source had them.
+func (r *replayer) applyRevision(obj string, rev int64, evs []format.DeltaEvent) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fault.Problems("%s: applying revision %d failed inside etcd's storage: %v", obj, rev, p)
+		}
+	}()
+	if cur := r.kv.Rev(); rev != cur+1 {
+		return fault.Problems("%s: next event is at revision %d but the store is at %d: revisions %d-%d are missing from the backup", obj, rev, cur, cur+1, rev-1)
+	}
+	// Leases first: granting writes to the backend, which a write transaction holds locked.
+	for _, e := range evs {
+		ev := e.EtcdEvent
+		if ev.Type != mvccpb.PUT || ev.Kv.Lease == 0 {
+			continue
+		}
+		id := lease.LeaseID(ev.Kv.Lease)
+		if r.les.Lookup(id) == nil {
+			if _, err := r.les.Grant(id, r.leaseTTL); err != nil && err != lease.ErrLeaseExists {
+				return fmt.Errorf("%s: revision %d: create lease %x for key %q: %w", obj, rev, ev.Kv.Lease, ev.Kv.Key, err)
+			}
+			r.granted++
+		}
+	}
+	txn := r.kv.Write(traceutil.TODO())
+	var problem error
+	for _, e := range evs {
+		ev := e.EtcdEvent
+		switch ev.Type {
+		case mvccpb.PUT:
+			txn.Put(ev.Kv.Key, ev.Kv.Value, lease.LeaseID(ev.Kv.Lease))
+		case mvccpb.DELETE:
+			if n, _ := txn.DeleteRange(ev.Kv.Key, nil); n != 1 && problem == nil {
+				problem = fault.Problems("%s: revision %d deletes key %q, which does not exist in the restored store: the backup does not continue the state before it", obj, rev, ev.Kv.Key)
+			}
+		default:
+			if problem == nil {
+				problem = fault.Problems("%s: revision %d has an event of unknown type %v", obj, rev, ev.Type)
+			}
+		}
+	}
+	changes := txn.Changes()
+	if problem == nil {
+		problem = compareChanges(obj, rev, evs, changes)
+	}
+	txn.End()
+	if problem != nil {
+		return problem
+	}
+	if got := r.kv.Rev(); got != rev {
+		return fault.Problems("%s: after applying revision %d etcd's store is at revision %d", obj, rev, got)
+	}
+	r.events += int64(len(evs))
+	return nil
+}
+
+// compareChanges checks each put came out with the create revision, version and lease the source recorded.
+func compareChanges(obj string, rev int64, evs []format.DeltaEvent, changes []mvccpb.KeyValue) error {
+	if len(changes) != len(evs) {
+		return fault.Problems("%s: revision %d has %d events but etcd's store made %d changes", obj, rev, len(evs), len(changes))
+	}
+	for i, e := range evs {
+		want, got := e.EtcdEvent.Kv, changes[i]
+		if !bytes.Equal(want.Key, got.Key) {
+			return fault.Problems("%s: revision %d event %d is for key %q but the store changed %q", obj, rev, i, want.Key, got.Key)
+		}
+		if e.EtcdEvent.Type != mvccpb.PUT {
+			continue
+		}
+		if want.CreateRevision != got.CreateRevision || want.Version != got.Version || want.Lease != got.Lease {
+			return fault.Problems("%s: revision %d key %q: the source had create revision %d, version %d, lease %x; the restore made %d, %d, %x: the backup does not continue the state before it",
+				obj, rev, want.Key, want.CreateRevision, want.Version, want.Lease, got.CreateRevision, got.Version, got.Lease)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+// Package restore turns a picked backup into etcd data directories: the full snapshot through etcdutl's restore,
+// the deltas applied once, one transaction per source revision, every result checked before it is renamed into
+// place. A restore never deletes or overwrites a data dir; a failed one leaves no data dir behind.
+package restore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/format"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// DefaultLeaseTTL is the TTL (seconds) given to a lease that keys in the deltas use but the full snapshot does not
+// hold: deltas record lease IDs, not TTLs. etcd counts every lease's TTL afresh when the restored member starts.
+const DefaultLeaseTTL = 3600
+
+// Config says where and how to restore. Defaults follow etcdutl snapshot restore.
+type Config struct {
+	// DataDir is the data directory to create (required). With AllMembers it is a folder that receives one data
+	// dir per member, named <name>.etcd.
+	DataDir string
+	// Cluster is the membership written into the data dir(s).
+	Cluster Cluster
+	// AllMembers writes a data dir for every member of Cluster.InitialCluster from one replay.
+	AllMembers bool
+	// BumpRevision raises the restored revision by this much, and MarkCompacted marks it compacted, so that
+	// watchers (Kubernetes) do not see revisions go back. Both or neither, as etcdutl.
+	BumpRevision  uint64
+	MarkCompacted bool
+	// MoveAside renames an existing non-empty DataDir to <DataDir>.broken-<timestamp> once the restore is ready
+	// (default: refuse an occupied DataDir).
+	MoveAside bool
+	// LeaseTTL is the TTL for leases first seen in the deltas (default DefaultLeaseTTL).
+	LeaseTTL int64
+	// Progress receives download bytes and replayed revisions; nil for none.
+	Progress progress.Reporter
+	// Decrypt opens .age objects; nil refuses them.
+	Decrypt download.Decrypter
+	// Logger receives etcd's storage logs; nil for none.
+	Logger *zap.Logger
+	// Now is the clock for the moved-aside name (default time.Now).
+	Now func() time.Time
+}
+
+// Result says what was restored. Its JSON is the CLI contract's restore shape.
+type Result struct {
+	DataDir       string  `json:"dataDir"`
+	Revision      int64   `json:"revision"`
+	FullSnapshot  string  `json:"fullSnapshot"`
+	DeltasApplied int     `json:"deltasApplied"`
+	EventsApplied int64   `json:"eventsApplied"`
+	Seconds       float64 `json:"seconds"`
+	// Keys is the number of keys at Revision, counted after the replay.
+	Keys int64 `json:"keys"`
+	// EventsSkipped are events of overlapping deltas that an earlier object already held.
+	EventsSkipped int64 `json:"eventsSkipped"`
+	// LeasesCreated are leases the deltas use that the full snapshot did not hold (given LeaseTTL).
+	LeasesCreated int `json:"leasesCreated"`
+	// ServedRevision is the revision etcd serves after --bump-revision (= Revision without a bump).
+	ServedRevision int64       `json:"servedRevision"`
+	Members        []MemberDir `json:"members"`
+	MovedAside     string      `json:"movedAside,omitempty"`
+	Notes          []string    `json:"notes,omitempty"`
+}
+
+// MemberDir is one written member data dir.
+type MemberDir struct {
+	Name     string   `json:"name"`
+	DataDir  string   `json:"dataDir"`
+	PeerURLs []string `json:"peerURLs"`
+}
+
+// Restore restores what r picked from st. Bad input is refused before anything is written.
+func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (*Result, error) {
+	start := time.Now()
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	members, err := cfg.members()
+	if err != nil {
+		return nil, err
+	}
+	if (cfg.BumpRevision > 0) != cfg.MarkCompacted {
+		return nil, fault.Refused("--bump-revision and --mark-compacted go together (as in etcdutl): pass both, e.g. --bump-revision 1000000000 --mark-compacted")
+	}
+	snaps := r.Snapshots()
+	if len(snaps) == 0 || snaps[0].Kind != catalog.Full {
+		return nil, fault.Refused("nothing to restore: the pick holds no full snapshot")
+	}
+	tgt, err := prepareTarget(cfg.DataDir, cfg.MoveAside)
+	if err != nil {
+		return nil, err
+	}
+	stage, notes, err := newStaging(tgt.path)
+	if err != nil {
+		return nil, err
+	}
+	defer stage.remove()
+	res := &Result{DataDir: tgt.path, Revision: r.Revision, FullSnapshot: snaps[0].Key, Members: []MemberDir{}, Notes: notes}
+	if err := replayChain(ctx, st, snaps, r.Revision, stage.db(), cfg, res); err != nil {
+		return nil, err
+	}
+	res.ServedRevision = r.Revision + int64(cfg.BumpRevision)
+	out := stage.out()
+	for _, m := range members {
+		if cfg.AllMembers {
+			m.DataDir = filepath.Join(out, m.Name+".etcd")
+		} else {
+			m.DataDir = out
+		}
+		if err := writeMember(cfg, stage.db(), m); err != nil {
+			return nil, err
+		}
+		rep := validate.DataDir(m.DataDir, validate.DataDirConfig{Logger: cfg.Logger})
+		if !rep.OK {
+			return nil, fmt.Errorf("restored data dir of member %s failed its check: %v", m.Name, rep.Problems)
+		}
+		if rep.Revision != res.ServedRevision {
+			return nil, fmt.Errorf("restored data dir of member %s is at revision %d, want %d", m.Name, rep.Revision, res.ServedRevision)
+		}
+		rel, _ := filepath.Rel(out, m.DataDir)
+		m.DataDir = filepath.Join(tgt.path, rel)
+		res.Members = append(res.Members, m)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	moved, err := tgt.commit(out, cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	res.MovedAside = moved
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// replayChain downloads the full snapshot into db (hash-verified, trailer cut off) and applies the deltas up to
+// target.
+func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot, target int64, db string, cfg Config, res *Result) error {
+	base := snaps[0]
+	if err := downloadFull(ctx, st, base, db, cfg); err != nil {
+		return err
+	}
+	rp, err := openReplayer(db, cfg.Logger, cfg.LeaseTTL)
+	if err != nil {
+		return fmt.Errorf("full snapshot %s: %w", base.Key, err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			_ = rp.close()
+		}
+	}()
+	inner := rp.Rev()
+	switch {
+	case inner < base.EndRevision:
+		return fault.Problems("full snapshot %s is named for revision %d but holds only revision %d: its name lies and revisions %d-%d are in no object", base.Key, base.EndRevision, inner, inner+1, base.EndRevision)
+	case inner > target:
+		return fault.Problems("full snapshot %s holds revision %d, past the requested revision %d: pick an older chain (its name says %d)", base.Key, inner, target, base.EndRevision)
+	case inner > base.EndRevision:
+		res.Notes = append(res.Notes, fmt.Sprintf("full snapshot %s holds revision %d although named %d; delta events up to %d are skipped", path.Base(base.Key), inner, base.EndRevision, inner))
+	}
+	if len(snaps) > 1 {
+		m := progress.NewMeter(cfg.Progress, "apply", "deltas", "revisions", target-inner)
+		for _, d := range snaps[1:] {
+			if rp.Rev() >= target {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := applyDelta(ctx, st, d, target, rp, m, cfg); err != nil {
+				return err
+			}
+		}
+		m.Finish()
+	}
+	if got := rp.Rev(); got != target {
+		return fault.Problems("the chain ends at revision %d, not at the requested %d: revisions %d-%d are in no object", got, target, got+1, target)
+	}
+	keys, err := rp.keys(ctx)
+	if err != nil {
+		return fmt.Errorf("count restored keys: %w", err)
+	}
+	res.Keys = keys
+	res.EventsApplied, res.EventsSkipped, res.LeasesCreated, res.DeltasApplied = rp.events, rp.skipped, rp.granted, rp.deltas
+	closed = true
+	if err := rp.close(); err != nil {
+		return fmt.Errorf("write restored database: %w", err)
+	}
+	return nil
+}
+
+// downloadFull streams the full snapshot to path, verifies its sha256 trailer and cuts the trailer off, leaving
+// etcd's db file.
+func downloadFull(ctx context.Context, st *store.Store, s catalog.Snapshot, path string, cfg Config) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer f.Close()
+	m := progress.NewMeter(cfg.Progress, "download", s.Key, "bytes", 0)
+	v, err := download.Object(ctx, st, s, f, m, cfg.Decrypt)
+	if err != nil {
+		return err
+	}
+	m.Finish()
+	if v.HasTrailer {
+		if err := f.Truncate(v.Bytes - format.TrailerSize); err != nil {
+			return fmt.Errorf("cut the sha256 trailer off %s: %w", path, err)
+		}
+	}
+	return f.Close()
+}
+
+// applyDelta downloads one delta (checksum verified), decodes it and applies its revisions above the current one,
+// up to target.
+func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target int64, rp *replayer, m *progress.Meter, cfg Config) error {
+	var buf bytesWriter
+	if _, err := download.Object(ctx, st, d, &buf, nil, cfg.Decrypt); err != nil {
+		return err
+	}
+	events, err := format.DecodeDeltaBytes(buf.b)
+	if err != nil {
+		return fault.Problems("delta %s: %v", d.Key, err)
+	}
+	used := false
+	for i := 0; i < len(events); {
+		rev := events[i].Revision()
+		j := i
+		for j < len(events) && events[j].Revision() == rev {
+			j++
+		}
+		switch {
+		case rev < d.StartRevision || rev > d.EndRevision:
+			return fault.Problems("delta %s holds an event at revision %d, outside the revisions %d-%d its name promises", d.Key, rev, d.StartRevision, d.EndRevision)
+		case i > 0 && rev < events[i-1].Revision():
+			return fault.Problems("delta %s has events out of order (revision %d after %d)", d.Key, rev, events[i-1].Revision())
+		case rev > target:
+			return nil
+		case rev <= rp.Rev():
+			rp.skipped += int64(j - i)
+		default:
+			if err := rp.applyRevision(d.Key, rev, events[i:j]); err != nil {
+				return err
+			}
+			if !used {
+				used = true
+				rp.deltas++
+			}
+			m.Add(1)
+		}
+		i = j
+	}
+	return nil
+}
+
+type bytesWriter struct{ b []byte }
+
+func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }

@@ -1,0 +1,151 @@
+// Package restoretest holds test helpers for restores: the committed testdata stores and their recorded states,
+// corrupted copies of them, and the judge of a restore — the pinned etcd binary started on the restored data dir.
+package restoretest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+)
+
+// Root is the committed testdata folder.
+func Root(t testing.TB) string {
+	t.Helper()
+	r := testenv.RepoRoot()
+	if r == "" {
+		t.Fatal("repo root not found")
+	}
+	return filepath.Join(r, "testdata")
+}
+
+// Manifest loads testdata/manifest.json.
+func Manifest(t testing.TB) *fixture.Manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(t), "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m fixture.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+// State is the recorded state of store (e.g. fixture.StoreBRv2) at rev.
+func State(t testing.TB, store string, rev int64) []fixture.KV {
+	t.Helper()
+	rel, ok := Manifest(t).States[fmt.Sprintf("%s@%d", store, rev)]
+	if !ok {
+		t.Fatalf("no recorded state of %s at revision %d", store, rev)
+	}
+	b, err := os.ReadFile(filepath.Join(Root(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kvs []fixture.KV
+	if err := json.Unmarshal(b, &kvs); err != nil {
+		t.Fatal(err)
+	}
+	return kvs
+}
+
+// StoreURL is the file:// URL of a committed store (read only: never write through it).
+func StoreURL(t testing.TB, store string) string {
+	t.Helper()
+	return "file://" + filepath.Join(Root(t), filepath.FromSlash(store))
+}
+
+// CopyStore copies a committed store into a temporary folder, for tests that damage it, and returns the folder.
+func CopyStore(t testing.TB, store string) string {
+	t.Helper()
+	src := filepath.Join(Root(t), filepath.FromSlash(store))
+	dst := filepath.Join(t.TempDir(), "store")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// Judge starts the etcd binary on a restored single-member data dir (member name) and checks that it serves
+// exactly want at header revision rev.
+func Judge(t testing.TB, binary, dataDir, name string, rev int64, want []fixture.KV) {
+	t.Helper()
+	m := testenv.StartEtcdOnDataDir(t, binary, dataDir, name)
+	CheckServes(t, m.Client(t), rev, want)
+	m.Stop()
+}
+
+// CheckServes checks that cli serves exactly want, at header revision rev.
+func CheckServes(t testing.TB, cli *clientv3.Client, rev int64, want []fixture.KV) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, "", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatalf("read restored etcd: %v", err)
+	}
+	if resp.Header.Revision != rev {
+		t.Errorf("restored etcd is at revision %d, want %d", resp.Header.Revision, rev)
+	}
+	got := make([]fixture.KV, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		got = append(got, fixture.KV{Key: string(kv.Key), Value: string(kv.Value), CreateRevision: kv.CreateRevision, ModRevision: kv.ModRevision, Version: kv.Version, Lease: kv.Lease})
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].Key < got[j].Key })
+	Compare(t, got, want)
+}
+
+// Compare reports every difference between two key lists.
+func Compare(t testing.TB, got, want []fixture.KV) {
+	t.Helper()
+	wm := map[string]fixture.KV{}
+	for _, kv := range want {
+		wm[kv.Key] = kv
+	}
+	gm := map[string]fixture.KV{}
+	for _, kv := range got {
+		gm[kv.Key] = kv
+		w, ok := wm[kv.Key]
+		switch {
+		case !ok:
+			t.Errorf("restored etcd has key %q the source did not have", kv.Key)
+		case w != kv:
+			t.Errorf("key %q: restored %+v, source %+v", kv.Key, kv, w)
+		}
+	}
+	for _, kv := range want {
+		if _, ok := gm[kv.Key]; !ok {
+			t.Errorf("restored etcd lacks key %q", kv.Key)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("restored etcd has %d keys, the source %d", len(got), len(want))
+	}
+}
