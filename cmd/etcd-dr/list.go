@@ -108,8 +108,10 @@ func age(t, now time.Time) string {
 	switch {
 	case d < time.Minute:
 		ago = "just now"
+	case d < time.Hour:
+		ago = fmt.Sprintf("%dm ago", int(d.Minutes()))
 	case d < 48*time.Hour:
-		ago = d.String() + " ago"
+		ago = fmt.Sprintf("%dh%02dm ago", int(d.Hours()), int(d.Minutes())%60)
 	default:
 		ago = fmt.Sprintf("%dd ago", int(d.Hours()/24))
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
-func open(t *testing.T, dir string) (*store.Store, *catalog.Catalog) {
+func open(t testing.TB, dir string) (*store.Store, *catalog.Catalog) {
 	t.Helper()
 	st, err := store.Open(context.Background(), "file://"+dir)
 	require.NoError(t, err)
@@ -30,7 +30,7 @@ func open(t *testing.T, dir string) (*store.Store, *catalog.Catalog) {
 	return st, cat
 }
 
-func picked(t *testing.T, cat *catalog.Catalog, cfg pick.Config) *pick.Result {
+func picked(t testing.TB, cat *catalog.Catalog, cfg pick.Config) *pick.Result {
 	t.Helper()
 	r, err := pick.Pick(cat, cfg)
 	require.NoError(t, err)

@@ -58,8 +58,7 @@ func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Wr
 	}
 	defer plain.Close()
 	th := format.NewTrailerHash()
-	out := io.MultiWriter(progress.Writer{W: w, M: m}, th)
-	if _, err := io.Copy(out, plain); err != nil {
+	if _, err := teeCopy(progress.Writer{W: w, M: m}, plain, th); err != nil {
 		if src.err != nil || ctx.Err() != nil {
 			return v, fmt.Errorf("read %s: %w", snap.Key, err)
 		}

@@ -1,0 +1,98 @@
+# Pinned tool versions. Change a pin here and "make tools" rebuilds only that tool.
+ETCD_VERSION      := v3.6.16
+ETCD_35_VERSION   := v3.5.35
+ETCD_37_VERSION   := v3.7.3
+VERSITYGW_VERSION := v1.8.0
+
+GO        ?= go
+# Targets use the relative path (so "make .tools/bin/etcd" works); commands get the absolute one.
+TOOLS_BIN := .tools/bin
+TOOLS_ABS := $(CURDIR)/$(TOOLS_BIN)
+
+# Tool binaries built by "make tools" (from the Go module proxy, never downloaded prebuilt).
+TOOLS := $(TOOLS_BIN)/etcd $(TOOLS_BIN)/etcdctl $(TOOLS_BIN)/etcdutl \
+	$(TOOLS_BIN)/etcd-3.5 $(TOOLS_BIN)/etcd-3.7 $(TOOLS_BIN)/versitygw
+
+# Version each binary should be at; the stamp file .tools/bin/.<name>.version holds it.
+VERSION_etcd      := $(ETCD_VERSION)
+VERSION_etcdctl   := $(ETCD_VERSION)
+VERSION_etcdutl   := $(ETCD_VERSION)
+VERSION_etcd-3.5  := $(ETCD_35_VERSION)
+VERSION_etcd-3.7  := $(ETCD_37_VERSION)
+VERSION_versitygw := $(VERSITYGW_VERSION)
+
+.PHONY: all tools sysdeps build lint test bench testdata run clean clean-tools FORCE
+
+all: build
+
+tools: $(TOOLS)
+
+# The stamp is rewritten only when its content differs from the pin, so its
+# mtime moves (and the binary is rebuilt) only when the pin changes. A binary
+# that is missing, or older than its stamp (failed or interrupted build), is
+# rebuilt too.
+$(TOOLS_BIN)/.%.version: FORCE
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(VERSION_$*)" ]; then echo "$(VERSION_$*)" > $@; fi
+
+# Each etcd minor has its own module under tools/, since one go.mod can hold
+# only one version of go.etcd.io/etcd/server/v3. "go install pkg@version" does
+# not work for etcd (its go.mod has replace directives).
+define etcd_build
+	@echo "building $(notdir $@) $(VERSION_$(notdir $@))"
+	cd tools/$(1) && CGO_ENABLED=0 $(GO) build -trimpath -o $(CURDIR)/$@ $(2)
+endef
+
+$(TOOLS_BIN)/etcd: $(TOOLS_BIN)/.etcd.version tools/etcd-3.6/go.mod tools/etcd-3.6/go.sum
+	$(call etcd_build,etcd-3.6,go.etcd.io/etcd/server/v3)
+$(TOOLS_BIN)/etcdctl: $(TOOLS_BIN)/.etcdctl.version tools/etcd-3.6/go.mod tools/etcd-3.6/go.sum
+	$(call etcd_build,etcd-3.6,go.etcd.io/etcd/etcdctl/v3)
+$(TOOLS_BIN)/etcdutl: $(TOOLS_BIN)/.etcdutl.version tools/etcd-3.6/go.mod tools/etcd-3.6/go.sum
+	$(call etcd_build,etcd-3.6,go.etcd.io/etcd/etcdutl/v3)
+$(TOOLS_BIN)/etcd-3.5: $(TOOLS_BIN)/.etcd-3.5.version tools/etcd-3.5/go.mod tools/etcd-3.5/go.sum
+	$(call etcd_build,etcd-3.5,go.etcd.io/etcd/server/v3)
+$(TOOLS_BIN)/etcd-3.7: $(TOOLS_BIN)/.etcd-3.7.version tools/etcd-3.7/go.mod tools/etcd-3.7/go.sum
+	$(call etcd_build,etcd-3.7,go.etcd.io/etcd/server/v3)
+
+$(TOOLS_BIN)/versitygw: $(TOOLS_BIN)/.versitygw.version
+	@echo "building versitygw $(VERSITYGW_VERSION)"
+	GOBIN=$(TOOLS_ABS) CGO_ENABLED=0 $(GO) install -trimpath \
+		-ldflags "-X main.Version=$(VERSITYGW_VERSION) -X main.Build=module-proxy" \
+		github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	@touch $@
+
+# System packages the tests need (tmux drives the TUI end-to-end test).
+sysdeps:
+	@command -v tmux >/dev/null 2>&1 || { \
+		echo "installing tmux"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
+
+build:
+	$(GO) build -o bin/etcd-dr ./cmd/etcd-dr
+
+lint:
+	@out="$$(find . -name '*.go' -not -path './.*' -exec gofmt -l {} +)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: tools sysdeps
+	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -race -timeout 25m ./...
+
+bench: tools
+	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# Regenerates testdata/ from real etcd servers (embedded 3.6 and the 3.5 binary); see testdata/README.md.
+testdata: $(TOOLS_BIN)/etcd-3.5
+	$(GO) run ./internal/fixture/gen -out testdata -etcd35 $(TOOLS_ABS)/etcd-3.5
+
+# The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr. Needs no tools.
+run: build
+	$(GO) run ./internal/demo -dir .demo -bin bin/etcd-dr -etcd35 $(TOOLS_ABS)/etcd-3.5
+
+clean:
+	rm -rf bin .demo
+
+clean-tools:
+	rm -rf .tools
+
+FORCE:
