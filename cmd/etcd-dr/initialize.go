@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/etcd-dr/etcd-dr/engine/restore"
+)
+
+func newInitializeCommand(g *globalOptions) *cobra.Command {
+	var o restoreOptions
+	cmd := &cobra.Command{
+		Use:   "initialize --store URL --data-dir DIR",
+		Short: "Validate a data dir; restore it from the store only if it is missing (or invalid, with --move-aside)",
+		Long: `Validates --data-dir as 'validate --data-dir --store' does. A valid data dir is left alone (exit 0); a missing
+or empty one is restored as 'restore' would; an invalid one (damaged, or older than the newest backup) is refused
+with exit 3 unless --move-aside, which renames it to <dir>.broken-<timestamp> and restores. Nothing is deleted.`,
+		Example: `  etcd-dr initialize --store s3://backups/etcd-main --data-dir /var/lib/etcd --name m0 \
+      --initial-cluster m0=https://10.0.0.1:2380 --initial-advertise-peer-urls https://10.0.0.1:2380`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInitialize(cmd.Context(), g, o)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) error {
+	pcfg, err := o.pick.config()
+	if err != nil {
+		return err
+	}
+	cfg, err := o.config(g)
+	if err != nil {
+		return err
+	}
+	st, cat, err := openCatalog(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := restore.Initialize(ctx, st, cat, pcfg, cfg)
+	if g.output == "json" && res != nil {
+		writeJSON(g.stdout, res)
+		if err != nil {
+			return reportedError{err}
+		}
+		return nil
+	}
+	if err != nil {
+		if res != nil && res.Validation != nil && !res.Validation.Missing {
+			printDataDirReport(g.stderr, res.Validation)
+		}
+		return err
+	}
+	switch res.Action {
+	case restore.ActionNone:
+		fmt.Fprintf(g.stdout, "Data dir %s is valid (revision %d); nothing to do.\n", res.Validation.Path, res.Validation.Revision)
+	default:
+		if res.Validation.Missing {
+			fmt.Fprintf(g.stdout, "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, cat.Store)
+		} else {
+			fmt.Fprintf(g.stdout, "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, cat.Store)
+		}
+		printRestore(g.stdout, res.Restore, o)
+	}
+	return nil
+}

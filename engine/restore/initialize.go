@@ -1,0 +1,73 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// Actions Initialize takes.
+const (
+	ActionNone     = "none"     // the data dir is valid: nothing done
+	ActionRestored = "restored" // the data dir was missing (or moved aside): restored from the store
+)
+
+// InitResult says what Initialize found and did.
+type InitResult struct {
+	Action     string                  `json:"action"`
+	Validation *validate.DataDirReport `json:"validation"`
+	Restore    *Result                 `json:"restore,omitempty"`
+}
+
+// Initialize validates cfg.DataDir against the store: a valid data dir is left alone; a missing one is restored
+// from what pc picks; an invalid one is refused (fault.Problems) unless cfg.MoveAside, which moves it aside and
+// restores.
+func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc pick.Config, cfg Config) (*InitResult, error) {
+	if cfg.DataDir == "" {
+		return nil, fault.Refused("--data-dir is required")
+	}
+	rep := validate.DataDir(cfg.DataDir, validate.DataDirConfig{StoreRevision: NewestRestorable(cat), Store: cat.Store, Logger: cfg.Logger})
+	out := &InitResult{Action: ActionNone, Validation: rep}
+	switch {
+	case rep.OK:
+		return out, nil
+	case !rep.Missing && !cfg.MoveAside:
+		return out, fault.Problems("data dir %s is not valid (%s); pass --move-aside to move it aside and restore from the store", rep.Path, firstProblem(rep))
+	}
+	r, err := pick.Pick(cat, pc)
+	if err != nil {
+		return out, err
+	}
+	res, err := Restore(ctx, st, r, cfg)
+	if err != nil {
+		return out, err
+	}
+	out.Action, out.Restore = ActionRestored, res
+	return out, nil
+}
+
+// NewestRestorable is the highest revision any chain of cat restores to (0 for an empty store).
+func NewestRestorable(cat *catalog.Catalog) int64 {
+	var best int64
+	for _, ch := range cat.Chains {
+		best = max(best, ch.RestorableRevision)
+	}
+	return best
+}
+
+func firstProblem(rep *validate.DataDirReport) string {
+	if len(rep.Problems) == 0 {
+		return "no details"
+	}
+	p := rep.Problems[0]
+	s := p.Path + ": " + p.What
+	if n := len(rep.Problems) - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more)", n)
+	}
+	return s
+}
