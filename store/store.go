@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -231,6 +232,19 @@ func (r *reader) Read(p []byte) (int, error) {
 }
 
 func (r *reader) Close() error { return r.r.Close() }
+
+// LocalPath returns the filesystem path of key when the store is a directory (file://), so that callers may
+// copy it with the kernel's copy_file_range. ok is false for every other backend.
+func (s *Store) LocalPath(key string) (path string, ok bool) {
+	if s.loc.Scheme != "file" || CheckKey(key) != nil {
+		return "", false
+	}
+	p := filepath.Join(s.loc.Bucket, filepath.FromSlash(key))
+	if s.loc.Prefix != "" {
+		p = filepath.Join(s.loc.Bucket, filepath.FromSlash(s.loc.Prefix), filepath.FromSlash(key))
+	}
+	return p, true
+}
 
 // Delete removes one object.
 func (s *Store) Delete(ctx context.Context, key string) error {

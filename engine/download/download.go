@@ -13,6 +13,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/store"
@@ -153,8 +154,17 @@ func writeAtomic(ctx context.Context, st *store.Store, s catalog.Snapshot, dst s
 			os.Remove(tmp.Name()) // our own partial file, never user data
 		}
 	}()
-	m := progress.NewMeter(cfg.Progress, "download", path.Base(s.Key), "bytes", 0)
-	v, err := Object(ctx, st, s, tmp, m, cfg.Decrypt)
+	var total int64 // known only when stored bytes are the downloaded bytes
+	if s.Codec == format.None && !s.Encrypted {
+		total = s.Size
+	}
+	m := progress.NewMeter(cfg.Progress, "download", path.Base(s.Key), "bytes", total)
+	var v Verified
+	if src, ok := kernelCopyable(st, s); ok {
+		v, err = kernelCopy(ctx, st, s, src, tmp, m)
+	} else {
+		v, err = Object(ctx, st, s, tmp, m, cfg.Decrypt)
+	}
 	if err != nil {
 		return v, err
 	}
