@@ -23,6 +23,7 @@ import (
 	"gocloud.dev/blob/memblob"
 	_ "gocloud.dev/blob/s3blob" // s3://
 	"gocloud.dev/gcerrors"
+	"golang.org/x/oauth2/google"
 )
 
 // fileblobTemp matches fileblob's in-progress temporary files ("<key>.<hex nanos>.tmp"), which sit beside their
@@ -92,9 +93,15 @@ func Open(ctx context.Context, rawURL string, opts ...OpenOptions) (*Store, erro
 			// S3-compatible servers (MinIO, Ceph, versitygw) ignore the region but the SDK insists on one.
 			q.Set("region", "us-east-1")
 		}
+		if err := checkCredentials(ctx, loc.Scheme); err != nil {
+			return nil, fmt.Errorf("open %s: %w", s.url, err)
+		}
 		u := url.URL{Scheme: loc.Scheme, Host: loc.Bucket, RawQuery: q.Encode()}
 		b, err = blob.OpenBucket(ctx, u.String())
 		if err != nil {
+			if loc.Scheme == "azblob" {
+				return nil, fmt.Errorf("%w %s: %v (set AZURE_STORAGE_ACCOUNT, and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or use a managed identity)", ErrBadURL, s.url, err)
+			}
 			return nil, fmt.Errorf("%w %s: %v", ErrBadURL, s.url, err)
 		}
 	}
@@ -126,6 +133,18 @@ func memBucket(name string) *blob.Bucket {
 	}
 	// A prefixed view so that closing this Store does not close the shared bucket.
 	return blob.PrefixedBucket(m.b, "")
+}
+
+// checkCredentials fails early, with what to set, when a cloud SDK would otherwise fall back to anonymous access
+// and fail later with an unrelated-looking error.
+func checkCredentials(ctx context.Context, scheme string) error {
+	if scheme != "gs" {
+		return nil
+	}
+	if _, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/devstorage.read_write"); err != nil {
+		return fmt.Errorf("%w: no Google Cloud credentials found (set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or run on GCP with a service account)", ErrAccessDenied)
+	}
+	return nil
 }
 
 // URL is the store URL with credentials masked.

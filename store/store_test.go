@@ -177,3 +177,16 @@ func TestS3BadCredentialsNamesNoSecret(t *testing.T) {
 	require.NotContains(t, err.Error(), secret)
 	require.Contains(t, err.Error(), "AWS_SECRET_ACCESS_KEY")
 }
+
+func TestCloudStoresWithoutCredentialsSayWhatToSet(t *testing.T) {
+	t.Setenv("HOME", t.TempDir()) // no gcloud application-default credentials file
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("AZURE_STORAGE_ACCOUNT", "")
+	_, err := store.Open(context.Background(), "gs://bucket/prefix")
+	require.True(t, errors.Is(err, store.ErrAccessDenied), "%v", err)
+	require.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS")
+
+	_, err = store.Open(context.Background(), "azblob://container/prefix")
+	require.True(t, errors.Is(err, store.ErrBadURL), "%v", err)
+	require.Contains(t, err.Error(), "AZURE_STORAGE_ACCOUNT")
+}
