@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -25,6 +26,7 @@ const (
 )
 
 func main() {
+	validate.RunChild() // a child that inspects one etcd db (bbolt crashes on damaged pages) exits here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g := &globalOptions{stdout: os.Stdout, stderr: os.Stderr}

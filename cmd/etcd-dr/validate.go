@@ -63,7 +63,7 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 		printStoreReport(g.stdout, rep)
 	}
 	if !rep.OK {
-		return reportedError{fault.Problems("%s in %s", plural(len(rep.Problems), "problem", "problems"), rep.Store)}
+		return problemsFound(g, fault.Problems("%s in %s", plural(len(rep.Problems), "problem", "problems"), rep.Store))
 	}
 	return nil
 }
@@ -86,11 +86,19 @@ func runValidateDataDir(ctx context.Context, g *globalOptions, o validateOptions
 	}
 	switch {
 	case rep.Missing:
-		return reportedError{fault.Problems("no data dir at %s", rep.Path)}
+		return problemsFound(g, fault.Problems("no data dir at %s", rep.Path))
 	case !rep.OK:
-		return reportedError{fault.Problems("%s in data dir %s", plural(len(rep.Problems), "problem", "problems"), rep.Path)}
+		return problemsFound(g, fault.Problems("%s in data dir %s", plural(len(rep.Problems), "problem", "problems"), rep.Path))
 	}
 	return nil
+}
+
+// problemsFound returns err for main to print under text output; the JSON report already carries it.
+func problemsFound(g *globalOptions, err error) error {
+	if g.output == "json" {
+		return reportedError{err}
+	}
+	return err
 }
 
 func printStoreReport(w io.Writer, r *validate.StoreReport) {

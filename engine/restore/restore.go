@@ -130,7 +130,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 		if err := writeMember(cfg, stage.db(), m); err != nil {
 			return nil, err
 		}
-		rep := validate.DataDir(m.DataDir, validate.DataDirConfig{Logger: cfg.Logger})
+		rep := validate.DataDir(m.DataDir, validate.DataDirConfig{Logger: cfg.Logger, SkipDBCheck: true})
 		if !rep.OK {
 			return nil, fmt.Errorf("restored data dir of member %s failed its check: %v", m.Name, rep.Problems)
 		}
