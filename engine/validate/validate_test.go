@@ -95,7 +95,9 @@ func TestBackupsFindDamage(t *testing.T) {
 		what   string
 	}{
 		{name: "truncated gzip", object: v2 + "Full-00000000-00000022-1763900060.gz", what: "is corrupt",
-			damage: func(t *testing.T, dir string) { truncate(t, filepath.Join(dir, v2+"Full-00000000-00000022-1763900060.gz"), 2) }},
+			damage: func(t *testing.T, dir string) {
+				truncate(t, filepath.Join(dir, v2+"Full-00000000-00000022-1763900060.gz"), 2)
+			}},
 		{name: "flipped bit in a full snapshot", object: v2 + "Full-00000000-00000093-1763900420", what: "failed its checksum",
 			damage: func(t *testing.T, dir string) { flip(t, filepath.Join(dir, v2+"Full-00000000-00000093-1763900420")) }},
 		{name: "delta checksum", object: v2 + "Incr-00000053-00000062-1763900300", what: "failed its checksum",
@@ -111,7 +113,9 @@ func TestBackupsFindDamage(t *testing.T) {
 				}
 			}},
 		{name: "empty object", object: v2 + "Incr-00000053-00000062-1763900300", what: "empty object",
-			damage: func(t *testing.T, dir string) { write(t, filepath.Join(dir, v2+"Incr-00000053-00000062-1763900300"), nil) }},
+			damage: func(t *testing.T, dir string) {
+				write(t, filepath.Join(dir, v2+"Incr-00000053-00000062-1763900300"), nil)
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
