@@ -28,6 +28,7 @@ type replayer struct {
 	les      lease.Lessor
 	kv       mvcc.KV
 	leaseTTL int64
+	rev      int64 // revision of the last applied transaction
 
 	events  int64 // events applied
 	skipped int64 // events at or below the current revision (overlaps), not applied
@@ -65,14 +66,17 @@ func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err
 	})
 	les := lease.NewLessor(lg, be, clusterVersion{}, lease.LessorConfig{MinLeaseTTL: 1})
 	kv := mvcc.NewStore(lg, be, les, mvcc.StoreConfig{})
-	return &replayer{be: be, les: les, kv: kv, leaseTTL: leaseTTL}, nil
+	return &replayer{be: be, les: les, kv: kv, leaseTTL: leaseTTL, rev: kv.Rev()}, nil
 }
 
 // Rev is the revision of the last applied transaction.
-func (r *replayer) Rev() int64 { return r.kv.Rev() }
+func (r *replayer) Rev() int64 { return r.rev }
 
-// keys counts the keys that exist at the current revision.
+// keys counts the keys that exist at the current revision, and checks the store is at the revision replayed to.
 func (r *replayer) keys(ctx context.Context) (int64, error) {
+	if got := r.kv.Rev(); got != r.rev {
+		return 0, fault.Problems("after the replay etcd's store is at revision %d, not %d", got, r.rev)
+	}
 	// A non-nil empty end means every key from the start key on (etcd's "\x00" range end, as its server passes it).
 	res, err := r.kv.Range(ctx, []byte{0}, []byte{}, mvcc.RangeOptions{Count: true})
 	if err != nil {
@@ -99,9 +103,6 @@ func (r *replayer) applyRevision(obj string, rev int64, evs []format.DeltaEvent)
 			err = fault.Problems("%s: applying revision %d failed inside etcd's storage: %v", obj, rev, p)
 		}
 	}()
-	if cur := r.kv.Rev(); rev != cur+1 {
-		return fault.Problems("%s: next event is at revision %d but the store is at %d: revisions %d-%d are missing from the backup", obj, rev, cur, cur+1, rev-1)
-	}
 	// Leases first: granting writes to the backend, which a write transaction holds locked.
 	for _, e := range evs {
 		ev := e.EtcdEvent
@@ -117,6 +118,11 @@ func (r *replayer) applyRevision(obj string, rev int64, evs []format.DeltaEvent)
 		}
 	}
 	txn := r.kv.Write(traceutil.TODO())
+	// The transaction's own revision (no read of the store: that copies its whole write buffer each time).
+	if cur := txn.Rev(); rev != cur+1 {
+		txn.End()
+		return fault.Problems("%s: next event is at revision %d but the store is at %d: revisions %d-%d are missing from the backup", obj, rev, cur, cur+1, rev-1)
+	}
 	var problem error
 	for _, e := range evs {
 		ev := e.EtcdEvent
@@ -141,9 +147,7 @@ func (r *replayer) applyRevision(obj string, rev int64, evs []format.DeltaEvent)
 	if problem != nil {
 		return problem
 	}
-	if got := r.kv.Rev(); got != rev {
-		return fault.Problems("%s: after applying revision %d etcd's store is at revision %d", obj, rev, got)
-	}
+	r.rev = rev
 	r.events += int64(len(evs))
 	return nil
 }
@@ -159,7 +163,10 @@ func compareChanges(obj string, rev int64, evs []format.DeltaEvent, changes []mv
 			return fault.Problems("%s: revision %d event %d is for key %q but the store changed %q", obj, rev, i, want.Key, got.Key)
 		}
 		if e.EtcdEvent.Type != mvccpb.PUT {
-			continue
+			continue // etcd's change record of a delete carries only the key
+		}
+		if got.ModRevision != rev {
+			return fault.Problems("%s: revision %d key %q was written at revision %d", obj, rev, want.Key, got.ModRevision)
 		}
 		if want.CreateRevision != got.CreateRevision || want.Version != got.Version || want.Lease != got.Lease {
 			return fault.Problems("%s: revision %d key %q: the source had create revision %d, version %d, lease %x; the restore made %d, %d, %x: the backup does not continue the state before it",
