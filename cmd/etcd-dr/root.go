@@ -19,6 +19,7 @@ import (
 // globalOptions are the flags every verb shares.
 type globalOptions struct {
 	store          string
+	stores         []string // every --store given, for the TUI (see tui.go)
 	output         string
 	nonInteractive bool
 	logLevel       string
@@ -53,13 +54,14 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 			return g.complete()
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
+			return runRoot(cmd, g) // the TUI on a terminal, else this help
 		},
 	}
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.store, "store", os.Getenv("ETCD_DR_STORE"), "backup store URL: file:///dir, s3://bucket/prefix?endpoint=..&region=..&use_path_style=true, gs://, azblob://, mem:// (env ETCD_DR_STORE)")
+	g.store = os.Getenv("ETCD_DR_STORE")
+	pf.Var(storeFlag{last: &g.store, all: &g.stores}, "store", "backup store URL: file:///dir, s3://bucket/prefix?endpoint=..&region=..&use_path_style=true, gs://, azblob://, mem:// (env ETCD_DR_STORE; repeat to open several in the TUI)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVar(&g.nonInteractive, "non-interactive", false, "never prompt; run headless (implied when there is no terminal)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
@@ -67,6 +69,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 		return usagef("%v (see %s --help)", err, cmd.CommandPath())
 	})
 	root.AddCommand(newListCommand(g), newPickCommand(g), newDownloadCommand(g), newValidateCommand(g), newRestoreCommand(g), newInitializeCommand(g))
+	wizardVerbs(root, g)
 	return root
 }
 

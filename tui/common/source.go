@@ -1,0 +1,136 @@
+package common
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// LoadTimeout bounds opening and listing one store, so an unreachable endpoint ends in an error panel, not a hang.
+var LoadTimeout = 30 * time.Second
+
+// Source is one --store: its URL, the opened store and its catalog, or why it could not be read.
+type Source struct {
+	URL     string
+	Store   *store.Store
+	Catalog *catalog.Catalog
+	Err     error
+	Loading bool
+	// Loaded is when the catalog was read (by the Common clock).
+	Loaded time.Time
+}
+
+// SourceLoadedMsg carries the result of LoadCmd for the source at Index.
+type SourceLoadedMsg struct {
+	Index   int
+	Store   *store.Store
+	Catalog *catalog.Catalog
+	Err     error
+}
+
+// LoadCmd opens url and reads its catalog off the UI goroutine.
+func LoadCmd(ctx context.Context, index int, url string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, LoadTimeout)
+		defer cancel()
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			return SourceLoadedMsg{Index: index, Err: err}
+		}
+		cat, err := catalog.Load(ctx, st)
+		if err != nil {
+			st.Close()
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("%w: the store did not answer within %s", err, LoadTimeout)
+			}
+			return SourceLoadedMsg{Index: index, Err: err}
+		}
+		return SourceLoadedMsg{Index: index, Store: st, Catalog: cat}
+	}
+}
+
+// Layouts names the layouts found ("etcdbr-v2", "operator+etcdbr-v2"), or "-" for none.
+func (s *Source) Layouts() string {
+	if s.Catalog == nil || len(s.Catalog.Chains) == 0 {
+		return "-"
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, ch := range s.Catalog.Chains {
+		if l := string(ch.Layout); !seen[l] {
+			seen[l] = true
+			names = append(names, l)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, "+")
+}
+
+// LastBackup is the time of the newest object of any chain (zero when unknown).
+func (s *Source) LastBackup() time.Time {
+	var t time.Time
+	if s.Catalog == nil {
+		return t
+	}
+	for _, ch := range s.Catalog.Chains {
+		if ch.Base.Time.After(t) {
+			t = ch.Base.Time
+		}
+		for _, d := range ch.Deltas {
+			if d.Time.After(t) {
+				t = d.Time
+			}
+		}
+	}
+	return t
+}
+
+// Restorable is the newest restorable revision over all chains (0 when none).
+func (s *Source) Restorable() int64 {
+	var r int64
+	if s.Catalog == nil {
+		return 0
+	}
+	for _, ch := range s.Catalog.Chains {
+		r = max(r, ch.RestorableRevision)
+	}
+	return r
+}
+
+// HasGap reports whether any chain has a gap.
+func (s *Source) HasGap() bool {
+	if s.Catalog == nil {
+		return false
+	}
+	for _, ch := range s.Catalog.Chains {
+		if len(ch.Gaps) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Remedy says what an SRE can do about a load error.
+func Remedy(err error) []string {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrBadURL):
+		return []string{"Fix the URL given to --store.", "Supported: file:///dir, s3://bucket/prefix?endpoint=..&region=.., gs://bucket/prefix, azblob://container/prefix."}
+	case errors.Is(err, store.ErrAccessDenied):
+		return []string{"The store refused the credentials.", "Check the environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE),", "GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY."}
+	case errors.Is(err, store.ErrNotFound):
+		return []string{"Nothing is at that location.", "Check the bucket or directory name; --store points at the folder that holds v1/ or v2/", "(for etcd-operator: the cluster folder, e.g. file:///var/etcd-backup/v1/etcd-cluster)."}
+	case errors.Is(err, context.DeadlineExceeded):
+		return []string{"The store did not answer in time.", "Check the endpoint, DNS, proxy and network path to the store; then press r to retry."}
+	}
+	return []string{"Check the URL, the network path to the store and the credentials; then press r to retry."}
+}

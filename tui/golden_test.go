@@ -1,0 +1,222 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+)
+
+// frameMsg asks the running program for its current frame. The program filter answers it on the event loop,
+// between updates, so the test reads the model without racing the program.
+type frameMsg struct{ ch chan string }
+
+func frameFilter(m tea.Model, msg tea.Msg) tea.Msg {
+	if f, ok := msg.(frameMsg); ok {
+		f.ch <- m.View().Content
+		return nil
+	}
+	return msg
+}
+
+// app is a TUI running in a teatest program at a fixed size.
+type app struct {
+	t  *testing.T
+	tm *teatest.TestModel
+}
+
+func startApp(t *testing.T, m *Model, w, h int) *app {
+	t.Helper()
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h), teatest.WithProgramOptions(tea.WithFilter(frameFilter)))
+	a := &app{t: t, tm: tm}
+	t.Cleanup(func() {
+		_ = tm.Quit()
+		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	})
+	return a
+}
+
+// frame is the current screen, styles stripped.
+func (a *app) frame() string {
+	ch := make(chan string, 1)
+	a.tm.Send(frameMsg{ch})
+	select {
+	case s := <-ch:
+		return ansi.Strip(s)
+	case <-time.After(5 * time.Second):
+		a.t.Fatal("the program did not answer")
+		return ""
+	}
+}
+
+// waitFor polls the screen until it holds every part.
+func (a *app) waitFor(parts ...string) string {
+	a.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := a.frame()
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(s, p)
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("screen never showed %q:\n%s", parts, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (a *app) press(ks ...string) {
+	for _, k := range ks {
+		a.tm.Send(key(k))
+	}
+}
+
+func (a *app) typeText(s string) {
+	for _, m := range typeText(s) {
+		a.tm.Send(m)
+	}
+}
+
+// TestGolden drives every screen and wizard in a real Bubble Tea program at 80x24 with a fixed clock and
+// compares the frame with testdata/TestGolden/<case>.golden (go test ./tui -run TestGolden -update rewrites them).
+func TestGolden(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "golden-v2")
+	v1 := memStore(t, "etcdbr-v1", "golden-v1")
+	op := memStore(t, filepath.Join("operator", "v1", "etcd-cluster"), "golden-operator")
+	cases := []struct {
+		name   string
+		stores []string
+		w, h   int
+		steps  func(a *app) string
+	}{
+		{"Stores", []string{v2, v1, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
+			return a.waitFor("etcdbr-v1", "unreachable")
+		}},
+		{"StoresUnreachable", []string{v2, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
+			a.waitFor("unreachable")
+			a.press("down")
+			return a.waitFor("What to do")
+		}},
+		{"StoresEmpty", nil, 80, 24, func(a *app) string { return a.waitFor("No store given") }},
+		{"Catalog", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter")
+			return a.waitFor("GAP revisions 104-113")
+		}},
+		{"CatalogV1", []string{v1}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v1")
+			a.press("enter")
+			return a.waitFor("KIND")
+		}},
+		{"CatalogFilter", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "/")
+			a.typeText("zlib")
+			a.press("enter")
+			return a.waitFor("1 found", "33-42")
+		}},
+		{"CatalogFolded", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "space")
+			return a.waitFor("▸ 93-123")
+		}},
+		{"Object", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "down", "down", "enter")
+			return a.waitFor("Checksum")
+		}},
+		{"ObjectVerified", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "down", "down", "enter", "c")
+			return a.waitFor("verified")
+		}},
+		{"PickGap", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("p")
+			return a.waitFor("rerun with --revision 103")
+		}},
+		{"PickRevision", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("p", "tab")
+			a.typeText("50")
+			a.press("enter")
+			return a.waitFor("restore point: revision 50")
+		}},
+		{"PickWarnings", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("p")
+			a.typeText("3.4")
+			a.press("tab")
+			a.typeText("100")
+			a.press("enter")
+			return a.waitFor("revision 100")
+		}},
+		{"PickRefused", []string{op}, 80, 24, func(a *app) string {
+			a.waitFor("3 chains")
+			a.press("p")
+			a.typeText("3.5.0")
+			a.press("enter")
+			return a.waitFor("Refused (2)")
+		}},
+		{"Download", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "down", "down", "d")
+			return a.waitFor("enter starts")
+		}},
+		{"Validate", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "down", "v", "enter")
+			return a.waitFor("problem found")
+		}},
+		{"RestoreForm", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "down", "down", "R")
+			return a.waitFor("mark compacted")
+		}},
+		{"RestoreConfirm", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "down", "down", "R")
+			a.typeText("/nonexistent/restored")
+			a.press("enter")
+			a.typeText("rest")
+			return a.waitFor("Type restore to confirm", "rest█")
+		}},
+		{"Help", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "?")
+			return a.waitFor("Moving around")
+		}},
+		{"TooSmall", []string{v2}, 50, 10, func(a *app) string { return a.waitFor("too small") }},
+		{"Wide", []string{v2}, 120, 30, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter")
+			return a.waitFor("Incr-00000114-00000123-1763900600.gz")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := startApp(t, newModel(t, false, tc.stores...), tc.w, tc.h)
+			got := tc.steps(a)
+			teatest.RequireEqualOutput(t, []byte(got))
+		})
+	}
+}
+
+// TestGoldenFilesExist guards against a golden directory that -update never wrote.
+func TestGoldenFilesExist(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "TestGolden", "*.golden"))
+	if len(files) == 0 {
+		if _, err := os.Stat("testdata"); err != nil {
+			t.Skip("no goldens yet: run go test ./tui -run TestGolden -update")
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// fixedNow is the clock of every test: a year after the fixtures were made, so ages read "365d ago".
+var fixedNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+var noColor = true
+
+// memStore copies a fixture folder into mem://name so that screens show a stable URL.
+func memStore(t testing.TB, fixture, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	url := "mem://" + name
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	root := filepath.Join("..", "testdata", "stores", fixture)
+	err = filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w, err := st.NewWriter(ctx, filepath.ToSlash(rel), store.WriteOptions{})
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, f); err != nil {
+			w.Abort()
+			return err
+		}
+		return w.Commit()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// newModel builds a root model with the fixed clock, no colours unless asked, and the given stores.
+func newModel(t testing.TB, color bool, stores ...string) *Model {
+	nc := !color
+	m := New(context.Background(), Config{Stores: stores, Now: func() time.Time { return fixedNow }, NoColor: &nc})
+	t.Cleanup(func() { m.cancel() })
+	return m
+}
+
+// drive sends msgs to m one by one; after each it runs the commands it caused, synchronously, until none is
+// left (as if the user waited for the screen to settle). Commands that wait for a job's next message run too:
+// jobs always end.
+func drive(m *Model, msgs ...tea.Msg) {
+	for _, msg := range msgs {
+		queue := []tea.Msg{msg}
+		for len(queue) > 0 {
+			next := queue[0]
+			queue = queue[1:]
+			_, cmd := m.Update(next)
+			queue = append(run(cmd), queue...)
+		}
+	}
+}
+
+func run(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	switch msg := msg.(type) {
+	case nil:
+		return nil
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, run(c)...)
+		}
+		return out
+	case tea.QuitMsg:
+		return nil
+	}
+	return []tea.Msg{msg}
+}
+
+// start sizes m and runs Init.
+func start(m *Model, w, h int) {
+	drive(m, tea.WindowSizeMsg{Width: w, Height: h})
+	drive(m, run(m.Init())...)
+}
+
+func keys(s ...string) []tea.Msg {
+	var out []tea.Msg
+	for _, k := range s {
+		out = append(out, key(k))
+	}
+	return out
+}
+
+// key builds the press of a named key ("enter", "esc", "down", "ctrl+c") or of a printable character.
+func key(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+func typeText(s string) []tea.Msg {
+	var out []tea.Msg
+	for _, r := range s {
+		out = append(out, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	return out
+}
+
+// screen is the current frame without styles.
+func screen(m *Model) string {
+	return ansi.Strip(m.View().Content)
+}
+
+func mustContain(t *testing.T, m *Model, parts ...string) {
+	t.Helper()
+	s := screen(m)
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			t.Fatalf("screen lacks %q:\n%s", p, s)
+		}
+	}
+}

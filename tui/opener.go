@@ -1,0 +1,68 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	catalogpage "github.com/etcd-dr/etcd-dr/tui/pages/catalog"
+	downloadpage "github.com/etcd-dr/etcd-dr/tui/pages/download"
+	objectpage "github.com/etcd-dr/etcd-dr/tui/pages/object"
+	pickpage "github.com/etcd-dr/etcd-dr/tui/pages/pick"
+	restorepage "github.com/etcd-dr/etcd-dr/tui/pages/restore"
+	validatepage "github.com/etcd-dr/etcd-dr/tui/pages/validate"
+)
+
+// opener is the one place that knows every page (k9s's registrar): pages ask it for the pages they open.
+type opener struct{ m *Model }
+
+var _ common.Opener = opener{}
+
+func (o opener) Catalog(src *common.Source) common.Page {
+	return catalogpage.New(o.m.c, src, o)
+}
+
+func (o opener) Object(src *common.Source, snap catalog.Snapshot) common.Page {
+	return objectpage.New(o.m.c, src, snap)
+}
+
+func (o opener) Pick(src *common.Source) common.Page { return o.pickWith(src, "", "") }
+
+func (o opener) pickWith(src *common.Source, etcdVersion, revision string) common.Page {
+	return pickpage.New(o.m.c, src, o, etcdVersion, revision)
+}
+
+func (o opener) Download(src *common.Source, res *pick.Result) common.Page {
+	return downloadpage.New(o.m.c, src, res, "")
+}
+
+// downloadStart opens the Download wizard for the point the command line asked for, or the Pick wizard when
+// that point does not exist (it then says why).
+func (o opener) downloadStart(src *common.Source, s Start) common.Page {
+	cfg := pick.Config{EtcdVersion: s.EtcdVersion}
+	if s.Revision != "" {
+		p := pickpage.New(o.m.c, src, o, s.EtcdVersion, s.Revision)
+		if r, err := parseRev(s.Revision); err == nil {
+			cfg.Revision = r
+		} else {
+			return p
+		}
+	}
+	res, err := pick.Pick(src.Catalog, cfg)
+	if err != nil {
+		return pickpage.New(o.m.c, src, o, s.EtcdVersion, s.Revision)
+	}
+	return downloadpage.New(o.m.c, src, res, s.To)
+}
+
+func (o opener) Validate(src *common.Source, chain *catalog.Chain) common.Page {
+	return validatepage.New(o.m.c, src, chain)
+}
+
+func (o opener) Restore(src *common.Source, res *pick.Result) common.Page {
+	return restorepage.New(o.m.c, src, res)
+}
+
+func parseRev(s string) (int64, error) { return strconv.ParseInt(strings.TrimSpace(s), 10, 64) }

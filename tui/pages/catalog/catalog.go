@@ -1,0 +1,369 @@
+// Package catalog is the Catalog screen: a store's chains as a tree (full snapshot, then its deltas with revision
+// ranges, sizes, times and compression), gaps and problems in the danger style, the restorable end of each chain,
+// and a live / filter.
+package catalog
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/list"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
+	"github.com/etcd-dr/etcd-dr/tui/keymap"
+)
+
+// Page is the Catalog screen of one store.
+type Page struct {
+	c      *common.Common
+	src    *common.Source
+	open   common.Opener
+	cat    *catalog.Catalog // the catalog the rows were built from
+	chains []int
+	folded map[int]bool
+	rows   []row
+	list   list.Model
+	filter textfield.Model
+	// filtering is true while the filter field has focus.
+	filtering bool
+	flash     string // one-line message (e.g. why a download cannot start)
+	w, h      int
+}
+
+// New builds the Catalog page of src.
+func New(c *common.Common, src *common.Source, open common.Opener) *Page {
+	p := &Page{c: c, src: src, open: open, folded: map[int]bool{}}
+	p.filter = textfield.New("/", "filter by name, revision or problem")
+	p.rebuild()
+	return p
+}
+
+func (p *Page) Init() tea.Cmd   { return nil }
+func (p *Page) Title() string   { return "Catalog" }
+func (p *Page) Capturing() bool { return p.filtering }
+func (p *Page) Busy() bool      { return false }
+
+func (p *Page) Bindings() []keymap.Binding {
+	k := p.c.Keys
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "details / fold", Short: "open"}, k.Filter, k.Pick, k.Download, k.Validate, k.Restore, k.Toggle, k.Reload}
+}
+
+func (p *Page) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.list.SetHeight(max(h-3, 1))
+}
+
+// rebuild lays out the rows again (after a load, a fold, or a filter change), keeping the cursor on its row.
+func (p *Page) rebuild() {
+	var keep *row
+	if len(p.rows) > 0 {
+		r := p.rows[p.list.Cursor()]
+		keep = &r
+	}
+	if p.cat != p.src.Catalog {
+		p.cat = p.src.Catalog
+		p.chains = order(p.cat)
+		p.folded = map[int]bool{}
+		keep = nil
+	}
+	if p.cat == nil {
+		p.rows = nil
+		p.list.SetLen(0)
+		return
+	}
+	p.rows = buildRows(p.cat, p.chains, p.folded, strings.ToLower(strings.TrimSpace(p.filter.Value())))
+	p.list.SetLen(len(p.rows))
+	if keep != nil {
+		for i, r := range p.rows {
+			if r.kind == keep.kind && r.chain == keep.chain && r.snap == keep.snap && r.gap == keep.gap && r.text == keep.text {
+				p.list.Select(i)
+				break
+			}
+		}
+	}
+}
+
+func (p *Page) selected() *row {
+	if len(p.rows) == 0 {
+		return nil
+	}
+	return &p.rows[p.list.Cursor()]
+}
+
+func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.SourceLoadedMsg:
+		p.rebuild()
+		return p, nil
+	case tea.KeyPressMsg:
+		if p.filtering {
+			return p, p.updateFilter(msg)
+		}
+		return p, p.updateKeys(msg)
+	}
+	if p.filtering {
+		p.filter.Update(msg)
+	}
+	return p, nil
+}
+
+func (p *Page) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		p.filter.SetValue("")
+		p.filter.Blur()
+		p.filtering = false
+		p.rebuild()
+		return nil
+	case "enter", "down", "up":
+		p.filter.Blur()
+		p.filtering = false
+		return nil
+	}
+	before := p.filter.Value()
+	p.filter.Update(msg)
+	if p.filter.Value() != before {
+		p.rebuild()
+		p.list.Select(0)
+	}
+	return nil
+}
+
+func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.c.Keys
+	p.flash = ""
+	if p.list.Update(msg, k) {
+		return nil
+	}
+	r := p.selected()
+	switch {
+	case k.Back.Matches(msg):
+		if p.filter.Value() != "" {
+			p.filter.SetValue("")
+			p.rebuild()
+			return nil
+		}
+		return p.c.Pop()
+	case k.Filter.Matches(msg):
+		p.filtering = true
+		p.filter.Focus()
+		return nil
+	case k.Reload.Matches(msg):
+		if !p.src.Loading {
+			p.src.Loading = true
+			return common.LoadCmd(p.c.Ctx, -1, p.src.URL)
+		}
+	case k.Pick.Matches(msg):
+		return p.c.Push(p.open.Pick(p.src))
+	case r == nil:
+		return nil
+	case k.Enter.Matches(msg), k.Toggle.Matches(msg):
+		switch {
+		case r.kind == chainRow:
+			p.folded[r.chain] = !p.folded[r.chain]
+			p.rebuild()
+		case r.kind == objectRow && k.Enter.Matches(msg):
+			return p.c.Push(p.open.Object(p.src, *r.snap))
+		}
+	case k.Download.Matches(msg), k.Restore.Matches(msg):
+		res, err := p.pickAt(r)
+		if err != nil {
+			p.flash = err.Error()
+			return nil
+		}
+		if k.Download.Matches(msg) {
+			return p.c.Push(p.open.Download(p.src, res))
+		}
+		return p.c.Push(p.open.Restore(p.src, res))
+	case k.Validate.Matches(msg):
+		if r.chain >= 0 {
+			return p.c.Push(p.open.Validate(p.src, &p.cat.Chains[r.chain]))
+		}
+	}
+	return nil
+}
+
+// pickAt picks the restore point a row stands for: an object = up to its end (at most the chain's restorable
+// end), a chain = its restorable end.
+func (p *Page) pickAt(r *row) (*pick.Result, error) {
+	if r.chain < 0 {
+		return nil, fmt.Errorf("this object belongs to no chain; nothing to restore from it")
+	}
+	ch := &p.cat.Chains[r.chain]
+	rev := ch.RestorableRevision
+	if r.kind == objectRow && r.snap.EndRevision < rev {
+		rev = r.snap.EndRevision
+	}
+	res, err := pick.Pick(p.cat, pick.Config{Revision: rev})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Column widths of object rows.
+const (
+	colTree = 5
+	colKind = 5
+	colRevs = 13
+	colSize = 9
+	colTime = 17
+	colComp = 5
+)
+
+func (p *Page) View() string {
+	st := p.c.Styles
+	var b strings.Builder
+	b.WriteString(common.Trunc(p.summary(), p.w))
+	b.WriteByte('\n')
+	hdr := strings.Repeat(" ", colTree) + common.Pad("KIND", colKind) + " " + common.Pad("REVISIONS", colRevs) + " " +
+		common.PadLeft("SIZE", colSize) + "  " + common.Pad("TAKEN (UTC)", colTime) + "  " + common.Pad("COMP", colComp) + "  NAME"
+	b.WriteString(st.Header.Render(common.Trunc(hdr, p.w)))
+	b.WriteByte('\n')
+	if len(p.rows) == 0 {
+		msg := "No backups in this store."
+		if p.filter.Value() != "" {
+			msg = "Nothing matches the filter (esc clears it)."
+		} else if p.src.Err != nil {
+			msg = "The store could not be read: " + p.src.Err.Error()
+		}
+		b.WriteString(common.Fit(st.Muted.Render(msg), p.w, p.list.Height()))
+	} else {
+		b.WriteString(p.list.View(func(i int, sel bool) string { return p.renderRow(&p.rows[i], sel) }))
+	}
+	b.WriteByte('\n')
+	b.WriteString(p.status())
+	return b.String()
+}
+
+func (p *Page) summary() string {
+	st := p.c.Styles
+	if p.filtering || p.filter.Value() != "" {
+		found := 0
+		for _, r := range p.rows {
+			if r.kind != chainRow && r.kind != strayHead {
+				found++
+			}
+		}
+		return p.filter.View(st, 2, max(p.w-12, 10)) + st.Muted.Render(fmt.Sprintf("  %d found", found))
+	}
+	if p.cat == nil {
+		return st.Muted.Render(p.src.URL)
+	}
+	s := st.Value.Render(p.src.URL) + st.Muted.Render(fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
+	if n := p.cat.Newest(); n != nil {
+		s += st.Muted.Render(" · newest restorable ") + st.Value.Render(fmt.Sprint(n.RestorableRevision))
+	}
+	if len(p.cat.Problems) > 0 {
+		s += st.Warn.Render(fmt.Sprintf(" · %d unused", len(p.cat.Problems)))
+	}
+	if p.src.Loading {
+		s += st.Muted.Render(" · reloading…")
+	}
+	return s
+}
+
+// status is the line under the list: a flash message, else the selected object's full key and the position.
+func (p *Page) status() string {
+	st := p.c.Styles
+	if p.flash != "" {
+		return st.Danger.Render(common.Trunc("✗ "+p.flash, p.w))
+	}
+	pos := p.list.Scrollbar()
+	var what string
+	if r := p.selected(); r != nil {
+		switch r.kind {
+		case objectRow:
+			what = r.snap.Key
+		case chainRow:
+			what = "chain of " + p.cat.Chains[r.chain].Base.Key
+		}
+	}
+	if pos != "" {
+		what = common.Pad(what, max(p.w-len(pos)-1, 0)) + " " + pos
+	}
+	return st.Muted.Render(common.Trunc(what, p.w))
+}
+
+func (p *Page) renderRow(r *row, sel bool) string {
+	st := p.c.Styles
+	var line string
+	danger := false
+	switch r.kind {
+	case chainRow:
+		line, danger = p.chainLine(&p.cat.Chains[r.chain], p.folded[r.chain])
+	case objectRow:
+		line = tree(r) + p.objectLine(r.snap)
+	case gapRow:
+		line, danger = tree(r)+"✗ "+gapText(r.gap, &p.cat.Chains[r.chain]), true
+	case problemRow:
+		line, danger = tree(r)+"✗ "+r.text, true
+	case noteRow:
+		line = tree(r) + "i " + r.text
+	case strayHead:
+		line, danger = "✗ "+r.text+" (not part of any chain)", true
+	case strayRow:
+		line, danger = tree(r)+r.text, true
+	}
+	line = common.Pad(line, p.w)
+	switch {
+	case sel:
+		return st.Selected.Render(line)
+	case danger:
+		return st.Danger.Render(line)
+	case r.kind == noteRow:
+		return st.Muted.Render(line)
+	case r.kind == chainRow:
+		return st.Value.Render(line)
+	}
+	return line
+}
+
+func tree(r *row) string {
+	if r.last {
+		return "  └─ "
+	}
+	return "  ├─ "
+}
+
+func (p *Page) chainLine(ch *catalog.Chain, folded bool) (string, bool) {
+	fold := "▾ "
+	if folded {
+		fold = "▸ "
+	}
+	var size int64
+	for _, s := range ch.Objects() {
+		size += s.Size
+	}
+	s := fmt.Sprintf("%s%d-%d restorable to %d", fold, ch.Base.EndRevision, ch.EndRevision, ch.RestorableRevision)
+	danger := len(ch.Gaps) > 0 || len(ch.Problems) > 0
+	if len(ch.Gaps) > 0 {
+		s += " ✗ GAP"
+	}
+	s += fmt.Sprintf(" · %d obj · %s", 1+len(ch.Deltas), common.Bytes(size))
+	if ch.Base.EtcdVersion != "" {
+		s += " · etcd " + ch.Base.EtcdVersion
+	}
+	return s + " · " + string(ch.Layout) + " " + path.Base(ch.Base.Key), danger
+}
+
+func (p *Page) objectLine(s *catalog.Snapshot) string {
+	revs := fmt.Sprintf("%d-%d", s.StartRevision, s.EndRevision)
+	if s.Kind == catalog.Full {
+		revs = fmt.Sprintf("@%d", s.EndRevision)
+	}
+	comp := s.Compression
+	if comp == "" || comp == "none" {
+		comp = "-"
+	}
+	if s.Encrypted {
+		comp += "+age"
+	}
+	return common.Pad(string(s.Kind), colKind) + " " + common.Pad(revs, colRevs) + " " + common.PadLeft(common.Bytes(s.Size), colSize) +
+		"  " + common.Pad(common.Stamp(s.Time), colTime) + "  " + common.Pad(comp, colComp) + "  " + path.Base(s.Key)
+}

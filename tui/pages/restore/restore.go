@@ -1,0 +1,381 @@
+// Package restore is the Restore wizard: the point, a new target data dir and member settings; a refusal of an
+// occupied target before anything else; a typed confirmation that says exactly what will happen (and that
+// nothing is deleted); progress; then the exact etcd command line that starts the restored member.
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/confirm"
+	"github.com/etcd-dr/etcd-dr/tui/components/panel"
+	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
+	"github.com/etcd-dr/etcd-dr/tui/keymap"
+)
+
+type state int
+
+const (
+	editing state = iota
+	confirming
+	running
+	finished
+)
+
+// Fields of the form, in tab order.
+const (
+	fDataDir = iota
+	fName
+	fCluster
+	fPeerURLs
+	fToken
+	fBump
+	fCompact
+	nFields
+)
+
+// ConfirmWord is what the user types to start a restore.
+const ConfirmWord = "restore"
+
+// Page is the Restore wizard.
+type Page struct {
+	c       *common.Common
+	src     *common.Source
+	res     *pick.Result
+	fields  [nFields]textfield.Model
+	focus   int
+	state   state
+	refusal string // why the form cannot go on (occupied target, bad value)
+	dialog  confirm.Model
+	req     common.RestoreRequest
+	job     *common.Job
+	last    progress.Update
+	out     *common.RestoreResult
+	err     error
+	w, h    int
+}
+
+// New builds the wizard for the picked point.
+func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
+	p := &Page{c: c, src: src, res: res}
+	p.fields[fDataDir] = textfield.New("data dir", "a NEW directory, e.g. /var/lib/etcd-restored")
+	p.fields[fName] = textfield.New("member name", "default (single member)")
+	p.fields[fCluster] = textfield.New("initial cluster", "m1=https://10.0.0.1:2380,m2=... (multi-member)")
+	p.fields[fPeerURLs] = textfield.New("peer URLs", "https://10.0.0.1:2380")
+	p.fields[fToken] = textfield.New("cluster token", "etcd-cluster")
+	p.fields[fBump] = textfield.New("bump revision", "0 (Kubernetes: e.g. 1000000)")
+	p.fields[fBump].Check = func(s string) string {
+		if s == "" {
+			return ""
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err != nil || n < 0 {
+			return "want a number ≥ 0"
+		}
+		return ""
+	}
+	p.fields[fCompact] = textfield.New("mark compacted", "no (yes with a bump, for Kubernetes)")
+	p.fields[fCompact].Check = func(s string) string {
+		switch strings.ToLower(s) {
+		case "", "yes", "no", "y", "n":
+			return ""
+		}
+		return "yes or no"
+	}
+	p.setFocus(fDataDir)
+	return p
+}
+
+func (p *Page) Init() tea.Cmd    { return nil }
+func (p *Page) Title() string    { return "Restore" }
+func (p *Page) Capturing() bool  { return p.state == editing || p.state == confirming }
+func (p *Page) Busy() bool       { return p.state == running }
+func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
+
+func (p *Page) Bindings() []keymap.Binding {
+	k := p.c.Keys
+	return []keymap.Binding{k.NextField, {Keys: k.Enter.Keys, Desc: "review and confirm"}, {Keys: k.Restore.Keys, Label: "type restore", Desc: "confirm the restore", Dangerous: true}, {Keys: []string{"esc"}, Desc: "back / cancel"}}
+}
+
+func (p *Page) setFocus(f int) {
+	p.focus = f
+	for i := range p.fields {
+		if i == f {
+			p.fields[i].Focus()
+		} else {
+			p.fields[i].Blur()
+		}
+	}
+}
+
+func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	k := p.c.Keys
+	switch msg := msg.(type) {
+	case common.JobProgressMsg:
+		if p.job != nil && msg.ID == p.job.ID {
+			p.last = msg.Update
+			return p, p.job.Next()
+		}
+	case common.JobDoneMsg:
+		if p.job != nil && msg.ID == p.job.ID {
+			p.job, p.state, p.err = nil, finished, msg.Err
+			p.out, _ = msg.Value.(*common.RestoreResult)
+		}
+	case tea.PasteMsg:
+		if p.state == editing {
+			p.fields[p.focus].Update(msg)
+		}
+	case tea.KeyPressMsg:
+		switch p.state {
+		case editing:
+			switch {
+			case k.Back.Matches(msg):
+				return p, p.c.Pop()
+			case k.NextField.Matches(msg):
+				p.setFocus((p.focus + 1) % nFields)
+			case k.PrevField.Matches(msg):
+				p.setFocus((p.focus + nFields - 1) % nFields)
+			case k.Enter.Matches(msg):
+				p.review()
+			default:
+				p.fields[p.focus].Update(msg)
+				p.refusal = ""
+			}
+		case confirming:
+			switch p.dialog.Update(msg) {
+			case confirm.Cancelled:
+				p.state = editing
+			case confirm.Confirmed:
+				return p, p.start()
+			}
+		case running:
+			if k.Back.Matches(msg) || k.Cancel.Matches(msg) {
+				p.job.Cancel()
+			}
+		case finished:
+			if k.Back.Matches(msg) || k.Enter.Matches(msg) {
+				return p, p.c.Pop()
+			}
+		}
+	}
+	return p, nil
+}
+
+// review checks the form and the target, and opens the confirmation only when both are fine.
+func (p *Page) review() {
+	v := func(f int) string { return strings.TrimSpace(p.fields[f].Value()) }
+	req := common.RestoreRequest{Source: p.src, Pick: p.res, DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
+		InitialAdvertisePeerURLs: v(fPeerURLs), InitialClusterToken: v(fToken)}
+	for f := range p.fields {
+		if c := p.fields[f].Check; c != nil && c(p.fields[f].Value()) != "" {
+			p.refusal = p.fields[f].Label + ": " + c(p.fields[f].Value())
+			p.setFocus(f)
+			return
+		}
+	}
+	if req.DataDir == "" {
+		p.refusal = "data dir: give a new directory to restore into"
+		return
+	}
+	if why := occupied(req.DataDir); why != "" {
+		p.refusal = why
+		p.setFocus(fDataDir)
+		return
+	}
+	if (req.InitialCluster != "" || req.InitialAdvertisePeerURLs != "") && req.Name == "" {
+		p.refusal = "member name: required with an initial cluster or peer URLs"
+		p.setFocus(fName)
+		return
+	}
+	if req.InitialCluster != "" && !strings.Contains(req.InitialCluster, req.Name+"=") {
+		p.refusal = fmt.Sprintf("initial cluster does not name member %q (want %s=<peer URL>,...)", req.Name, req.Name)
+		p.setFocus(fCluster)
+		return
+	}
+	req.BumpRevision, _ = strconv.ParseInt(v(fBump), 10, 64)
+	req.MarkCompacted = strings.HasPrefix(strings.ToLower(v(fCompact)), "y")
+	if (req.BumpRevision > 0) != req.MarkCompacted {
+		p.refusal = "bump revision and mark compacted go together (as in etcdutl): set both, e.g. 1000000000 and yes, or neither"
+		p.setFocus(fBump)
+		return
+	}
+	p.req = req
+	p.refusal = ""
+	p.dialog = confirm.New("Restore into a new data directory", ConfirmWord, p.plan())
+	p.state = confirming
+}
+
+// occupied refuses a target that exists and is not an empty directory: a restore never overwrites.
+func occupied(dir string) string {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return ""
+	case err != nil:
+		return fmt.Sprintf("data dir %s: %v", dir, err)
+	case !fi.IsDir():
+		return fmt.Sprintf("data dir %s is a file; choose a new directory", dir)
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path (the CLI's --move-aside renames the old one to %s.broken-<time>)", dir, filepath.Base(dir))
+}
+
+// plan says exactly what the restore will do.
+func (p *Page) plan() []string {
+	r, q := p.res, p.req
+	deltas := len(r.Snapshots()) - 1
+	lines := []string{
+		fmt.Sprintf("Restore revision %d from %s", r.Revision, p.src.URL),
+		fmt.Sprintf("using full snapshot %s and %s,", path.Base(r.Chain.Base.Key), common.Plural(deltas, "delta", "deltas")),
+		fmt.Sprintf("into the NEW data directory %s.", q.DataDir),
+		"It is built in a temporary directory beside it and renamed into place only when complete and checked.",
+		"Nothing is deleted or overwritten; the running cluster is not touched.",
+	}
+	if q.Name != "" {
+		lines = append(lines, fmt.Sprintf("Member %s, initial cluster %s, peer URLs %s, token %s.", q.Name, orDefault(q.InitialCluster), orDefault(q.InitialAdvertisePeerURLs), orDefault(q.InitialClusterToken)))
+	}
+	if q.BumpRevision > 0 {
+		lines = append(lines, fmt.Sprintf("Revisions are bumped by %d (mark compacted: %v).", q.BumpRevision, q.MarkCompacted))
+	} else {
+		lines = append(lines, "If this cluster serves Kubernetes, go back and set a revision bump and mark compacted, so watchers do not go back in time.")
+	}
+	return lines
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "(default)"
+	}
+	return s
+}
+
+func (p *Page) start() tea.Cmd {
+	rs := p.c.Restorer
+	if rs == nil {
+		p.state, p.err = finished, errors.New("restore is not available in this build: engine/restore is not wired yet")
+		return nil
+	}
+	p.state, p.last = running, progress.Update{}
+	req := p.req
+	var cmd tea.Cmd
+	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
+		return rs.Restore(ctx, req, r)
+	})
+	return cmd
+}
+
+// EtcdCommand is the command line that starts the restored member.
+func EtcdCommand(q common.RestoreRequest) string {
+	args := []string{"etcd", "--data-dir", q.DataDir}
+	if q.Name != "" {
+		args = append(args, "--name", q.Name)
+	}
+	if q.InitialAdvertisePeerURLs != "" {
+		args = append(args, "--initial-advertise-peer-urls", q.InitialAdvertisePeerURLs, "--listen-peer-urls", q.InitialAdvertisePeerURLs)
+	}
+	if q.InitialCluster != "" {
+		args = append(args, "--initial-cluster", q.InitialCluster)
+	}
+	if q.InitialClusterToken != "" {
+		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
+	}
+	return strings.Join(args, " ")
+}
+
+// CLICommand is the scripted equivalent of the wizard.
+func CLICommand(src string, rev int64, q common.RestoreRequest) string {
+	args := []string{"etcd-dr", "restore", "--non-interactive", "--store", "'" + src + "'", "--revision", strconv.FormatInt(rev, 10), "--data-dir", q.DataDir}
+	if q.Name != "" {
+		args = append(args, "--name", q.Name)
+	}
+	if q.InitialCluster != "" {
+		args = append(args, "--initial-cluster", q.InitialCluster)
+	}
+	if q.InitialAdvertisePeerURLs != "" {
+		args = append(args, "--initial-advertise-peer-urls", q.InitialAdvertisePeerURLs)
+	}
+	if q.InitialClusterToken != "" {
+		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
+	}
+	if q.BumpRevision > 0 {
+		args = append(args, "--bump-revision", strconv.FormatInt(q.BumpRevision, 10))
+	}
+	if q.MarkCompacted {
+		args = append(args, "--mark-compacted")
+	}
+	return strings.Join(args, " ")
+}
+
+func (p *Page) View() string {
+	st := p.c.Styles
+	w := min(p.w, 100)
+	head := fmt.Sprintf("Restore point %s · chain %s · %d objects", st.Value.Render(fmt.Sprint(p.res.Revision)), path.Base(p.res.Chain.Base.Key), len(p.res.Snapshots()))
+	lines := []string{head, ""}
+	switch p.state {
+	case editing:
+		for i := range p.fields {
+			lines = append(lines, p.fields[i].View(st, 16, w))
+		}
+		lines = append(lines, "")
+		if p.refusal != "" {
+			lines = append(lines, common.Wrap(st.Danger.Render("✗ "+p.refusal), w)...)
+		} else {
+			lines = append(lines, st.Muted.Render("tab next field · enter review and confirm · esc back"))
+		}
+	case confirming:
+		lines = append(lines, p.dialog.View(st, w))
+	case running:
+		frac := 0.0
+		if p.last.Total > 0 {
+			frac = float64(p.last.Done) / float64(p.last.Total)
+		}
+		lines = append(lines, fmt.Sprintf("%s %s", p.last.Phase, p.last.Item), progressbar.Bar(st, frac, min(w, 60)),
+			progressbar.Stats(p.last, p.last.Done, p.last.Total, p.last.ETA), st.Muted.Render("esc or ctrl+c cancels (the temporary directory is removed)"))
+	case finished:
+		lines = append(lines, p.finishedView(w)...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *Page) finishedView(w int) []string {
+	st := p.c.Styles
+	if p.err != nil {
+		if errors.Is(p.err, context.Canceled) {
+			return []string{st.Warn.Render("Restore cancelled; no data directory was left behind."), st.Muted.Render("esc back")}
+		}
+		out := strings.Split(panel.Error(st, w, "Restore did not run", p.err, []string{"No data directory was written. The same restore from a shell:", CLICommand(p.src.URL, p.res.Revision, p.req)}), "\n")
+		return append(out, st.Muted.Render("esc back"))
+	}
+	o := p.out
+	lines := []string{
+		st.OK.Render(fmt.Sprintf("✓ Restored revision %d into %s", o.Revision, o.DataDir)),
+		fmt.Sprintf("  %d deltas, %d events applied in %s; %d keys; revision checked", o.DeltasApplied, o.EventsApplied, (time.Duration(o.Seconds * float64(time.Second))).Round(10*time.Millisecond), o.Keys),
+	}
+	if o.ServedRevision != 0 && o.ServedRevision != o.Revision {
+		lines = append(lines, fmt.Sprintf("  etcd will serve revision %d (bumped, marked compacted)", o.ServedRevision))
+	}
+	for _, n := range o.Notes {
+		lines = append(lines, st.Muted.Render("  note: "+n))
+	}
+	return append(lines,
+		"",
+		st.Header.Render("Start the restored member:"),
+		"  "+EtcdCommand(p.req),
+		"",
+		st.Muted.Render("enter/esc back"),
+	)
+}

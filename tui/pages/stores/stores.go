@@ -1,0 +1,206 @@
+// Package stores is the home screen: every --store with its layout, chain count, newest restorable revision
+// and the age of its last backup; an unreachable store shows an error panel with what to do.
+package stores
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/list"
+	"github.com/etcd-dr/etcd-dr/tui/components/panel"
+	"github.com/etcd-dr/etcd-dr/tui/keymap"
+)
+
+// Page lists the stores.
+type Page struct {
+	c       *common.Common
+	sources []*common.Source
+	open    common.Opener
+	list    list.Model
+	w, h    int
+}
+
+// New builds the Stores page over sources (shared with the root, which loads them).
+func New(c *common.Common, sources []*common.Source, open common.Opener) *Page {
+	p := &Page{c: c, sources: sources, open: open}
+	p.list.SetLen(len(sources))
+	return p
+}
+
+func (p *Page) Init() tea.Cmd   { return nil }
+func (p *Page) Title() string   { return "Stores" }
+func (p *Page) Capturing() bool { return false }
+func (p *Page) Busy() bool      { return false }
+
+func (p *Page) Bindings() []keymap.Binding {
+	k := p.c.Keys
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Reload}
+}
+
+func (p *Page) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.list.SetHeight(p.listHeight())
+}
+
+// listHeight leaves room for the header line and the details box below.
+func (p *Page) listHeight() int {
+	return max(min(len(p.sources), p.h-10), 1)
+}
+
+// Selected is the store under the cursor, or nil.
+func (p *Page) Selected() *common.Source {
+	if len(p.sources) == 0 {
+		return nil
+	}
+	return p.sources[p.list.Cursor()]
+}
+
+func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	key, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return p, nil
+	}
+	k := p.c.Keys
+	if p.list.Update(key, k) {
+		return p, nil
+	}
+	src := p.Selected()
+	if src == nil {
+		return p, nil
+	}
+	switch {
+	case k.Enter.Matches(key):
+		if src.Catalog != nil {
+			return p, p.c.Push(p.open.Catalog(src))
+		}
+	case k.Pick.Matches(key):
+		if src.Catalog != nil {
+			return p, p.c.Push(p.open.Pick(src))
+		}
+	case k.Reload.Matches(key):
+		if !src.Loading {
+			src.Loading = true
+			return p, common.LoadCmd(p.c.Ctx, p.list.Cursor(), src.URL)
+		}
+	}
+	return p, nil
+}
+
+const (
+	colLayout = 16
+	colChains = 6
+	colRev    = 12
+	colAge    = 11
+)
+
+func (p *Page) View() string {
+	st := p.c.Styles
+	if len(p.sources) == 0 {
+		return panel.Box(st, min(p.w, 76), "No store given", []string{
+			"Start etcd-dr with one or more stores:",
+			"",
+			"  etcd-dr --store file:///var/etcd-backup/v1/etcd-cluster",
+			"  etcd-dr --store s3://backups/etcd-main --store gs://dr/etcd",
+			"",
+			"or set ETCD_DR_STORE. Press q to quit.",
+		})
+	}
+	urlW := max(p.w-colLayout-colChains-colRev-colAge-6, 12)
+	var b strings.Builder
+	b.WriteString(st.Header.Render(common.Pad("  STORE", urlW+2) + " " + common.Pad("LAYOUT", colLayout) + " " +
+		common.PadLeft("CHAINS", colChains) + " " + common.PadLeft("RESTORABLE", colRev) + " " + common.PadLeft("LAST BACKUP", colAge)))
+	b.WriteByte('\n')
+	b.WriteString(p.list.View(func(i int, sel bool) string {
+		return p.row(p.sources[i], sel, urlW)
+	}))
+	b.WriteString("\n\n")
+	b.WriteString(p.details(p.Selected()))
+	return b.String()
+}
+
+func (p *Page) row(src *common.Source, sel bool, urlW int) string {
+	st := p.c.Styles
+	mark := "  "
+	if sel {
+		mark = "▸ "
+	}
+	name := common.Pad(mark+common.TruncLeft(src.URL, urlW), urlW+2)
+	var rest string
+	switch {
+	case src.Loading:
+		rest = st.Muted.Render(" loading…")
+	case src.Err != nil:
+		rest = " " + st.Danger.Render("✗ unreachable: see below")
+	default:
+		chains := len(src.Catalog.Chains)
+		rev := "-"
+		if r := src.Restorable(); r > 0 {
+			rev = fmt.Sprint(r)
+		}
+		if src.HasGap() {
+			rev = "⚠gap " + rev
+		}
+		revS := common.PadLeft(rev, colRev)
+		if src.HasGap() {
+			revS = st.Danger.Render(revS)
+		}
+		rest = " " + common.Pad(src.Layouts(), colLayout) + " " + common.PadLeft(fmt.Sprint(chains), colChains) + " " +
+			revS + " " + common.PadLeft(common.Ago(src.LastBackup(), p.c.Now()), colAge)
+	}
+	if sel {
+		return st.Selected.Render(name) + rest
+	}
+	return name + rest
+}
+
+// details is the box under the list about the selected store.
+func (p *Page) details(src *common.Source) string {
+	st := p.c.Styles
+	w := min(p.w, 100)
+	switch {
+	case src.Loading:
+		return panel.Box(st, w, "", []string{"Reading " + src.URL + " …", st.Muted.Render("esc/q leave at any time; the read stops after a timeout.")})
+	case src.Err != nil:
+		return panel.Error(st, w, "Cannot read "+src.URL, src.Err, append(common.Remedy(src.Err), "Press r to retry."))
+	}
+	cat := src.Catalog
+	lines := []string{
+		st.Label.Render("Layout      ") + src.Layouts() + fmt.Sprintf(" · %d chains · %d unused objects", len(cat.Chains), len(cat.Problems)),
+	}
+	if n := newestRestorable(src); n != "" {
+		lines = append(lines, st.Label.Render("Restorable  ")+n)
+	} else {
+		lines = append(lines, st.Danger.Render("No backups found: check that --store points at the folder that holds v1/ or v2/."))
+	}
+	if t := src.LastBackup(); !t.IsZero() {
+		lines = append(lines, st.Label.Render("Last backup ")+common.Stamp(t)+" ("+common.Ago(t, p.c.Now())+")")
+	}
+	for _, ch := range cat.Chains {
+		for _, g := range ch.Gaps {
+			lines = append(lines, st.Danger.Render(fmt.Sprintf("✗ gap in chain %s: revisions %d-%d are in no object", path.Base(ch.Base.Key), g.From, g.To)))
+		}
+	}
+	if len(cat.Problems) > 0 {
+		lines = append(lines, st.Warn.Render(fmt.Sprintf("⚠ %d objects could not be used (see the catalog)", len(cat.Problems))))
+	}
+	lines = append(lines, "", st.Muted.Render("enter catalog · p pick a restore point · r reload"))
+	return panel.Box(st, w, "", lines)
+}
+
+func newestRestorable(src *common.Source) string {
+	var best int64
+	var key string
+	for _, ch := range src.Catalog.Chains {
+		if ch.RestorableRevision > best {
+			best, key = ch.RestorableRevision, ch.Base.Key
+		}
+	}
+	if best == 0 {
+		return ""
+	}
+	return fmt.Sprintf("revision %d (chain %s)", best, path.Base(key))
+}

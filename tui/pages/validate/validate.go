@@ -1,0 +1,213 @@
+// Package validate is the Validate wizard: check a backup chain (every object streamed and sha256-verified,
+// continuity) or a data directory, and show the report.
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/panel"
+	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
+	"github.com/etcd-dr/etcd-dr/tui/keymap"
+)
+
+type state int
+
+const (
+	editing state = iota
+	running
+	finished
+)
+
+// Page is the Validate wizard.
+type Page struct {
+	c       *common.Common
+	src     *common.Source
+	chain   *catalog.Chain
+	dataDir textfield.Model
+	// target: 0 = the chain, 1 = a data dir.
+	target int
+	state  state
+	job    *common.Job
+	last   progress.Update
+	report *common.ValidateReport
+	err    error
+	offset int
+	w, h   int
+}
+
+// New builds the wizard for chain (may be nil: then a data dir is asked for).
+func New(c *common.Common, src *common.Source, chain *catalog.Chain) *Page {
+	p := &Page{c: c, src: src, chain: chain}
+	p.dataDir = textfield.New("data dir", "/var/lib/etcd (member/snap, member/wal)")
+	if chain == nil {
+		p.target = 1
+		p.dataDir.Focus()
+	}
+	return p
+}
+
+func (p *Page) Init() tea.Cmd    { return nil }
+func (p *Page) Title() string    { return "Validate" }
+func (p *Page) Capturing() bool  { return p.state == editing && p.target == 1 }
+func (p *Page) Busy() bool       { return p.state == running }
+func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
+
+func (p *Page) Bindings() []keymap.Binding {
+	k := p.c.Keys
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "run the check"}, {Keys: k.NextField.Keys, Desc: "chain / data dir"}, {Keys: []string{"esc"}, Desc: "back (cancels a check)"}}
+}
+
+func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	k := p.c.Keys
+	switch msg := msg.(type) {
+	case common.JobProgressMsg:
+		if p.job != nil && msg.ID == p.job.ID {
+			p.last = msg.Update
+			return p, p.job.Next()
+		}
+	case common.JobDoneMsg:
+		if p.job != nil && msg.ID == p.job.ID {
+			p.job, p.state, p.err = nil, finished, msg.Err
+			p.report, _ = msg.Value.(*common.ValidateReport)
+		}
+	case tea.KeyPressMsg:
+		switch p.state {
+		case running:
+			if k.Back.Matches(msg) || k.Cancel.Matches(msg) {
+				p.job.Cancel()
+			}
+		case finished:
+			switch {
+			case k.Up.Matches(msg):
+				p.offset = max(p.offset-1, 0)
+			case k.Down.Matches(msg):
+				p.offset++
+			case k.Back.Matches(msg):
+				return p, p.c.Pop()
+			case k.Enter.Matches(msg):
+				p.state, p.report, p.err = editing, nil, nil
+			}
+		case editing:
+			switch {
+			case k.Back.Matches(msg):
+				return p, p.c.Pop()
+			case k.NextField.Matches(msg), k.PrevField.Matches(msg):
+				if p.chain != nil {
+					p.target = 1 - p.target
+				}
+				if p.target == 1 {
+					p.dataDir.Focus()
+				} else {
+					p.dataDir.Blur()
+				}
+			case k.Enter.Matches(msg):
+				return p, p.start()
+			case p.target == 1:
+				p.dataDir.Update(msg)
+			}
+		}
+	}
+	return p, nil
+}
+
+func (p *Page) start() tea.Cmd {
+	req := common.ValidateRequest{Source: p.src}
+	if p.target == 0 {
+		req.Chain = p.chain
+	} else {
+		req.DataDir = strings.TrimSpace(p.dataDir.Value())
+		if req.DataDir == "" {
+			p.err, p.state = errors.New("give the data directory to check"), finished
+			return nil
+		}
+	}
+	v := p.c.Validator
+	if v == nil {
+		if req.Chain == nil {
+			p.err, p.state = errors.New("data directory validation needs engine/validate, which this build does not have yet; use a newer etcd-dr or check the chain instead"), finished
+			return nil
+		}
+		v = ChainChecker{}
+	}
+	p.state, p.offset, p.last = running, 0, progress.Update{}
+	var cmd tea.Cmd
+	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
+		return v.Validate(ctx, req, r)
+	})
+	return cmd
+}
+
+func (p *Page) View() string {
+	st := p.c.Styles
+	w := min(p.w, 100)
+	var lines []string
+	radio := func(on bool, s string) string {
+		if on {
+			return st.InputOn.Render("(•) " + s)
+		}
+		return st.InputOff.Render("( ) " + s)
+	}
+	if p.chain != nil {
+		lines = append(lines, radio(p.target == 0, fmt.Sprintf("chain %s: %d objects, revisions %d-%d", path.Base(p.chain.Base.Key), 1+len(p.chain.Deltas), p.chain.Base.EndRevision, p.chain.EndRevision)))
+	}
+	lines = append(lines, radio(p.target == 1, "a data directory"), "    "+p.dataDir.View(st, 10, w-4), "")
+	switch p.state {
+	case editing:
+		what := "Every object is streamed, decompressed and its sha256 checked; continuity (gaps) comes from the catalog."
+		if p.target == 1 {
+			what = "Layout, WAL, snap files and bbolt integrity, and the revision against the newest backup."
+		}
+		lines = append(lines, st.Muted.Render(what), st.Muted.Render("enter runs · tab switches · esc back"))
+	case running:
+		frac := 0.0
+		if p.last.Total > 0 {
+			frac = float64(p.last.Done) / float64(p.last.Total)
+		}
+		lines = append(lines, "checking "+p.last.Item, progressbar.Bar(st, frac, min(w, 60)), st.Muted.Render("esc or ctrl+c cancels"))
+	case finished:
+		body := p.reportLines(w)
+		off := min(p.offset, max(len(body)-1, 0))
+		lines = append(lines, body[off:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *Page) reportLines(w int) []string {
+	st := p.c.Styles
+	if p.err != nil {
+		if errors.Is(p.err, context.Canceled) {
+			return []string{st.Warn.Render("Check cancelled."), st.Muted.Render("enter edit · esc back")}
+		}
+		return strings.Split(panel.Error(st, w, "Validation could not run", p.err, []string{"enter edits the inputs · esc goes back"}), "\n")
+	}
+	r := p.report
+	var out []string
+	if r.OK {
+		out = append(out, st.OK.Render("✓ no problems found"))
+	} else {
+		out = append(out, st.Danger.Render("✗ "+common.Plural(len(r.Problems), "problem", "problems")+" found"))
+	}
+	for _, pr := range r.Problems {
+		where := pr.Object
+		if where == "" {
+			where = pr.Path
+		}
+		for _, l := range common.Wrap("✗ "+path.Base(where)+": "+pr.What, w-2) {
+			out = append(out, st.Danger.Render(l))
+		}
+	}
+	for _, c := range r.Checked {
+		out = append(out, st.OK.Render("✓ ")+c)
+	}
+	return append(out, "", st.Muted.Render("↑/↓ scroll · enter check again · esc back"))
+}

@@ -1,0 +1,297 @@
+// Package tui is the interactive face of etcd-dr: Bubble Tea screens and wizards over the engine.
+//
+// Layout (soft-serve style): common holds what every page shares (size, styles, keys, clock, engine hooks,
+// messages); keymap holds every key as data (the help overlay is built from it); styles holds every colour;
+// components are reusable pieces (list, text field, progress bar, panels, typed confirmation); pages are the
+// screens (stores, catalog, object, pick, download, validate, restore). This file is the root model: a stack of
+// pages, the title bar, the footer, the help overlay and the "terminal too small" notice.
+package tui
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/keymap"
+	"github.com/etcd-dr/etcd-dr/tui/pages/stores"
+	"github.com/etcd-dr/etcd-dr/tui/styles"
+)
+
+// Minimum terminal size; below it the TUI shows a notice instead of a broken layout.
+const (
+	MinWidth  = 64
+	MinHeight = 16
+)
+
+// Start names the screen the TUI opens on (a verb run on a terminal opens its wizard).
+type Start struct {
+	// Screen is "" (Stores), "catalog", "pick" or "download"; wizards open once the first store is read.
+	Screen      string
+	EtcdVersion string
+	Revision    string
+	To          string
+}
+
+// Config sets up the TUI.
+type Config struct {
+	// Stores are the store URLs to open, in order.
+	Stores []string
+	// Now is the clock (default time.Now); tests fix it.
+	Now func() time.Time
+	// NoColor drops colours (default: the NO_COLOR environment variable is set and not empty).
+	NoColor *bool
+	// Validator and Restorer run the engine's validate and restore (nil: the wizards say they are not available).
+	Validator common.Validator
+	Restorer  common.Restorer
+	Start     Start
+}
+
+// Model is the root model.
+type Model struct {
+	c       *common.Common
+	cancel  context.CancelFunc
+	sources []*common.Source
+	stack   []common.Page
+	help    bool
+	start   Start
+	started bool
+}
+
+// New builds the root model. ctx ends long work when it is cancelled; the TUI cancels it on quit too.
+func New(ctx context.Context, cfg Config) *Model {
+	ctx, cancel := context.WithCancel(ctx)
+	noColor := os.Getenv("NO_COLOR") != ""
+	if cfg.NoColor != nil {
+		noColor = *cfg.NoColor
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Validator: cfg.Validator, Restorer: cfg.Restorer}
+	m := &Model{c: c, cancel: cancel, start: cfg.Start}
+	for _, u := range cfg.Stores {
+		m.sources = append(m.sources, &common.Source{URL: u, Loading: true})
+	}
+	m.stack = []common.Page{stores.New(c, m.sources, opener{m})}
+	return m
+}
+
+// Init starts reading every store at once.
+func (m *Model) Init() tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.sources))
+	for i, s := range m.sources {
+		cmds = append(cmds, common.LoadCmd(m.c.Ctx, i, s.URL))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) top() common.Page { return m.stack[len(m.stack)-1] }
+
+// Update routes a message: resize to every page, keys through the global keys first, the rest to the top page.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		for _, p := range m.stack {
+			p.SetSize(m.bodySize())
+		}
+		return m, nil
+	case common.SourceLoadedMsg:
+		return m, m.loaded(msg)
+	case tea.KeyPressMsg:
+		cmd := m.key(msg)
+		return m, tea.Batch(cmd, m.navigate())
+	}
+	p, cmd := m.top().Update(msg)
+	m.stack[len(m.stack)-1] = p
+	return m, tea.Batch(cmd, m.navigate())
+}
+
+// navigate applies the pushes and pops pages asked for, and starts the pushed pages.
+func (m *Model) navigate() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, p := range m.c.TakeNav() {
+		if p == nil {
+			if len(m.stack) > 1 {
+				m.stack = m.stack[:len(m.stack)-1]
+			}
+			continue
+		}
+		p.SetSize(m.bodySize())
+		m.stack = append(m.stack, p)
+		cmds = append(cmds, p.Init())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	top := m.top()
+	if m.help {
+		if k.Help.Matches(msg) || k.Back.Matches(msg) || k.Quit.Matches(msg) || k.Enter.Matches(msg) {
+			m.help = false
+			return nil
+		}
+		if k.Cancel.Matches(msg) {
+			return m.quit()
+		}
+		return nil
+	}
+	switch {
+	case k.Cancel.Matches(msg) && !top.Busy():
+		return m.quit()
+	case !top.Capturing() && !top.Busy() && k.Quit.Matches(msg):
+		return m.quit()
+	case !top.Capturing() && k.Help.Matches(msg):
+		m.help = true
+		return nil
+	}
+	p, cmd := top.Update(msg)
+	m.stack[len(m.stack)-1] = p
+	return cmd
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.cancel()
+	for _, s := range m.sources {
+		if s.Store != nil {
+			s.Store.Close()
+		}
+	}
+	return tea.Quit
+}
+
+// loaded stores a read catalog (Index -1: a reload from a page, matched by URL) and tells every page.
+func (m *Model) loaded(msg common.SourceLoadedMsg) tea.Cmd {
+	var src *common.Source
+	if msg.Index >= 0 && msg.Index < len(m.sources) {
+		src = m.sources[msg.Index]
+	} else if msg.Store != nil {
+		for _, s := range m.sources {
+			if s.URL == msg.Store.URL() || s.Loading {
+				src = s
+				break
+			}
+		}
+	}
+	if src == nil {
+		if msg.Store != nil {
+			msg.Store.Close()
+		}
+		return nil
+	}
+	if src.Store != nil && src.Store != msg.Store {
+		src.Store.Close()
+	}
+	src.Loading, src.Store, src.Catalog, src.Err, src.Loaded = false, msg.Store, msg.Catalog, msg.Err, m.c.Now()
+	var cmds []tea.Cmd
+	for i, p := range m.stack {
+		np, cmd := p.Update(msg)
+		m.stack[i] = np
+		cmds = append(cmds, cmd)
+	}
+	if !m.started && src == m.sources[0] {
+		m.started = true
+		m.openStart(src)
+	}
+	return tea.Batch(append(cmds, m.navigate())...)
+}
+
+// openStart opens the screen a verb asked for, once its store is read.
+func (m *Model) openStart(src *common.Source) {
+	if src.Catalog == nil {
+		return
+	}
+	o := opener{m}
+	switch m.start.Screen {
+	case "catalog":
+		m.c.Push(o.Catalog(src))
+	case "pick":
+		m.c.Push(o.pickWith(src, m.start.EtcdVersion, m.start.Revision))
+	case "download":
+		m.c.Push(o.downloadStart(src, m.start))
+	}
+}
+
+// bodySize is the page area: the screen less the title bar and the footer.
+func (m *Model) bodySize() (int, int) {
+	return m.c.Width, max(m.c.Height-2, 1)
+}
+
+// View renders the title bar, the page (or the help overlay) and the footer. It changes nothing.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "etcd-dr"
+	return v
+}
+
+func (m *Model) render() string {
+	st := m.c.Styles
+	w, h := m.c.Width, m.c.Height
+	if w == 0 || h == 0 {
+		return ""
+	}
+	if w < MinWidth || h < MinHeight {
+		return tooSmall(st, w, h)
+	}
+	var crumbs []string
+	for _, p := range m.stack {
+		crumbs = append(crumbs, p.Title())
+	}
+	title := st.Title.Render("etcd-dr") + " " + st.Crumb.Render(strings.Join(crumbs, " › "))
+	bw, bh := m.bodySize()
+	var body string
+	if m.help {
+		body = m.helpView(bw)
+	} else {
+		body = m.top().View()
+	}
+	return common.Trunc(title, w) + "\n" + common.Fit(body, bw, bh) + "\n" + m.footer(w)
+}
+
+// footer shows the page's keys, cut to fit, and always ends with help and quit.
+func (m *Model) footer(w int) string {
+	st := m.c.Styles
+	k := m.c.Keys
+	if m.help {
+		return common.Trunc(keymap.Short([]keymap.Binding{{Keys: []string{"esc"}, Label: "esc/?", Desc: "close help"}}, st.Key.Render, st.KeyDesc.Render), w)
+	}
+	tail := keymap.Short([]keymap.Binding{k.Help, k.Quit}, st.Key.Render, st.KeyDesc.Render)
+	room := w - lipgloss.Width(tail) - 3
+	head := ""
+	for _, b := range m.top().Bindings() {
+		part := keymap.Short([]keymap.Binding{b}, st.Key.Render, st.KeyDesc.Render)
+		if head != "" {
+			part = st.KeyDesc.Render(" · ") + part
+		}
+		if lipgloss.Width(head)+lipgloss.Width(part) > room {
+			break
+		}
+		head += part
+	}
+	if head == "" {
+		return common.Trunc(tail, w)
+	}
+	return head + st.KeyDesc.Render(" · ") + tail
+}
+
+func tooSmall(st styles.Styles, w, h int) string {
+	lines := []string{
+		st.Warn.Render("Terminal too small"),
+		"",
+		"etcd-dr needs at least " + itoa(MinWidth) + "x" + itoa(MinHeight) + ",",
+		"this one is " + itoa(w) + "x" + itoa(h) + ".",
+		"Enlarge the window (q quits).",
+	}
+	return common.Fit(strings.Join(lines, "\n"), w, h)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
