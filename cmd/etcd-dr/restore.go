@@ -124,7 +124,11 @@ func printRestore(w io.Writer, r *restore.Result, o restoreOptions) {
 	if r.EventsSkipped > 0 {
 		fmt.Fprintf(w, ", %d overlapping events skipped", r.EventsSkipped)
 	}
-	fmt.Fprintf(w, "), %s, checked.\n", plural(int(r.Keys), "key", "keys"))
+	fmt.Fprint(w, ")")
+	if r.Keys != nil {
+		fmt.Fprintf(w, ", %s", plural(int(*r.Keys), "key", "keys"))
+	}
+	fmt.Fprintln(w, ", checked.")
 	if r.ServedRevision != r.Revision {
 		fmt.Fprintf(w, "Revision bumped to %d and marked compacted.\n", r.ServedRevision)
 	}

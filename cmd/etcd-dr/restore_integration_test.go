@@ -71,6 +71,15 @@ func TestRestoreBadInput(t *testing.T) {
 			}},
 		{name: "one flipped bit in a full snapshot", store: fixture.StoreBRv2, args: []string{"--revision", "103"}, code: 3, stderr: "failed its checksum",
 			damage: func(t *testing.T, s string) { flipBit(t, filepath.Join(s, "v2", "Full-00000000-00000093-1763900420")) }},
+		{name: "one flipped bit in a plain snapshot read in place", store: fixture.StoreOperator, args: []string{"--revision", "209"}, code: 3, stderr: "failed its checksum",
+			damage: func(t *testing.T, s string) { flipBit(t, filepath.Join(s, "3.6.16_00000000000000d1_etcd.backup")) }},
+		{name: "truncated plain snapshot read in place", store: fixture.StoreOperator, args: []string{"--revision", "209"}, code: 3, stderr: "not a whole etcd snapshot",
+			damage: func(t *testing.T, s string) {
+				p := filepath.Join(s, "3.6.16_00000000000000d1_etcd.backup")
+				fi, err := os.Stat(p)
+				require.NoError(t, err)
+				require.NoError(t, os.Truncate(p, fi.Size()-100))
+			}},
 		{name: "delta whose checksum fails", store: fixture.StoreBRv2, args: []string{"--revision", "72"}, code: 3, stderr: "Incr-00000053-00000062-1763900300 (revisions 53-62) failed its checksum",
 			damage: func(t *testing.T, s string) {
 				p := filepath.Join(s, "v2", "Incr-00000053-00000062-1763900300")

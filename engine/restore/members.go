@@ -85,23 +85,40 @@ func (cfg *Config) members() ([]MemberDir, error) {
 	return []MemberDir{{Name: c.Name, PeerURLs: peers.StringSlice()}}, nil
 }
 
-// writeMember makes one member's data dir from the replayed db with etcdutl's restore (membership, WAL, snap,
-// consistent index, and the optional revision bump).
-func writeMember(cfg Config, db string, m MemberDir) error {
+// snapshotSource is the file etcdutl restores from: our verified (and maybe replayed) db, or a store's own file
+// whose sha256 etcdutl checks.
+type snapshotSource struct {
+	path     string
+	verified bool
+}
+
+// writeMember makes one member's data dir with etcdutl's restore (membership, WAL, snap, consistent index, and the
+// optional revision bump).
+func writeMember(cfg Config, src snapshotSource, m MemberDir) (err error) {
+	defer func() {
+		if p := recover(); p != nil { // etcd's backend panics on a db it cannot open
+			err = fault.Problems("write data dir of member %s: etcd's storage cannot load the snapshot: %v", m.Name, p)
+		}
+	}()
 	initial := cfg.Cluster.InitialCluster
-	err := snapshot.NewV3(cfg.Logger).Restore(snapshot.RestoreConfig{
-		SnapshotPath:        db,
+	err = snapshot.NewV3(cfg.Logger).Restore(snapshot.RestoreConfig{
+		SnapshotPath:        src.path,
 		Name:                m.Name,
 		OutputDataDir:       m.DataDir,
 		PeerURLs:            m.PeerURLs,
 		InitialCluster:      initial,
 		InitialClusterToken: cfg.Cluster.Token,
-		SkipHashCheck:       true, // the sha256 was verified while downloading; the deltas changed the db since
+		SkipHashCheck:       src.verified, // verified while downloading (and the deltas changed the db since)
 		RevisionBump:        cfg.BumpRevision,
 		MarkCompacted:       cfg.MarkCompacted,
 	})
-	if err != nil {
-		return fmt.Errorf("write data dir of member %s: %w", m.Name, err)
+	switch {
+	case err == nil:
+		return nil
+	case !src.verified && strings.Contains(err.Error(), "sha256"):
+		return fault.Problems("full snapshot %s failed its checksum: %v", src.path, err)
+	case !src.verified && (strings.Contains(err.Error(), "missing hash") || strings.Contains(err.Error(), "invalid")):
+		return fault.Problems("full snapshot %s is not a whole etcd snapshot: %v", src.path, err)
 	}
-	return nil
+	return fmt.Errorf("write data dir of member %s: %w", m.Name, err)
 }

@@ -4,6 +4,7 @@
 package restore
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -63,8 +64,9 @@ type Result struct {
 	DeltasApplied int     `json:"deltasApplied"`
 	EventsApplied int64   `json:"eventsApplied"`
 	Seconds       float64 `json:"seconds"`
-	// Keys is the number of keys at Revision, counted after the replay.
-	Keys int64 `json:"keys"`
+	// Keys is the number of keys at Revision, counted after a replay of deltas (nil without one: a lone full
+	// snapshot is not read through to count them).
+	Keys *int64 `json:"keys,omitempty"`
 	// EventsSkipped are events of overlapping deltas that an earlier object already held.
 	EventsSkipped int64 `json:"eventsSkipped"`
 	// LeasesCreated are leases the deltas use that the full snapshot did not hold (given LeaseTTL).
@@ -116,18 +118,33 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	}
 	defer stage.remove()
 	res := &Result{DataDir: tgt.path, Revision: r.Revision, FullSnapshot: snaps[0].Key, Members: []MemberDir{}, Notes: notes}
-	if err := replayChain(ctx, st, snaps, r.Revision, stage.db(), cfg, res); err != nil {
-		return nil, err
+	src := snapshotSource{path: stage.db(), verified: true}
+	switch {
+	case len(snaps) > 1 && r.Revision > snaps[0].EndRevision:
+		if err := replayChain(ctx, st, snaps, r.Revision, stage.db(), cfg, res); err != nil {
+			return nil, err
+		}
+	case plainLocal(st, snaps[0]) != "":
+		// A plain snapshot on a directory store needs no copy of ours: etcdutl reads it where it is and checks
+		// its sha256 itself, as it would on its own.
+		src = snapshotSource{path: plainLocal(st, snaps[0])}
+	default:
+		if err := downloadFull(ctx, st, snaps[0], stage.db(), cfg); err != nil {
+			return nil, err
+		}
 	}
 	res.ServedRevision = r.Revision + int64(cfg.BumpRevision)
 	out := stage.out()
 	for _, m := range members {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if cfg.AllMembers {
 			m.DataDir = filepath.Join(out, m.Name+".etcd")
 		} else {
 			m.DataDir = out
 		}
-		if err := writeMember(cfg, stage.db(), m); err != nil {
+		if err := writeMember(cfg, src, m); err != nil {
 			return nil, err
 		}
 		rep := validate.DataDir(m.DataDir, validate.DataDirConfig{Logger: cfg.Logger, SkipDBCheck: true})
@@ -135,7 +152,8 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 			return nil, fmt.Errorf("restored data dir of member %s failed its check: %v", m.Name, rep.Problems)
 		}
 		if rep.Revision != res.ServedRevision {
-			return nil, fmt.Errorf("restored data dir of member %s is at revision %d, want %d", m.Name, rep.Revision, res.ServedRevision)
+			return nil, fault.Problems("full snapshot %s is named for revision %d but the data dir made from it is at revision %d: the name lies; choose another backup",
+				snaps[0].Key, snaps[0].EndRevision, rep.Revision-int64(cfg.BumpRevision))
 		}
 		rel, _ := filepath.Rel(out, m.DataDir)
 		m.DataDir = filepath.Join(tgt.path, rel)
@@ -201,7 +219,7 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 	if err != nil {
 		return fmt.Errorf("count restored keys: %w", err)
 	}
-	res.Keys = keys
+	res.Keys = &keys
 	res.EventsApplied, res.EventsSkipped, res.LeasesCreated, res.DeltasApplied = rp.events, rp.skipped, rp.granted, rp.deltas
 	closed = true
 	if err := rp.close(); err != nil {
@@ -218,10 +236,14 @@ func downloadFull(ctx context.Context, st *store.Store, s catalog.Snapshot, path
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer f.Close()
-	m := progress.NewMeter(cfg.Progress, "download", s.Key, "bytes", 0)
-	v, err := download.Object(ctx, st, s, f, m, cfg.Decrypt)
+	m := progress.NewMeter(cfg.Progress, "download", s.Key, "bytes", s.Size)
+	bw := bufio.NewWriterSize(f, 4<<20) // few large writes: 32 KiB ones cost more than the copy on some disks
+	v, err := download.Object(ctx, st, s, bw, m, cfg.Decrypt)
 	if err != nil {
 		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	m.Finish()
 	if v.HasTrailer {
@@ -272,6 +294,18 @@ func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target
 		i = j
 	}
 	return nil
+}
+
+// plainLocal is the file of a snapshot on a directory store that is neither compressed nor encrypted ("" if not).
+func plainLocal(st *store.Store, s catalog.Snapshot) string {
+	if s.Codec != format.None || s.Encrypted {
+		return ""
+	}
+	p, ok := st.LocalPath(s.Key)
+	if !ok {
+		return ""
+	}
+	return p
 }
 
 type bytesWriter struct{ b []byte }

@@ -79,8 +79,8 @@ func TestRestoreChains(t *testing.T) {
 				t.Fatalf("restored revision %d with %d deltas into %s, want %d with %d into %s", res.Revision, res.DeltasApplied, res.DataDir, tc.want, tc.deltas, dataDir)
 			}
 			want := restoretest.State(t, tc.store, tc.want)
-			if res.Keys != int64(len(want)) {
-				t.Errorf("restore counted %d keys, the source had %d", res.Keys, len(want))
+			if tc.deltas > 0 && (res.Keys == nil || *res.Keys != int64(len(want))) {
+				t.Errorf("restore counted %v keys, the source had %d", res.Keys, len(want))
 			}
 			bin := etcd
 			if tc.etcd != "" {
