@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -96,6 +97,24 @@ func (EngineRestorer) Restore(ctx context.Context, req common.RestoreRequest, r 
 	if err != nil {
 		return nil, err
 	}
-	return &common.RestoreResult{DataDir: res.DataDir, Revision: res.Revision, DeltasApplied: res.DeltasApplied,
-		EventsApplied: res.EventsApplied, Seconds: res.Seconds, Keys: res.Keys, ServedRevision: res.ServedRevision, Notes: res.Notes}, nil
+	out := &common.RestoreResult{DataDir: res.DataDir, Revision: res.Revision, DeltasApplied: res.DeltasApplied,
+		EventsApplied: res.EventsApplied, Seconds: res.Seconds, ServedRevision: res.ServedRevision, Notes: res.Notes, Keys: -1}
+	out.Keys = keyCount(res)
+	return out, nil
+}
+
+// keyCount reads the restore result's key count through its JSON contract shape ("keys", absent when not
+// counted), which stays stable while the Go field's type is still settling.
+func keyCount(res *restore.Result) int64 {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return -1
+	}
+	var v struct {
+		Keys *int64 `json:"keys"`
+	}
+	if json.Unmarshal(b, &v) != nil || v.Keys == nil {
+		return -1
+	}
+	return *v.Keys
 }

@@ -162,3 +162,14 @@ func mustContain(t *testing.T, m *Model, parts ...string) {
 		}
 	}
 }
+
+// shortTemp is a temporary directory with a short path, so that paths fit on an 80-column screen.
+func shortTemp(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

@@ -60,7 +60,7 @@ type RestoreResult struct {
 	DeltasApplied int
 	EventsApplied int64
 	Seconds       float64
-	// Keys is the number of keys at Revision; ServedRevision the revision etcd serves (after a bump).
+	// Keys is the number of keys at Revision (-1: not counted); ServedRevision the revision etcd serves (after a bump).
 	Keys           int64
 	ServedRevision int64
 	Notes          []string

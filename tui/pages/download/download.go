@@ -49,7 +49,9 @@ type Page struct {
 	total    int64 // stored bytes of all objects
 	out      *download.Result
 	err      error
-	w, h     int
+	// cancelled is set when the user asked to stop; the engine may still finish first (then it says so).
+	cancelled bool
+	w, h      int
 }
 
 // New builds the wizard; target pre-fills the path (empty = a name in the current directory).
@@ -120,7 +122,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			}
 		case running:
 			if k.Back.Matches(msg) || k.Cancel.Matches(msg) {
-				p.state = cancelling
+				p.state, p.cancelled = cancelling, true
 				p.job.Cancel()
 			}
 		case finished:
@@ -142,7 +144,7 @@ func (p *Page) start() tea.Cmd {
 		p.err = errors.New("give a target path")
 		return nil
 	}
-	p.err, p.out, p.doneObjs, p.doneSize, p.last = nil, nil, 0, 0, progress.Update{}
+	p.err, p.out, p.doneObjs, p.doneSize, p.last, p.cancelled = nil, nil, 0, 0, progress.Update{}, false
 	p.state = running
 	p.target.Blur()
 	st, res := p.src.Store, p.res
@@ -226,7 +228,10 @@ func (p *Page) finishedView(w int) []string {
 	}
 	r := p.out
 	lines := []string{st.OK.Render(fmt.Sprintf("✓ Downloaded revision %d to %s", r.Revision, r.Path)),
-		fmt.Sprintf("  %d files, %s in %.1fs, every sha256 verified", len(r.Files), common.Bytes(r.Bytes), r.Seconds)}
+		fmt.Sprintf("  %s, %s in %.1fs, every sha256 verified", common.Plural(len(r.Files), "file", "files"), common.Bytes(r.Bytes), r.Seconds)}
+	if p.cancelled {
+		lines = append(lines, st.Warn.Render("  The download finished before the cancel took effect; the files above are whole and verified."))
+	}
 	abs, err := filepath.Abs(r.Path)
 	if err != nil {
 		abs = r.Path

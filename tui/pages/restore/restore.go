@@ -363,7 +363,10 @@ func (p *Page) finishedView(w int) []string {
 	o := p.out
 	lines := []string{
 		st.OK.Render(fmt.Sprintf("✓ Restored revision %d into %s", o.Revision, o.DataDir)),
-		fmt.Sprintf("  %d deltas, %d events applied in %s; %d keys; revision checked", o.DeltasApplied, o.EventsApplied, (time.Duration(o.Seconds * float64(time.Second))).Round(10*time.Millisecond), o.Keys),
+		fmt.Sprintf("  %s, %d events applied in %s; revision checked", common.Plural(o.DeltasApplied, "delta", "deltas"), o.EventsApplied, (time.Duration(o.Seconds * float64(time.Second))).Round(10*time.Millisecond)),
+	}
+	if o.Keys >= 0 {
+		lines = append(lines, fmt.Sprintf("  %s at revision %d", common.Plural(int(o.Keys), "key", "keys"), o.Revision))
 	}
 	if o.ServedRevision != 0 && o.ServedRevision != o.Revision {
 		lines = append(lines, fmt.Sprintf("  etcd will serve revision %d (bumped, marked compacted)", o.ServedRevision))
