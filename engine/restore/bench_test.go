@@ -52,8 +52,8 @@ func BenchmarkDeltaApply(b *testing.B) {
 	restoretest.Judge(b, testenv.Binary(b, "etcd"), dataDir, restore.DefaultName, ch.Revision, ch.State)
 }
 
-// BenchmarkRestoreFullSnapshot1GiB restores a ~1 GiB full snapshot (no deltas) and runs etcdutl snapshot restore on
-// the same file, side by side; it reports both and their ratio (the issue asks ratio <= 1.1).
+// BenchmarkRestoreFullSnapshot1GiB runs etcd-dr restore of a ~1 GiB full snapshot (no deltas) and etcdutl snapshot
+// restore of the same file, side by side, taking turns; it reports both and their ratio (the issue asks <= 1.1).
 func BenchmarkRestoreFullSnapshot1GiB(b *testing.B) {
 	etcdutl := testenv.Binary(b, "etcdutl")
 	dir := b.TempDir()
@@ -79,23 +79,42 @@ func BenchmarkRestoreFullSnapshot1GiB(b *testing.B) {
 	snapFile := filepath.Join(storeDir, r.Objects[0])
 	b.ResetTimer()
 	var ours, theirs time.Duration
-	for i := 0; i < b.N; i++ {
+	// Both as the processes an SRE runs: the etcd-dr binary (catalog, pick, restore, checks) and etcdutl.
+	bin := filepath.Join(dir, "etcd-dr")
+	if o, err := exec.Command("go", "build", "-o", bin, "github.com/etcd-dr/etcd-dr/cmd/etcd-dr").CombinedOutput(); err != nil {
+		b.Fatalf("build etcd-dr: %v %s", err, o)
+	}
+	runOurs := func(i int) {
 		out := filepath.Join(dir, fmt.Sprintf("ours-%d", i))
 		syscall.Sync()
 		t0 := time.Now()
-		if _, err := restore.Restore(ctx, st, r, restore.Config{DataDir: out}); err != nil {
-			b.Fatal(err)
+		if o, err := exec.Command(bin, "restore", "--store", "file://"+storeDir, "--data-dir", out).CombinedOutput(); err != nil {
+			b.Fatalf("etcd-dr: %v %s", err, o)
 		}
 		ours += time.Since(t0)
+		b.Logf("etcd-dr %d: %v", i, time.Since(t0))
 		os.RemoveAll(out)
-		out = filepath.Join(dir, fmt.Sprintf("etcdutl-%d", i))
+	}
+	runTheirs := func(i int) {
+		out := filepath.Join(dir, fmt.Sprintf("etcdutl-%d", i))
 		syscall.Sync()
-		t0 = time.Now()
+		t0 := time.Now()
 		if o, err := exec.Command(etcdutl, "snapshot", "restore", snapFile, "--data-dir", out).CombinedOutput(); err != nil {
 			b.Fatalf("etcdutl: %v %s", err, o)
 		}
 		theirs += time.Since(t0)
+		b.Logf("etcdutl %d: %v", i, time.Since(t0))
 		os.RemoveAll(out)
+	}
+	for i := 0; i < b.N; i++ {
+		// Take turns going first, so page cache and writeback favour neither.
+		if i%2 == 0 {
+			runOurs(i)
+			runTheirs(i)
+		} else {
+			runTheirs(i)
+			runOurs(i)
+		}
 	}
 	b.ReportMetric(ours.Seconds()/float64(b.N), "s/restore")
 	b.ReportMetric(theirs.Seconds()/float64(b.N), "s/etcdutl")

@@ -7,6 +7,7 @@ import (
 
 	"go.etcd.io/etcd/client/pkg/v3/types"
 	"go.etcd.io/etcd/etcdutl/v3/snapshot"
+	"go.etcd.io/etcd/server/v3/storage/backend"
 
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 )
@@ -111,6 +112,7 @@ func writeMember(cfg Config, src snapshotSource, m MemberDir) (err error) {
 		SkipHashCheck:       src.verified, // verified while downloading (and the deltas changed the db since)
 		RevisionBump:        cfg.BumpRevision,
 		MarkCompacted:       cfg.MarkCompacted,
+		InitialMmapSize:     backend.InitialMmapSize, // etcdutl's default
 	})
 	switch {
 	case err == nil:
