@@ -3,6 +3,7 @@ ETCD_VERSION      := v3.6.16
 ETCD_35_VERSION   := v3.5.35
 ETCD_37_VERSION   := v3.7.3
 VERSITYGW_VERSION := v1.8.0
+AZURITE_VERSION   := 3.37.0
 
 GO        ?= go
 # Targets use the relative path (so "make .tools/bin/etcd" works); commands get the absolute one.
@@ -11,7 +12,7 @@ TOOLS_ABS := $(CURDIR)/$(TOOLS_BIN)
 
 # Tool binaries built by "make tools" (from the Go module proxy, never downloaded prebuilt).
 TOOLS := $(TOOLS_BIN)/etcd $(TOOLS_BIN)/etcdctl $(TOOLS_BIN)/etcdutl \
-	$(TOOLS_BIN)/etcd-3.5 $(TOOLS_BIN)/etcd-3.7 $(TOOLS_BIN)/versitygw
+	$(TOOLS_BIN)/etcd-3.5 $(TOOLS_BIN)/etcd-3.7 $(TOOLS_BIN)/versitygw $(TOOLS_BIN)/azurite-blob
 
 # Version each binary should be at; the stamp file .tools/bin/.<name>.version holds it.
 VERSION_etcd      := $(ETCD_VERSION)
@@ -20,6 +21,7 @@ VERSION_etcdutl   := $(ETCD_VERSION)
 VERSION_etcd-3.5  := $(ETCD_35_VERSION)
 VERSION_etcd-3.7  := $(ETCD_37_VERSION)
 VERSION_versitygw := $(VERSITYGW_VERSION)
+VERSION_azurite-blob := $(AZURITE_VERSION)
 
 .PHONY: all tools sysdeps build lint test bench testdata run clean clean-tools FORCE
 
@@ -60,6 +62,14 @@ $(TOOLS_BIN)/versitygw: $(TOOLS_BIN)/.versitygw.version
 		-ldflags "-X main.Version=$(VERSITYGW_VERSION) -X main.Build=module-proxy" \
 		github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 	@touch $@
+
+# Azurite (Azure Blob emulator) from the npm registry, for the azblob:// store tests. Needs node and npm.
+$(TOOLS_BIN)/azurite-blob: $(TOOLS_BIN)/.azurite-blob.version
+	@echo "installing azurite $(AZURITE_VERSION)"
+	npm install --silent --no-audit --no-fund --prefix $(CURDIR)/.tools/azurite azurite@$(AZURITE_VERSION)
+	@rm -f $@
+	printf '#!/bin/sh\nexec "$$(dirname "$$0")/../azurite/node_modules/.bin/azurite-blob" "$$@"\n' > $@
+	chmod +x $@
 
 # System packages the tests need (tmux drives the TUI end-to-end test).
 sysdeps:

@@ -190,3 +190,10 @@ func TestCloudStoresWithoutCredentialsSayWhatToSet(t *testing.T) {
 	require.True(t, errors.Is(err, store.ErrBadURL), "%v", err)
 	require.Contains(t, err.Error(), "AZURE_STORAGE_ACCOUNT")
 }
+
+func TestAzureStore(t *testing.T) {
+	az := testenv.StartAzure(t)
+	az.Env(t)
+	az.CreateContainer(t, "backups")
+	exercise(t, az.URL("backups", "etcd-main"))
+}

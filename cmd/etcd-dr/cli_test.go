@@ -54,8 +54,9 @@ func uploadDir(t *testing.T, url, dir string) {
 	require.NoError(t, err)
 }
 
-// fixtureStores returns, per layout, a store URL of the committed fixture on file:// and, when S3 is on, on versitygw.
-func fixtureStores(t *testing.T, withS3 bool) map[string]string {
+// fixtureStores returns, per layout, a store URL of the committed fixture on file:// and, with servers on,
+// on versitygw S3 and Azurite.
+func fixtureStores(t *testing.T, withServers bool) map[string]string {
 	td := testenv.Testdata(t)
 	layouts := map[string]string{
 		"etcdbr-v2": "stores/etcdbr-v2",
@@ -64,10 +65,14 @@ func fixtureStores(t *testing.T, withS3 bool) map[string]string {
 	}
 	out := map[string]string{}
 	var s3 *testenv.S3
-	if withS3 {
+	var az *testenv.Azure
+	if withServers {
 		s3 = testenv.StartS3(t)
 		s3.Env(t)
 		s3.CreateBucket(t, "backups")
+		az = testenv.StartAzure(t)
+		az.Env(t)
+		az.CreateContainer(t, "backups")
 	}
 	for name, rel := range layouts {
 		out["file/"+name] = "file://" + filepath.Join(td, rel)
@@ -75,6 +80,9 @@ func fixtureStores(t *testing.T, withS3 bool) map[string]string {
 			u := s3.URL("backups", name)
 			uploadDir(t, u, filepath.Join(td, rel))
 			out["s3/"+name] = u
+			u = az.URL("backups", name)
+			uploadDir(t, u, filepath.Join(td, rel))
+			out["azblob/"+name] = u
 		}
 	}
 	return out

@@ -1,0 +1,106 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+)
+
+// Azurite's well-known development account (public, documented by Microsoft; not a secret).
+const (
+	azuriteAccount = "devstoreaccount1"
+	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+// Azure is an Azurite blob server (from npm, built into .tools by make tools).
+type Azure struct {
+	Endpoint string // http://127.0.0.1:PORT/devstoreaccount1
+	addr     string
+	proc     *proc
+}
+
+// StartAzure starts azurite-blob on a free port with its data in a t.TempDir(), and stops it at cleanup.
+func StartAzure(t testing.TB) *Azure {
+	t.Helper()
+	bin := Binary(t, "azurite-blob")
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "azurite.log")
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port := FreePort(t)
+		a := &Azure{addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		a.Endpoint = "http://" + a.addr + "/" + azuriteAccount
+		p, err := startProc(bin, []string{"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
+			"--location", filepath.Join(dir, "data"), "--silent", "--skipApiVersionCheck", "--loose"}, nil, logPath)
+		if err != nil {
+			t.Fatalf("start azurite: %v", err)
+		}
+		a.proc = p
+		t.Cleanup(func() { p.stop(os.Kill, 0) })
+		if lastErr = a.wait(30 * time.Second); lastErr == nil {
+			return a
+		}
+		p.stop(os.Kill, 0)
+		if !isBindClash(logTail(logPath, 20)) {
+			break
+		}
+	}
+	t.Fatalf("azurite did not start: %v\n%s", lastErr, logTail(logPath, 20))
+	return nil
+}
+
+func (a *Azure) wait(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get("http://" + a.addr + "/" + azuriteAccount + "?comp=list")
+		if err == nil {
+			resp.Body.Close()
+			return nil // any HTTP answer (403 without a signature) means it listens
+		}
+		if a.proc.exited() || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Env points gocloud's azureblob opener at the development account for the rest of the test.
+func (a *Azure) Env(t testing.TB) {
+	t.Setenv("AZURE_STORAGE_ACCOUNT", azuriteAccount)
+	t.Setenv("AZURE_STORAGE_KEY", azuriteKey)
+}
+
+// CreateContainer makes a container; the test fails if it cannot.
+func (a *Azure) CreateContainer(t testing.TB, name string) {
+	t.Helper()
+	cred, err := azblob.NewSharedKeyCredential(azuriteAccount, azuriteKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := azblob.NewClientWithSharedKeyCredential(a.Endpoint+"/", cred, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cli.CreateContainer(ctx, name, nil); err != nil {
+		t.Fatalf("create container %s: %v", name, err)
+	}
+}
+
+// URL is the store URL for a container and prefix on this server.
+func (a *Azure) URL(container, prefix string) string {
+	q := url.Values{}
+	q.Set("localemu", "true")
+	q.Set("domain", a.addr)
+	q.Set("protocol", "http")
+	return "azblob://" + container + "/" + strings.Trim(prefix, "/") + "?" + q.Encode()
+}
