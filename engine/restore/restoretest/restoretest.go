@@ -93,12 +93,36 @@ func CopyStore(t testing.TB, store string) string {
 	return dst
 }
 
-// Judge starts the etcd binary on a restored single-member data dir (member name) and checks that it serves
-// exactly want at header revision rev.
+// Judge starts the etcd binary on a restored single-member data dir (member name) and checks, with
+// etcdctl get "" --prefix -w json, that it serves exactly want at header revision rev.
 func Judge(t testing.TB, binary, dataDir, name string, rev int64, want []fixture.KV) {
 	t.Helper()
 	m := testenv.StartEtcdOnDataDir(t, binary, dataDir, name)
-	CheckServes(t, m.Client(t), rev, want)
+	out := testenv.Etcdctl(t, "--endpoints", m.ClientURL, "get", "", "--prefix", "-w", "json")
+	var resp struct {
+		Header struct {
+			Revision int64 `json:"revision"`
+		} `json:"header"`
+		Kvs []struct {
+			Key            []byte `json:"key"`
+			Value          []byte `json:"value"`
+			CreateRevision int64  `json:"create_revision"`
+			ModRevision    int64  `json:"mod_revision"`
+			Version        int64  `json:"version"`
+			Lease          int64  `json:"lease"`
+		} `json:"kvs"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("etcdctl get -w json: %v\n%s", err, out)
+	}
+	if resp.Header.Revision != rev {
+		t.Errorf("restored etcd is at revision %d, want %d", resp.Header.Revision, rev)
+	}
+	got := make([]fixture.KV, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		got = append(got, fixture.KV{Key: string(kv.Key), Value: string(kv.Value), CreateRevision: kv.CreateRevision, ModRevision: kv.ModRevision, Version: kv.Version, Lease: kv.Lease})
+	}
+	Compare(t, got, want)
 	m.Stop()
 }
 
