@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +176,28 @@ func TestRestoreReadOnlyTarget(t *testing.T) {
 	require.Equal(t, 2, code, "stdout: %s\nstderr: %s", out, errs)
 	require.Contains(t, errs, "writable")
 	requireNothingBeside(t, ro)
+}
+
+// Restores straight from a real S3 server (versitygw): a chain with deltas in every compression, and a lone full
+// snapshot (downloaded, since it is not a local file), each judged by the real etcd.
+func TestRestoreFromS3(t *testing.T) {
+	stores := fixtureStores(t, true)
+	cases := []struct {
+		name, store, layout string
+		revision            int64
+	}{
+		{name: "etcdbr-v2 chain", store: fixture.StoreBRv2, layout: "s3/etcdbr-v2", revision: 72},
+		{name: "operator snapshot", store: fixture.StoreOperator, layout: "s3/operator", revision: 223},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "etcd")
+			out, errs, code := runCLI(t, "restore", "--store", stores[tc.layout], "--data-dir", dataDir, "--revision", fmt.Sprint(tc.revision), "-o", "json")
+			require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errs)
+			var res restore.Result
+			require.NoError(t, json.Unmarshal([]byte(out), &res))
+			require.Equal(t, tc.revision, res.Revision)
+			restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, tc.revision, restoretest.State(t, tc.store, tc.revision))
+		})
+	}
 }
