@@ -4,20 +4,27 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 type validateOptions struct {
-	dataDir string
+	dataDir  string
+	trial    bool
+	trialDir string
 }
 
 func newValidateCommand(g *globalOptions) *cobra.Command {
@@ -38,6 +45,8 @@ Exit 3 when anything is wrong.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.dataDir, "data-dir", "", "etcd data directory to check (read only; etcd may run on it, its db is then reported locked)")
+	cmd.Flags().BoolVar(&o.trial, "trial-restore", false, "with --store: also restore the newest restorable revision into a temporary folder, validate that data dir, and remove it")
+	cmd.Flags().StringVar(&o.trialDir, "trial-dir", "", "folder for the trial restore (default: the system's temporary folder)")
 	return cmd
 }
 
@@ -56,6 +65,11 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{Progress: g.progress()})
 	if err != nil {
 		return err
+	}
+	if o.trial {
+		if err := trialRestore(ctx, g, o, st, cat, rep); err != nil {
+			return err
+		}
 	}
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
@@ -101,6 +115,33 @@ func problemsFound(g *globalOptions, err error) error {
 	return err
 }
 
+// trialRestore restores the newest restorable revision into a temporary folder, validates it and removes it.
+func trialRestore(ctx context.Context, g *globalOptions, o validateOptions, st *store.Store, cat *catalog.Catalog, rep *validate.StoreReport) error {
+	rev := restore.NewestRestorable(cat)
+	if rev == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp(o.trialDir, "etcd-dr-trial-")
+	if err != nil {
+		return fmt.Errorf("trial restore folder: %w", err)
+	}
+	defer os.RemoveAll(dir) // our own temporary folder
+	start := time.Now()
+	var dd *validate.DataDirReport
+	r, err := pick.Pick(cat, pick.Config{Revision: rev})
+	if err == nil {
+		_, err = restore.Restore(ctx, st, r, restore.Config{DataDir: filepath.Join(dir, "etcd"), Progress: g.progress()})
+	}
+	if err == nil {
+		dd = validate.DataDir(filepath.Join(dir, "etcd"), validate.DataDirConfig{})
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	rep.AddTrial(rev, time.Since(start).Seconds(), err, dd)
+	return nil
+}
+
 func printStoreReport(w io.Writer, r *validate.StoreReport) {
 	fmt.Fprintf(w, "Store %s: %s, %s checked\n\n", r.Store, plural(r.Chains, "chain", "chains"), plural(len(r.Objects), "object", "objects"))
 	if len(r.Objects) > 0 {
@@ -118,6 +159,9 @@ func printStoreReport(w io.Writer, r *validate.StoreReport) {
 			fmt.Fprintf(tw, "%s\t%s\t%d-%d\t%s\t%s\t%s\n", o.Object, o.Kind, o.StartRevision, o.EndRevision, progress.Bytes(o.Bytes), events, result)
 		}
 		tw.Flush()
+	}
+	if t := r.Trial; t != nil && t.OK {
+		fmt.Fprintf(w, "\nTrial restore of revision %d: ok (%.1fs; restored, validated, removed)\n", t.Revision, t.Seconds)
 	}
 	printProblems(w, r.Problems, r.Warnings)
 	if r.OK {

@@ -52,6 +52,17 @@ func TestValidateStore(t *testing.T) {
 		require.Len(t, rep.Problems, 1)
 		require.Equal(t, "v1/Backup-1763900840/Incr-00000186-00000195-1763900900", rep.Problems[0].Object)
 	})
+	t.Run("trial restore", func(t *testing.T) {
+		trialDir := t.TempDir()
+		out, errs, code := runCLI(t, "validate", "--store", restoretest.StoreURL(t, fixture.StoreBRv2), "--trial-restore", "--trial-dir", trialDir, "-o", "json")
+		require.Equal(t, 3, code, "stdout: %s\nstderr: %s", out, errs) // the known gap
+		var rep validate.StoreReport
+		require.NoError(t, json.Unmarshal([]byte(out), &rep))
+		require.NotNil(t, rep.Trial)
+		require.True(t, rep.Trial.OK, rep.Trial.What)
+		require.Equal(t, int64(103), rep.Trial.Revision)
+		requireNothingBeside(t, trialDir)
+	})
 	t.Run("neither store nor data dir", func(t *testing.T) {
 		_, errs, code := runCLI(t, "validate", "--store", "")
 		require.Equal(t, 2, code)

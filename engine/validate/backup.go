@@ -46,6 +46,32 @@ type StoreReport struct {
 	Objects  []ObjectReport `json:"objects"`
 	Problems []Problem      `json:"problems"`
 	Warnings []string       `json:"warnings"`
+	// Trial is the result of a trial restore, when one was asked for.
+	Trial *Trial `json:"trialRestore,omitempty"`
+}
+
+// Trial is a restore into a temporary folder, validated as a data dir and removed.
+type Trial struct {
+	Revision int64   `json:"revision"`
+	OK       bool    `json:"ok"`
+	What     string  `json:"what,omitempty"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// AddTrial records a trial restore of revision (err nil and a valid data dir report = ok).
+func (r *StoreReport) AddTrial(revision int64, seconds float64, err error, dd *DataDirReport) {
+	t := &Trial{Revision: revision, Seconds: seconds, OK: err == nil && dd != nil && dd.OK}
+	switch {
+	case err != nil:
+		t.What = "trial restore failed: " + err.Error()
+	case dd != nil && !dd.OK:
+		t.What = fmt.Sprintf("the trial restore's data dir does not validate: %v", dd.Problems)
+	}
+	r.Trial = t
+	if !t.OK {
+		r.Problems = append(r.Problems, Problem{Object: fmt.Sprintf("trial restore of revision %d", revision), What: t.What})
+		r.OK = false
+	}
 }
 
 // Backups reads every object of every chain in cat: full snapshots against their sha256 trailer, deltas against
