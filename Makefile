@@ -23,7 +23,7 @@ VERSION_etcd-3.7  := $(ETCD_37_VERSION)
 VERSION_versitygw := $(VERSITYGW_VERSION)
 VERSION_azurite-blob := $(AZURITE_VERSION)
 
-.PHONY: all tools sysdeps build lint test bench testdata run clean clean-tools FORCE
+.PHONY: all tools sysdeps build lint test bench testdata run screenshots clean clean-tools FORCE
 
 all: build
 
@@ -96,6 +96,13 @@ testdata: $(TOOLS_BIN)/etcd-3.5
 	$(GO) run ./internal/fixture/gen -out testdata -etcd35 $(TOOLS_ABS)/etcd-3.5
 
 # The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr. Needs no tools.
+# PNGs of the TUI's screens and wizards, from a real run of the binary driven in tmux (tools/screenshots draws
+# tmux's colour capture with DejaVu Sans Mono).
+screenshots: build sysdeps
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf || { echo "installing fonts-dejavu-core"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; }
+	cd tools/screenshots && $(GO) run . -bin $(CURDIR)/bin/etcd-dr -out $(CURDIR)/screenshots -testdata $(CURDIR)/testdata
+
 run: build
 	$(GO) run ./internal/demo -dir .demo -bin bin/etcd-dr -etcd35 $(TOOLS_ABS)/etcd-3.5
 

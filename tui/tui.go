@@ -264,7 +264,11 @@ func (m *Model) footer(w int) string {
 	if m.help {
 		return common.Trunc(keymap.Short([]keymap.Binding{{Keys: []string{"esc"}, Label: "esc/?", Desc: "close help"}}, st.Key.Render, st.KeyDesc.Render), w)
 	}
-	tail := keymap.Short([]keymap.Binding{k.Help, k.Quit}, st.Key.Render, st.KeyDesc.Render)
+	tailKeys := []keymap.Binding{k.Help, k.Quit}
+	if m.top().Capturing() { // letters go to a text field: only ctrl+c leaves
+		tailKeys = []keymap.Binding{{Keys: k.Cancel.Keys, Desc: "quit"}}
+	}
+	tail := keymap.Short(tailKeys, st.Key.Render, st.KeyDesc.Render)
 	room := w - lipgloss.Width(tail) - 3
 	head := ""
 	for _, b := range m.top().Bindings() {

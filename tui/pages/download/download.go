@@ -80,7 +80,16 @@ func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "start download"}, {Keys: []string{"esc", "ctrl+c"}, Label: "esc/ctrl+c", Desc: "cancel a running download"}}
+	switch p.state {
+	case running, cancelling:
+		return []keymap.Binding{{Keys: []string{"esc", "ctrl+c"}, Label: "esc/ctrl+c", Desc: "cancel the download"}}
+	case finished:
+		if p.err != nil {
+			return []keymap.Binding{{Keys: []string{"e"}, Desc: "edit and retry"}, {Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
+		}
+		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
+	}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "start download"}, {Keys: []string{"esc"}, Desc: "back"}}
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {

@@ -106,7 +106,15 @@ func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{k.NextField, {Keys: k.Enter.Keys, Desc: "review and confirm"}, {Keys: k.Restore.Keys, Label: "type restore", Desc: "confirm the restore", Dangerous: true}, {Keys: []string{"esc"}, Desc: "back / cancel"}}
+	switch p.state {
+	case confirming:
+		return []keymap.Binding{{Keys: k.Enter.Keys, Label: "type restore, enter", Desc: "start the restore", Dangerous: true}, {Keys: []string{"esc"}, Desc: "back to the form"}}
+	case running:
+		return []keymap.Binding{{Keys: []string{"esc", "ctrl+c"}, Label: "esc/ctrl+c", Desc: "cancel the restore"}}
+	case finished:
+		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
+	}
+	return []keymap.Binding{k.NextField, {Keys: k.Enter.Keys, Desc: "review and confirm"}, {Keys: []string{"esc"}, Desc: "back"}}
 }
 
 func (p *Page) setFocus(f int) {

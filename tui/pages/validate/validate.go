@@ -64,7 +64,13 @@ func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "run the check"}, {Keys: k.NextField.Keys, Desc: "chain / data dir"}, {Keys: []string{"esc"}, Desc: "back (cancels a check)"}}
+	switch p.state {
+	case running:
+		return []keymap.Binding{{Keys: []string{"esc", "ctrl+c"}, Label: "esc/ctrl+c", Desc: "cancel the check"}}
+	case finished:
+		return []keymap.Binding{k.Up, k.Down, {Keys: k.Enter.Keys, Desc: "check again"}, {Keys: []string{"esc"}, Desc: "back"}}
+	}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "run the check"}, {Keys: k.NextField.Keys, Desc: "chain / data dir"}, {Keys: []string{"esc"}, Desc: "back"}}
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
