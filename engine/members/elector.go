@@ -1,0 +1,299 @@
+package members
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+)
+
+// Role is a backup member's state. Only the Leader takes snapshots, runs GC and defragments.
+type Role string
+
+const (
+	// Unknown: no leader, quorum lost, or the daemon's own etcd member is unreachable.
+	Unknown Role = "Unknown"
+	// Follower: another etcd member is the raft leader.
+	Follower Role = "Follower"
+	// Leader: the daemon's own etcd member is the raft leader and a quorum read through it succeeds.
+	Leader Role = "Leader"
+)
+
+// ElectorConfig configures an Elector. The zero values of the optional fields are their documented defaults.
+type ElectorConfig struct {
+	Conn etcdconn.Config
+	// Name is the daemon's own etcd member (--name). Empty: the member that answers on Conn.Endpoints[0].
+	Name string
+	// Period is how often the role is checked (--leader-check-period, default 5s).
+	Period time.Duration
+	// Timeout bounds one check (default: Period, at least 1s).
+	Timeout time.Duration
+	// OnChange is called on every role change, from the goroutine that runs the checks, one call at a time.
+	// It must not block for long: the next check waits for it.
+	OnChange func(from, to State)
+	// Metrics, when set, records the role and its changes.
+	Metrics *Metrics
+	// Log (default: discard).
+	Log *slog.Logger
+}
+
+// State is the outcome of one check.
+type State struct {
+	Role Role `json:"role"`
+	// Member is the daemon's own etcd member (zero until it was found).
+	MemberID   ID     `json:"etcdMemberID"`
+	MemberName string `json:"etcdMemberName"`
+	// LeaderID is the raft leader the own member sees; Term its raft term.
+	LeaderID ID     `json:"leaderID"`
+	Term     uint64 `json:"raftTerm"`
+	// Why says why the role is Unknown.
+	Why string `json:"why,omitempty"`
+	// Since is when the role last changed.
+	Since time.Time `json:"since"`
+}
+
+// Elector decides whether this daemon is the backup leader, from its own etcd member's view of raft.
+// Leadership comes from etcd only, never from heartbeats or clocks, so two daemons cannot both be Leader
+// unless etcd itself has two leaders, and a leader cut off from its quorum fails the quorum read.
+type Elector struct {
+	cfg ElectorConfig
+	log *slog.Logger
+
+	check sync.Mutex       // one check at a time
+	cli   *clientv3.Client // all endpoints: member list
+	own   *clientv3.Client // the own member only: status and quorum reads
+	ownEP string
+
+	mu      sync.Mutex
+	state   State
+	checked time.Time // when the check that set state started
+}
+
+// NewElector checks the settings; it does not contact etcd. Call Run (or Poll), and Close at the end.
+func NewElector(cfg ElectorConfig) (*Elector, error) {
+	if err := cfg.Conn.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Period <= 0 {
+		cfg.Period = 5 * time.Second
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = max(cfg.Period, time.Second)
+	}
+	if strings.ContainsAny(cfg.Name, "/ \t") {
+		return nil, fault.Refused("--name %q: an etcd member name has no slashes or spaces", cfg.Name)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cli, err := etcdconn.New(cfg.Conn)
+	if err != nil {
+		return nil, err
+	}
+	e := &Elector{cfg: cfg, log: log, cli: cli, state: State{Role: Unknown, Why: "not checked yet", Since: time.Now()}}
+	cfg.Metrics.setRole(Unknown)
+	return e, nil
+}
+
+// Close releases the etcd connections.
+func (e *Elector) Close() error {
+	e.check.Lock()
+	defer e.check.Unlock()
+	if e.own != nil {
+		e.own.Close()
+		e.own = nil
+	}
+	return e.cli.Close()
+}
+
+// State returns the last check's outcome.
+func (e *Elector) State() State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state
+}
+
+// Role returns the current role.
+func (e *Elector) Role() Role { return e.State().Role }
+
+// IsLeader tells whether this daemon is the backup leader now: the last check said Leader, and it is recent
+// (started less than 2 periods + the check timeout ago), so a stuck check does not keep a stale Leader.
+func (e *Elector) IsLeader() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.Role == Leader && time.Since(e.checked) < 2*e.cfg.Period+e.cfg.Timeout
+}
+
+// Period is the check period in use.
+func (e *Elector) Period() time.Duration { return e.cfg.Period }
+
+// Check finds the own etcd member once, to fail fast on a --name that is not a member (a refused error
+// listing the members). When etcd cannot be reached it returns nil: Run keeps trying and stays Unknown.
+func (e *Elector) Check(ctx context.Context) error {
+	if e.cfg.Name == "" {
+		return nil
+	}
+	e.check.Lock()
+	defer e.check.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	_, _, err := e.findOwn(cctx)
+	if err != nil && errors.Is(err, fault.ErrRefused) {
+		return err
+	}
+	return nil
+}
+
+// Run checks the role now and then every period until ctx ends; it returns nil then.
+func (e *Elector) Run(ctx context.Context) error {
+	t := time.NewTicker(e.cfg.Period)
+	defer t.Stop()
+	for {
+		e.Poll(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Poll runs one check now, updates the role (calling OnChange on a change) and returns the new state.
+func (e *Elector) Poll(ctx context.Context) State {
+	e.check.Lock()
+	defer e.check.Unlock()
+	started := time.Now()
+	next := e.decide(ctx)
+	if ctx.Err() != nil {
+		return e.State() // a check cut short by shutdown says nothing about etcd
+	}
+	e.mu.Lock()
+	prev := e.state
+	next.Since = prev.Since
+	if next.Role != prev.Role {
+		next.Since = time.Now()
+	}
+	e.state, e.checked = next, started
+	e.mu.Unlock()
+	if next.Role != prev.Role {
+		e.log.Info("backup role changed", "from", prev.Role, "to", next.Role, "member", next.MemberName, "why", next.Why)
+		e.cfg.Metrics.roleChanged(prev.Role, next.Role)
+		if e.cfg.OnChange != nil {
+			e.cfg.OnChange(prev, next)
+		}
+	}
+	return next
+}
+
+func (e *Elector) decide(ctx context.Context) State {
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	s := State{Role: Unknown}
+	ep, own, err := e.findOwn(cctx)
+	s.MemberID, s.MemberName = own.ID, own.Name
+	if err != nil {
+		s.Why = err.Error()
+		return s
+	}
+	err = dial(cctx, ep, e.cfg.Timeout)
+	var st *clientv3.StatusResponse
+	if err == nil {
+		st, err = e.own.Status(cctx, ep)
+	}
+	if err != nil {
+		s.Why = fmt.Sprintf("own etcd member %s unreachable at %s: %s", orID(own), ep, describe(err))
+		e.dropOwn() // find it again next time (its URL may have changed)
+		return s
+	}
+	s.MemberID, s.LeaderID, s.Term = ID(st.Header.MemberId), ID(st.Leader), st.RaftTerm
+	if own.ID != 0 && s.MemberID != own.ID {
+		s.Why = fmt.Sprintf("%s answers as member %s, not %s", ep, s.MemberID, own.ID)
+		e.dropOwn()
+		return s
+	}
+	if st.Leader == 0 {
+		s.Why = "no leader: own etcd member sees none (election in progress or quorum lost)"
+		return s
+	}
+	if err := quorumRead(cctx, e.own, e.cfg.Timeout); err != nil {
+		s.Why = fmt.Sprintf("quorum read through own etcd member %s failed (quorum lost?): %s", orID(own), describe(err))
+		return s
+	}
+	if s.LeaderID == s.MemberID {
+		s.Role = Leader
+	} else {
+		s.Role = Follower
+	}
+	return s
+}
+
+// findOwn returns the own member's endpoint (with a client open to it) and who it is.
+func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
+	given := normalized(e.cfg.Conn)
+	var own Member
+	ep := given[0]
+	if e.cfg.Name != "" {
+		ml, err := e.cli.MemberList(ctx, clientv3.WithSerializable())
+		if err != nil {
+			return "", Member{Name: e.cfg.Name}, fmt.Errorf("member list from %s: %s", strings.Join(given, ","), describe(err))
+		}
+		var names []string
+		found := false
+		for _, m := range ml.Members {
+			if m.Name == e.cfg.Name {
+				own, found = Member{Name: m.Name, ID: ID(m.ID)}, true
+				ep = pickEndpoint(m.ClientURLs, given)
+			}
+			if m.Name != "" {
+				names = append(names, m.Name)
+			} else {
+				names = append(names, ID(m.ID).String()+" (not started)")
+			}
+		}
+		sort.Strings(names)
+		if !found {
+			return "", Member{Name: e.cfg.Name}, fault.Refused("--name %q is not a member of this etcd cluster; its members are: %s", e.cfg.Name, strings.Join(names, ", "))
+		}
+		if ep == "" {
+			return "", own, fmt.Errorf("etcd member %s has no client URL yet (not started)", e.cfg.Name)
+		}
+	}
+	if e.own == nil || e.ownEP != ep {
+		e.dropOwn()
+		conn := e.cfg.Conn
+		conn.Endpoints = []string{ep}
+		cli, err := etcdconn.New(conn)
+		if err != nil {
+			return "", own, err
+		}
+		e.own, e.ownEP = cli, ep
+	}
+	return ep, own, nil
+}
+
+func (e *Elector) dropOwn() {
+	if e.own != nil {
+		e.own.Close()
+		e.own, e.ownEP = nil, ""
+	}
+}
+
+func orID(m Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	if m.ID != 0 {
+		return m.ID.String()
+	}
+	return "(unknown)"
+}

@@ -1,0 +1,265 @@
+package members
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+)
+
+// daemons runs one Elector beside each member, as the sidecars would: half find their member by --name over
+// all endpoints, half by the one endpoint they talk to.
+type daemons struct {
+	electors []*Elector
+	metrics  []*Metrics
+	period   time.Duration
+
+	mu         sync.Mutex
+	samples    int
+	violations []string
+}
+
+func startDaemons(t *testing.T, c *testenv.Cluster, period time.Duration) *daemons {
+	t.Helper()
+	d := &daemons{period: period}
+	runCtx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i, m := range c.Members {
+		cfg := ElectorConfig{Period: period, Metrics: NewMetrics()}
+		if i%2 == 0 {
+			cfg.Name, cfg.Conn = m.Name, etcdconn.Config{Endpoints: c.Endpoints()}
+		} else {
+			cfg.Conn = etcdconn.Config{Endpoints: []string{m.ClientURL}}
+		}
+		e, err := NewElector(cfg)
+		require.NoError(t, err)
+		require.NoError(t, e.Check(runCtx))
+		d.electors = append(d.electors, e)
+		d.metrics = append(d.metrics, cfg.Metrics)
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = e.Run(runCtx) }()
+	}
+	// Sample four times a period: never two Leaders.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(period / 4)
+		defer tk.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-tk.C:
+			}
+			var leaders []string
+			for i, e := range d.electors {
+				if e.IsLeader() {
+					leaders = append(leaders, c.Members[i].Name)
+				}
+			}
+			d.mu.Lock()
+			d.samples++
+			if len(leaders) > 1 {
+				d.violations = append(d.violations, time.Now().Format("15:04:05.000")+" two leaders: "+leaders[0]+", "+leaders[1])
+			}
+			d.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		for _, e := range d.electors {
+			e.Close()
+		}
+	})
+	return d
+}
+
+func (d *daemons) roles() []Role {
+	out := make([]Role, len(d.electors))
+	for i, e := range d.electors {
+		out[i] = e.Role()
+	}
+	return out
+}
+
+// waitRoles waits until want(roles) holds; it fails after n periods.
+func (d *daemons) waitRoles(t *testing.T, n int, what string, want func([]Role) bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(time.Duration(n) * d.period)
+	for !want(d.roles()) {
+		if time.Now().After(deadline) {
+			var whys []string
+			for _, e := range d.electors {
+				s := e.State()
+				whys = append(whys, string(s.Role)+" ("+s.Why+")")
+			}
+			t.Fatalf("%s: not within %d periods of %v; roles: %v", what, n, d.period, whys)
+		}
+		time.Sleep(d.period / 10)
+	}
+	return time.Since(start)
+}
+
+func (d *daemons) noTwoLeaders(t *testing.T) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	require.Empty(t, d.violations, "two Leaders at once (%d samples)", d.samples)
+	require.Greater(t, d.samples, 10)
+}
+
+func oneLeaderAt(idx int) func([]Role) bool {
+	return func(rs []Role) bool {
+		for i, r := range rs {
+			if (i == idx) != (r == Leader) || (i != idx && r != Follower) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func indexOf(c *testenv.Cluster, m *testenv.Member) int {
+	for i, x := range c.Members {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestElectorsExactlyOneLeader(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	leader := c.Leader(t)
+	d := startDaemons(t, c, 200*time.Millisecond)
+	d.waitRoles(t, 25, "the etcd leader's daemon is Leader, the others Follower", oneLeaderAt(indexOf(c, leader)))
+	time.Sleep(2 * time.Second)
+	d.waitRoles(t, 1, "roles stay", oneLeaderAt(indexOf(c, leader)))
+	d.noTwoLeaders(t)
+
+	li := indexOf(c, leader)
+	s := d.electors[li].State()
+	require.Equal(t, ID(leader.ID()), s.MemberID)
+	require.Equal(t, ID(leader.ID()), s.LeaderID)
+	require.NotZero(t, s.Term)
+	require.Equal(t, 1.0, testutil.ToFloat64(d.metrics[li].role.WithLabelValues("Leader")))
+	require.Equal(t, 0.0, testutil.ToFloat64(d.metrics[li].role.WithLabelValues("Unknown")))
+	require.Equal(t, 1.0, testutil.ToFloat64(d.metrics[li].changes.WithLabelValues("Unknown", "Leader")))
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(d.metrics[li]))
+	n, err := testutil.GatherAndCount(reg)
+	require.NoError(t, err)
+	require.Equal(t, 4, n) // three role gauges + one change
+}
+
+func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	period := 300 * time.Millisecond
+	old := c.Leader(t)
+	d := startDaemons(t, c, period)
+	d.waitRoles(t, 25, "first leader", oneLeaderAt(indexOf(c, old)))
+
+	old.Kill()
+	oi := indexOf(c, old)
+	d.waitRoles(t, 3, "the killed leader's daemon is Unknown", func(rs []Role) bool { return rs[oi] == Unknown })
+	// etcd elects a new leader after its election timeout; its daemon follows within 2 check periods.
+	var newLeader ID
+	for newLeader == 0 {
+		for i, m := range c.Members {
+			if i == oi {
+				continue
+			}
+			st, err := m.Client(t).Status(ctx(t), m.ClientURL)
+			if err == nil && st.Leader != 0 && st.Leader == st.Header.MemberId {
+				newLeader = ID(st.Leader)
+			}
+		}
+		time.Sleep(period / 10)
+	}
+	ni := -1
+	for i, m := range c.Members {
+		if ID(m.ID()) == newLeader {
+			ni = i
+		}
+	}
+	require.NotEqual(t, oi, ni)
+	took := d.waitRoles(t, 2, "the new etcd leader's daemon is Leader", func(rs []Role) bool { return rs[ni] == Leader })
+	t.Logf("new leader's daemon was Leader %v after etcd elected it (period %v)", took, period)
+	d.waitRoles(t, 3, "the third daemon is Follower", func(rs []Role) bool { return rs[3-oi-ni] == Follower })
+	require.Contains(t, d.electors[oi].State().Why, "unreachable")
+	d.noTwoLeaders(t)
+}
+
+func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	period := 200 * time.Millisecond
+	d := startDaemons(t, c, period)
+	d.waitRoles(t, 25, "a leader", func(rs []Role) bool { return count(rs, Leader) == 1 && count(rs, Follower) == 2 })
+
+	c.Members[0].Kill()
+	c.Members[1].Kill()
+	// The survivor loses its leader after etcd's election timeout (1s), or fails its quorum read.
+	d.waitRoles(t, 25, "all Unknown with quorum lost", func(rs []Role) bool { return count(rs, Unknown) == 3 })
+	time.Sleep(time.Second)
+	d.waitRoles(t, 1, "still all Unknown", func(rs []Role) bool { return count(rs, Unknown) == 3 })
+	why := d.electors[2].State().Why
+	require.True(t, strings.Contains(why, "no leader") || strings.Contains(why, "quorum"), why)
+
+	c.Members[0].Restart(t)
+	c.Members[1].Restart(t)
+	c.WaitHealthy(t)
+	leader := c.Leader(t)
+	d.waitRoles(t, 25, "a Leader again after recovery", oneLeaderAt(indexOf(c, leader)))
+	d.noTwoLeaders(t)
+}
+
+func TestElectorNameNotAMember(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: c.Endpoints()}, Name: "m7", Period: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer e.Close()
+	err = e.Check(ctx(t))
+	require.ErrorIs(t, err, fault.ErrRefused)
+	require.Equal(t, `--name "m7" is not a member of this etcd cluster; its members are: m0, m1, m2`, err.Error())
+	s := e.Poll(ctx(t))
+	require.Equal(t, Unknown, s.Role)
+	require.Contains(t, s.Why, "m0, m1, m2")
+}
+
+func TestElectorEtcdDownIsUnknownAndCheckPasses(t *testing.T) {
+	e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: []string{"http://127.0.0.1:1"}}, Name: "m0", Period: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer e.Close()
+	require.NoError(t, e.Check(ctx(t)), "an unreachable etcd is not a bad --name")
+	var changes []Role
+	e.cfg.OnChange = func(from, to State) { changes = append(changes, to.Role) }
+	s := e.Poll(ctx(t))
+	require.Equal(t, Unknown, s.Role)
+	require.NotEmpty(t, s.Why)
+	require.Empty(t, changes, "Unknown to Unknown is no change")
+	require.False(t, e.IsLeader())
+	_, err = NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: []string{"http://127.0.0.1:1"}}, Name: "a/b"})
+	require.True(t, errors.Is(err, fault.ErrRefused))
+}
+
+func count(rs []Role, r Role) int {
+	n := 0
+	for _, x := range rs {
+		if x == r {
+			n++
+		}
+	}
+	return n
+}

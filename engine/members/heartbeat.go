@@ -1,0 +1,204 @@
+package members
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// DefaultHeartbeatPeriod is --heartbeat-period's default. A heartbeat is stale after StaleAfter periods.
+const (
+	DefaultHeartbeatPeriod = 30 * time.Second
+	StaleAfter             = 3
+)
+
+// Heartbeat is what a daemon leaves in the store, at <prefix>/members/<name>.json, so that the console shows
+// leadership and backup health from the bucket alone when Kubernetes or etcd is down.
+type Heartbeat struct {
+	Name                 string    `json:"name"`
+	Role                 Role      `json:"role"`
+	EtcdMemberID         ID        `json:"etcdMemberID"`
+	LastSnapshotRevision int64     `json:"lastSnapshotRevision"`
+	LastSnapshotTime     time.Time `json:"lastSnapshotTime,omitzero"`
+	EtcdDRVersion        string    `json:"etcdDRVersion"`
+	// Time is when the daemon wrote it, by its own clock.
+	Time time.Time `json:"time"`
+	// PeriodSeconds is the daemon's --heartbeat-period, so readers know when it is stale.
+	PeriodSeconds float64 `json:"periodSeconds"`
+	// Why says why the role is Unknown (quorum lost, own etcd down, daemon stopped).
+	Why string `json:"why,omitempty"`
+}
+
+// Period is the writer's heartbeat period (DefaultHeartbeatPeriod when it did not say).
+func (h Heartbeat) Period() time.Duration {
+	if h.PeriodSeconds <= 0 {
+		return DefaultHeartbeatPeriod
+	}
+	return time.Duration(h.PeriodSeconds * float64(time.Second))
+}
+
+// HeartbeatKey is where a member's heartbeat lives, relative to the store prefix.
+func HeartbeatKey(name string) string { return catalog.MembersDir + "/" + name + ".json" }
+
+// Version is this etcd-dr's version, as the build recorded it.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// WriteHeartbeat writes hb to its key; the object replaces the previous one whole (store writes are atomic).
+// Empty EtcdDRVersion and Time are filled in.
+func WriteHeartbeat(ctx context.Context, st *store.Store, hb Heartbeat) error {
+	if hb.Name == "" || strings.ContainsAny(hb.Name, "/\\") || strings.HasPrefix(hb.Name, ".") {
+		return fmt.Errorf("heartbeat name %q: want the member name, without slashes", hb.Name)
+	}
+	if hb.Role == "" {
+		hb.Role = Unknown
+	}
+	if hb.EtcdDRVersion == "" {
+		hb.EtcdDRVersion = Version()
+	}
+	if hb.Time.IsZero() {
+		hb.Time = time.Now()
+	}
+	hb.Time = hb.Time.UTC()
+	if !hb.LastSnapshotTime.IsZero() {
+		hb.LastSnapshotTime = hb.LastSnapshotTime.UTC()
+	}
+	b, err := json.MarshalIndent(hb, "", "  ")
+	if err != nil {
+		return err
+	}
+	key := HeartbeatKey(hb.Name)
+	w, err := st.NewWriter(ctx, key, store.WriteOptions{ContentType: "application/json", Metadata: map[string]string{catalog.MetaEtcdDR: hb.EtcdDRVersion}})
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
+
+// Seen is a heartbeat read back, judged against the reader's clock.
+type Seen struct {
+	Heartbeat
+	Key string `json:"key"`
+	// AgeSeconds is how old it is by the reader's clock (negative when the writer's clock is ahead).
+	AgeSeconds float64 `json:"ageSeconds"`
+	// Stale: older than StaleAfter of the writer's periods — the daemon is gone or cannot write.
+	Stale bool `json:"stale"`
+}
+
+// ReadHeartbeats reads the heartbeat objects a catalog listed (Catalog.Heartbeats), sorted by name.
+// What cannot be read or decoded becomes a problem, never a failure of the whole listing.
+func ReadHeartbeats(ctx context.Context, st *store.Store, objs []store.Object, now time.Time) ([]Seen, []catalog.Problem) {
+	seen := []Seen{}
+	var problems []catalog.Problem
+	for _, o := range objs {
+		if path.Ext(o.Key) != ".json" || path.Dir(o.Key) != catalog.MembersDir {
+			continue // not ours (another tool's file under members/)
+		}
+		hb, err := readHeartbeat(ctx, st, o.Key)
+		if err != nil {
+			problems = append(problems, catalog.Problem{Object: o.Key, What: "heartbeat not readable: " + err.Error()})
+			continue
+		}
+		seen = append(seen, Judge(hb, o.Key, now))
+	}
+	sort.Slice(seen, func(i, j int) bool { return seen[i].Name < seen[j].Name })
+	return seen, problems
+}
+
+// Judge computes a heartbeat's age and staleness at now.
+func Judge(hb Heartbeat, key string, now time.Time) Seen {
+	age := now.Sub(hb.Time)
+	return Seen{Heartbeat: hb, Key: key, AgeSeconds: age.Round(time.Millisecond).Seconds(), Stale: age > StaleAfter*hb.Period()}
+}
+
+func readHeartbeat(ctx context.Context, st *store.Store, key string) (Heartbeat, error) {
+	r, err := st.NewReader(ctx, key)
+	if err != nil {
+		return Heartbeat{}, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return Heartbeat{}, err
+	}
+	var hb Heartbeat
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&hb); err != nil {
+		return Heartbeat{}, fmt.Errorf("not heartbeat JSON: %v", err)
+	}
+	if hb.Name == "" {
+		hb.Name = strings.TrimSuffix(path.Base(key), ".json")
+	}
+	if hb.Role == "" {
+		hb.Role = Unknown
+	}
+	return hb, nil
+}
+
+// HeartbeaterConfig configures RunHeartbeats.
+type HeartbeaterConfig struct {
+	Store *store.Store
+	// Name is the daemon's member name (--name), the object's name.
+	Name string
+	// Period is --heartbeat-period (default DefaultHeartbeatPeriod).
+	Period time.Duration
+	// Fill returns the heartbeat to write now (role, member id, last snapshot); Name, Period and Time are set after.
+	Fill func() Heartbeat
+	Log  *slog.Logger
+}
+
+// RunHeartbeats writes a heartbeat now and every period until ctx ends, then a last one with role Unknown
+// ("daemon stopped"). A failed write is logged and retried at the next period.
+func RunHeartbeats(ctx context.Context, cfg HeartbeaterConfig) error {
+	if cfg.Period <= 0 {
+		cfg.Period = DefaultHeartbeatPeriod
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	beat := func(ctx context.Context, last bool) {
+		var hb Heartbeat
+		if cfg.Fill != nil {
+			hb = cfg.Fill()
+		}
+		hb.Name, hb.PeriodSeconds, hb.Time = cfg.Name, cfg.Period.Seconds(), time.Now()
+		if last {
+			hb.Role, hb.Why = Unknown, "daemon stopped"
+		}
+		if err := WriteHeartbeat(ctx, cfg.Store, hb); err != nil {
+			log.Warn("heartbeat not written", "key", HeartbeatKey(cfg.Name), "err", err)
+		}
+	}
+	t := time.NewTicker(cfg.Period)
+	defer t.Stop()
+	for {
+		beat(ctx, false)
+		select {
+		case <-ctx.Done():
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			beat(lctx, true)
+			cancel()
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package members
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+func TestHeartbeatsRoundTrip(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "backups")
+	for name, url := range map[string]string{
+		"file": "file://" + t.TempDir(),
+		"s3":   s3.URL("backups", "etcd-main"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := ctx(t)
+			st, err := store.Open(c, url, store.OpenOptions{Create: true})
+			require.NoError(t, err)
+			defer st.Close()
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			snap := now.Add(-time.Minute)
+			beats := []Heartbeat{
+				{Name: "m0", Role: Leader, EtcdMemberID: 0x8e9e05c52164694d, LastSnapshotRevision: 1234, LastSnapshotTime: snap, Time: now.Add(-10 * time.Second), PeriodSeconds: 30},
+				{Name: "m1", Role: Follower, EtcdMemberID: 0x91bc3c398fb3c146, Time: now.Add(-20 * time.Second), PeriodSeconds: 30},
+				// Three periods and a bit old: stale.
+				{Name: "m2", Role: Unknown, Why: "quorum lost", Time: now.Add(-91 * time.Second), PeriodSeconds: 30},
+			}
+			for _, hb := range beats {
+				require.NoError(t, WriteHeartbeat(c, st, hb))
+			}
+			// A second write replaces the first whole.
+			beats[1].LastSnapshotRevision = 7
+			require.NoError(t, WriteHeartbeat(c, st, beats[1]))
+			// Someone else's file under members/, and a broken heartbeat.
+			put(t, st, "members/README.txt", "not a heartbeat")
+			put(t, st, "members/m9.json", "{broken")
+
+			cat, err := catalog.Load(c, st)
+			require.NoError(t, err)
+			require.Empty(t, cat.Chains)
+			require.Empty(t, cat.Problems, "heartbeats are not backup problems")
+			seen, problems := ReadHeartbeats(c, st, cat.Heartbeats, now)
+			require.Len(t, problems, 1)
+			require.Equal(t, "members/m9.json", problems[0].Object)
+			require.Contains(t, problems[0].What, "not heartbeat JSON")
+			require.Len(t, seen, 3)
+			for i, s := range seen {
+				want := beats[i]
+				want.EtcdDRVersion = Version()
+				require.Equal(t, want, s.Heartbeat)
+				require.Equal(t, HeartbeatKey(want.Name), s.Key)
+				require.Equal(t, i == 2, s.Stale, want.Name)
+			}
+			require.Equal(t, 10.0, seen[0].AgeSeconds)
+			require.Equal(t, int64(7), seen[1].LastSnapshotRevision)
+
+			// The JSON names are the ones the console and other tools read.
+			r, err := st.NewReader(c, "members/m0.json")
+			require.NoError(t, err)
+			b, _ := io.ReadAll(r)
+			r.Close()
+			var raw map[string]any
+			require.NoError(t, json.Unmarshal(b, &raw))
+			require.Equal(t, "m0", raw["name"])
+			require.Equal(t, "Leader", raw["role"])
+			require.Equal(t, "8e9e05c52164694d", raw["etcdMemberID"])
+			require.Equal(t, 1234.0, raw["lastSnapshotRevision"])
+			require.Equal(t, "2026-11-23T11:59:00Z", raw["lastSnapshotTime"])
+			require.Equal(t, "2026-11-23T11:59:50Z", raw["time"])
+			require.NotEmpty(t, raw["etcdDRVersion"])
+			_, has := raw["lastSnapshotTime"]
+			require.True(t, has)
+
+			m := NewMetrics()
+			m.now = func() time.Time { return now }
+			m.SeenHeartbeats(seen)
+			require.Equal(t, 3, testutil.CollectAndCount(m, "etcd_dr_heartbeat_age_seconds"))
+			require.NoError(t, testutil.CollectAndCompare(m, strings.NewReader(`
+# HELP etcd_dr_heartbeat_age_seconds Seconds since each backup member's newest heartbeat in the store (by the heartbeat's own time).
+# TYPE etcd_dr_heartbeat_age_seconds gauge
+etcd_dr_heartbeat_age_seconds{member="m0"} 10
+etcd_dr_heartbeat_age_seconds{member="m1"} 20
+etcd_dr_heartbeat_age_seconds{member="m2"} 91
+`), "etcd_dr_heartbeat_age_seconds"))
+		})
+	}
+}
+
+func TestHeartbeatBadName(t *testing.T) {
+	st, err := store.Open(context.Background(), "file://"+t.TempDir())
+	require.NoError(t, err)
+	defer st.Close()
+	for _, n := range []string{"", "a/b", "..", ".hidden"} {
+		require.Error(t, WriteHeartbeat(context.Background(), st, Heartbeat{Name: n}), n)
+	}
+}
+
+func TestRunHeartbeatsWritesUntilStoppedThenSaysSo(t *testing.T) {
+	st, err := store.Open(context.Background(), "file://"+t.TempDir())
+	require.NoError(t, err)
+	defer st.Close()
+	c, cancel := context.WithCancel(context.Background())
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = RunHeartbeats(c, HeartbeaterConfig{Store: st, Name: "m1", Period: 50 * time.Millisecond, Fill: func() Heartbeat {
+			n++
+			return Heartbeat{Role: Follower, LastSnapshotRevision: int64(n)}
+		}})
+	}()
+	require.Eventually(t, func() bool {
+		hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
+		return err == nil && hb.LastSnapshotRevision >= 3 && hb.Role == Follower
+	}, 10*time.Second, 20*time.Millisecond)
+	cancel()
+	<-done
+	hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
+	require.NoError(t, err)
+	require.Equal(t, Unknown, hb.Role)
+	require.Equal(t, "daemon stopped", hb.Why)
+	require.Equal(t, 0.05, hb.PeriodSeconds)
+	require.Equal(t, "m1", hb.Name)
+}
+
+func put(t *testing.T, st *store.Store, key, body string) {
+	t.Helper()
+	w, err := st.NewWriter(context.Background(), key, store.WriteOptions{})
+	require.NoError(t, err)
+	_, err = w.Write([]byte(body))
+	require.NoError(t, err)
+	require.NoError(t, w.Commit())
+}
