@@ -95,7 +95,6 @@ bench: tools
 testdata: $(TOOLS_BIN)/etcd-3.5
 	$(GO) run ./internal/fixture/gen -out testdata -etcd35 $(TOOLS_ABS)/etcd-3.5
 
-# The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr. Needs no tools.
 # PNGs of the TUI's screens and wizards, from a real run of the binary driven in tmux (tools/screenshots draws
 # tmux's colour capture with DejaVu Sans Mono).
 screenshots: build sysdeps
@@ -103,6 +102,7 @@ screenshots: build sysdeps
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; }
 	cd tools/screenshots && $(GO) run . -bin $(CURDIR)/bin/etcd-dr -out $(CURDIR)/screenshots -testdata $(CURDIR)/testdata
 
+# The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr. Needs no tools.
 run: build
 	$(GO) run ./internal/demo -dir .demo -bin bin/etcd-dr -etcd35 $(TOOLS_ABS)/etcd-3.5
 
