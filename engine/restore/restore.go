@@ -112,7 +112,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if err != nil {
 		return nil, err
 	}
-	stage, notes, err := newStaging(tgt.path)
+	stage, notes, err := newStaging(tgt)
 	if err != nil {
 		return nil, err
 	}

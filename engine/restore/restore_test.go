@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,3 +148,31 @@ func assertNoLeftovers(t *testing.T, dataDir string) {
 func isClass(err, class error) bool { return errors.Is(err, class) }
 
 var _ = fault.ErrRefused
+
+// An existing empty --data-dir (a volume's mount point, typically: it cannot be renamed) is restored into in place,
+// the staging folder inside it; a scratch folder a killed restore left there is removed first.
+func TestRestoreIntoEmptyDir(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "mnt")
+	leftover := filepath.Join(dataDir, ".etcd-dr-restore-123")
+	if err := os.MkdirAll(filepath.Join(leftover, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(leftover, "lock"), nil, 0o600); err != nil { // its lock, no longer held
+		t.Fatal(err)
+	}
+	res, err := restoreFrom(t, restoretest.StoreURL(t, fixture.StoreBRv1), 0, restore.Config{DataDir: dataDir})
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], leftover) {
+		t.Errorf("notes %q, want one about %s", res.Notes, leftover)
+	}
+	entries, err := os.ReadDir(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "member" {
+		t.Fatalf("data dir holds %v, want only member/", entries)
+	}
+	restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, 195, restoretest.State(t, fixture.StoreBRv1, 195))
+}

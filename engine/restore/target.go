@@ -19,6 +19,20 @@ const stagingMark = ".etcd-dr-restore-"
 type target struct {
 	path     string
 	occupied bool // exists and is not empty: must be moved aside first
+	// empty is an existing empty directory (often a volume's mount point, which cannot be renamed or replaced):
+	// the restore is staged inside it and its entries moved in.
+	empty bool
+	// notes say what was cleaned up before starting.
+	notes []string
+}
+
+// stagingParent is where the staging folder goes: inside an empty target (same filesystem, even for a mount
+// point), else beside the target.
+func (t *target) stagingParent() (parent, prefix string) {
+	if t.empty {
+		return t.path, stagingMark
+	}
+	return filepath.Dir(t.path), "." + filepath.Base(t.path) + stagingMark
 }
 
 // prepareTarget refuses a data dir that must not be written, before anything is changed.
@@ -43,6 +57,11 @@ func prepareTarget(dir string, moveAside bool) (*target, error) {
 		if err != nil {
 			return nil, fault.Refused("--data-dir %s cannot be read: %v", abs, err)
 		}
+		entries, t.notes, err = dropStale(abs, entries)
+		if err != nil {
+			return nil, err
+		}
+		t.empty = len(entries) == 0
 		if len(entries) > 0 {
 			if !moveAside {
 				return nil, fault.Refused("--data-dir %s is not empty (%d entries); a restore never overwrites a data dir: pass --move-aside to rename it to %s.broken-<timestamp> first, or choose a new path", abs, len(entries), abs)
@@ -64,11 +83,19 @@ func (t *target) commit(out string, now time.Time) (string, error) {
 		if err := os.Rename(t.path, moved); err != nil {
 			return "", fmt.Errorf("move %s aside to %s: %w (nothing was changed)", t.path, moved, err)
 		}
-	} else if fi, err := os.Stat(t.path); err == nil && fi.IsDir() {
-		// An empty directory (a mount point is refused by rename; then the files are moved in).
-		if err := os.Remove(t.path); err != nil {
-			return "", fmt.Errorf("replace empty directory %s: %w", t.path, err)
+	}
+	if t.empty {
+		entries, err := os.ReadDir(out)
+		if err != nil {
+			return "", err
 		}
+		for _, e := range entries {
+			if err := os.Rename(filepath.Join(out, e.Name()), filepath.Join(t.path, e.Name())); err != nil {
+				return "", fmt.Errorf("move the restore into %s: %w", t.path, err)
+			}
+		}
+		syncDir(t.path)
+		return "", nil
 	}
 	if err := os.Rename(out, t.path); err != nil {
 		if moved != "" {
@@ -100,15 +127,15 @@ func (s *staging) remove() {
 	}
 }
 
-// newStaging creates the staging folder beside target, after removing folders that killed restores of the same
-// target left behind (their lock is free). Read-only or unwritable parents are refused.
-func newStaging(target string) (*staging, []string, error) {
-	parent := filepath.Dir(target)
+// newStaging creates the staging folder for t, after removing folders that killed restores of the same target
+// left behind (their lock is free). Read-only or unwritable places are refused.
+func newStaging(t *target) (*staging, []string, error) {
+	parent, prefix := t.stagingParent()
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, nil, unwritable(target, err)
+		return nil, nil, unwritable(t.path, err)
 	}
-	var notes []string
-	leftovers, _ := filepath.Glob(filepath.Join(parent, "."+filepath.Base(target)+stagingMark+"*"))
+	notes := t.notes
+	leftovers, _ := filepath.Glob(filepath.Join(parent, prefix+"*"))
 	for _, old := range leftovers {
 		if stale(old) {
 			if err := os.RemoveAll(old); err == nil {
@@ -116,9 +143,9 @@ func newStaging(target string) (*staging, []string, error) {
 			}
 		}
 	}
-	dir, err := os.MkdirTemp(parent, "."+filepath.Base(target)+stagingMark)
+	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
-		return nil, nil, unwritable(target, err)
+		return nil, nil, unwritable(t.path, err)
 	}
 	s := &staging{dir: dir}
 	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
@@ -131,6 +158,28 @@ func newStaging(target string) (*staging, []string, error) {
 	}
 	s.lock = lock
 	return s, notes, nil
+}
+
+// dropStale removes the staging folders of killed restores from the entries of an existing target (they are ours,
+// made inside an empty target) and refuses a target another restore is working in.
+func dropStale(dir string, entries []os.DirEntry) ([]os.DirEntry, []string, error) {
+	var kept []os.DirEntry
+	var notes []string
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagingMark) {
+			kept = append(kept, e)
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if !stale(p) {
+			return nil, nil, fault.Refused("another restore is running into --data-dir %s (%s is in use); wait for it, or choose another path", dir, p)
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return nil, nil, fmt.Errorf("remove %s, left by an interrupted restore: %w", p, err)
+		}
+		notes = append(notes, fmt.Sprintf("removed %s, left by an interrupted restore", p))
+	}
+	return kept, notes, nil
 }
 
 // stale tells whether a staging folder belongs to no running restore.
