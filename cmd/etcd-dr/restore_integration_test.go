@@ -14,6 +14,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 )
@@ -200,4 +201,43 @@ func TestRestoreFromS3(t *testing.T) {
 			restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, tc.revision, restoretest.State(t, tc.store, tc.revision))
 		})
 	}
+}
+
+// Multi-member flags as etcdutl: --name writes one member's data dir (run once per host); --all-members writes
+// every member's from one replay.
+func TestRestoreMemberFlags(t *testing.T) {
+	store := restoretest.StoreURL(t, fixture.StoreBRv2)
+	cluster := "m0=http://127.0.0.1:2380,m1=http://127.0.0.1:2381,m2=http://127.0.0.1:2382"
+
+	one := filepath.Join(t.TempDir(), "m1.etcd")
+	out, errs, code := runCLI(t, "restore", "--store", store, "--revision", "72", "--data-dir", one, "--name", "m1",
+		"--initial-cluster", cluster, "--initial-advertise-peer-urls", "http://127.0.0.1:2381", "--initial-cluster-token", "tok")
+	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errs)
+	require.Contains(t, out, "m1: --name m1 --data-dir "+one)
+	rep := validate.DataDir(one, validate.DataDirConfig{})
+	require.True(t, rep.OK, "%+v", rep.Problems)
+	require.Equal(t, []string{"m0", "m1", "m2"}, rep.Members)
+
+	all := filepath.Join(t.TempDir(), "cluster")
+	out, errs, code = runCLI(t, "restore", "--store", store, "--revision", "72", "--data-dir", all, "--all-members",
+		"--initial-cluster", cluster, "--initial-cluster-token", "tok", "-o", "json")
+	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errs)
+	var res restore.Result
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Len(t, res.Members, 3)
+	ids := map[string]string{}
+	for _, m := range res.Members {
+		require.Equal(t, filepath.Join(all, m.Name+".etcd"), m.DataDir)
+		r := validate.DataDir(m.DataDir, validate.DataDirConfig{})
+		require.True(t, r.OK, "%s: %+v", m.Name, r.Problems)
+		require.Equal(t, int64(72), r.Revision)
+		ids[m.Name] = r.MemberID
+		require.Equal(t, rep.ClusterID, r.ClusterID, "same cluster id as the --name restore with the same flags")
+	}
+	require.Len(t, map[string]bool{ids["m0"]: true, ids["m1"]: true, ids["m2"]: true}, 3)
+	require.Equal(t, rep.MemberID, ids["m1"])
+
+	_, errs, code = runCLI(t, "restore", "--store", store, "--revision", "72", "--data-dir", filepath.Join(t.TempDir(), "x"), "--all-members", "--name", "m0", "--initial-cluster", cluster)
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, "drop --name")
 }
