@@ -389,3 +389,39 @@ func (f *fakeRestorer) Restore(ctx context.Context, req common.RestoreRequest, r
 	r.Report(progress.Update{Phase: "apply", Item: "deltas", Done: 5, Total: 10, Unit: "revisions"})
 	return &common.RestoreResult{DataDir: req.DataDir, Revision: req.Pick.Revision, DeltasApplied: 5, EventsApplied: 50, Keys: 7, ServedRevision: req.Pick.Revision}, nil
 }
+
+// A verb on a terminal opens its wizard with the flags filled in, once the store is read.
+func TestStartScreens(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "start-v2")
+	open := func(t *testing.T, s Start) *Model {
+		nc := true
+		m := New(context.Background(), Config{Stores: []string{v2}, Now: func() time.Time { return fixedNow }, NoColor: &nc, Start: s})
+		t.Cleanup(m.cancel)
+		start(m, 80, 24)
+		return m
+	}
+	t.Run("pick", func(t *testing.T) {
+		m := open(t, Start{Screen: "pick", Revision: "42"})
+		topIs[*pickpage.Page](t, m)
+		mustContain(t, m, "restore point: revision 42")
+	})
+	t.Run("download", func(t *testing.T) {
+		m := open(t, Start{Screen: "download", Revision: "42", To: "/tmp/x.db"})
+		topIs[*downloadpage.Page](t, m)
+		mustContain(t, m, "Restore point 42", "/tmp/x.db")
+	})
+	t.Run("download of a point behind a gap opens pick, which says why", func(t *testing.T) {
+		m := open(t, Start{Screen: "download"})
+		topIs[*pickpage.Page](t, m)
+		mustContain(t, m, "rerun with --revision 103")
+	})
+	t.Run("restore", func(t *testing.T) {
+		m := open(t, Start{Screen: "restore", Revision: "50", Restore: common.RestoreRequest{DataDir: "/tmp/new-etcd", Name: "m1", BumpRevision: 1000, MarkCompacted: true}})
+		topIs[*restorepage.Page](t, m)
+		mustContain(t, m, "Restore point 50", "/tmp/new-etcd", "m1", "1000", "yes")
+	})
+	t.Run("validate a data dir", func(t *testing.T) {
+		m := open(t, Start{Screen: "validate", DataDir: "/var/lib/etcd"})
+		mustContain(t, m, "Stores › Validate", "(•) a data directory", "/var/lib/etcd")
+	})
+}

@@ -41,17 +41,8 @@ func (o opener) Download(src *common.Source, res *pick.Result) common.Page {
 // downloadStart opens the Download wizard for the point the command line asked for, or the Pick wizard when
 // that point does not exist (it then says why).
 func (o opener) downloadStart(src *common.Source, s Start) common.Page {
-	cfg := pick.Config{EtcdVersion: s.EtcdVersion}
-	if s.Revision != "" {
-		p := pickpage.New(o.m.c, src, o, s.EtcdVersion, s.Revision)
-		if r, err := parseRev(s.Revision); err == nil {
-			cfg.Revision = r
-		} else {
-			return p
-		}
-	}
-	res, err := pick.Pick(src.Catalog, cfg)
-	if err != nil {
+	res, ok := o.startPick(src, s)
+	if !ok {
 		return pickpage.New(o.m.c, src, o, s.EtcdVersion, s.Revision)
 	}
 	return downloadpage.New(o.m.c, src, res, s.To)
@@ -66,3 +57,37 @@ func (o opener) Restore(src *common.Source, res *pick.Result) common.Page {
 }
 
 func parseRev(s string) (int64, error) { return strconv.ParseInt(strings.TrimSpace(s), 10, 64) }
+
+// restoreStart opens the Restore wizard for the point the command line asked for, filled with its flags, or the
+// Pick wizard when that point does not exist (it then says why).
+func (o opener) restoreStart(src *common.Source, s Start) common.Page {
+	res, ok := o.startPick(src, s)
+	if !ok {
+		return pickpage.New(o.m.c, src, o, s.EtcdVersion, s.Revision)
+	}
+	p := restorepage.New(o.m.c, src, res)
+	p.Prefill(s.Restore)
+	return p
+}
+
+// validateStart opens the Validate wizard on the newest chain, or on --data-dir when given.
+func (o opener) validateStart(src *common.Source, s Start) common.Page {
+	p := validatepage.New(o.m.c, src, src.Catalog.Newest())
+	if s.DataDir != "" {
+		p.SetDataDir(s.DataDir)
+	}
+	return p
+}
+
+func (o opener) startPick(src *common.Source, s Start) (*pick.Result, bool) {
+	cfg := pick.Config{EtcdVersion: s.EtcdVersion}
+	if s.Revision != "" {
+		r, err := parseRev(s.Revision)
+		if err != nil {
+			return nil, false
+		}
+		cfg.Revision = r
+	}
+	res, err := pick.Pick(src.Catalog, cfg)
+	return res, err == nil
+}

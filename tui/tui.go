@@ -31,11 +31,16 @@ const (
 
 // Start names the screen the TUI opens on (a verb run on a terminal opens its wizard).
 type Start struct {
-	// Screen is "" (Stores), "catalog", "pick" or "download"; wizards open once the first store is read.
+	// Screen is "" (Stores), "catalog", "pick", "download", "validate" or "restore"; wizards open once the first
+	// store is read.
 	Screen      string
 	EtcdVersion string
 	Revision    string
-	To          string
+	// To is download's --to.
+	To string
+	// DataDir is validate's --data-dir; Restore holds restore's flags (its DataDir too).
+	DataDir string
+	Restore common.RestoreRequest
 }
 
 // Config sets up the TUI.
@@ -217,6 +222,10 @@ func (m *Model) openStart(src *common.Source) {
 		m.c.Push(o.pickWith(src, m.start.EtcdVersion, m.start.Revision))
 	case "download":
 		m.c.Push(o.downloadStart(src, m.start))
+	case "restore":
+		m.c.Push(o.restoreStart(src, m.start))
+	case "validate":
+		m.c.Push(o.validateStart(src, m.start))
 	}
 }
 

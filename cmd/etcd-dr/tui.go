@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/etcd-dr/etcd-dr/tui"
+	"github.com/etcd-dr/etcd-dr/tui/common"
 )
 
 // The TUI and --store: --store stays one value for every verb (the last one given wins, as before), and the
@@ -62,28 +63,34 @@ func runRoot(cmd *cobra.Command, g *globalOptions) error {
 	return runTUI(cmd.Context(), g, tui.Start{})
 }
 
-// wizardVerbs makes pick and download open their wizard (flags pre-filled) when run on a terminal without
-// --non-interactive; headless runs are unchanged.
+// wizardVerbs makes pick, download, validate and restore open their wizard (flags pre-filled) when run on a
+// terminal without --non-interactive or -o json; headless runs are unchanged. Options the wizards do not offer
+// (restore --all-members/--move-aside/--lease-ttl, validate --trial-restore or without --store) run headless.
 func wizardVerbs(root *cobra.Command, g *globalOptions) {
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "pick", "download":
+		case "pick", "download", "validate", "restore":
 		default:
 			continue
 		}
 		headless := c.RunE
 		c.RunE = func(cmd *cobra.Command, args []string) error {
-			if !g.interactive() || g.output == "json" {
+			f := cmd.Flags()
+			str := func(name string) string { v, _ := f.GetString(name); return v }
+			if !g.interactive() || g.output == "json" || strings.TrimSpace(g.store) == "" ||
+				f.Changed("all-members") || f.Changed("move-aside") || f.Changed("lease-ttl") || f.Changed("trial-restore") {
 				return headless(cmd, args)
 			}
 			if _, err := g.requireStore(); err != nil {
 				return err
 			}
-			s := tui.Start{Screen: cmd.Name()}
-			s.EtcdVersion, _ = cmd.Flags().GetString("etcd-version")
-			s.Revision, _ = cmd.Flags().GetString("revision")
-			if cmd.Flags().Lookup("to") != nil {
-				s.To, _ = cmd.Flags().GetString("to")
+			s := tui.Start{Screen: cmd.Name(), EtcdVersion: str("etcd-version"), Revision: str("revision"), To: str("to"), DataDir: str("data-dir")}
+			if cmd.Name() == "restore" {
+				bump, _ := f.GetUint64("bump-revision")
+				compacted, _ := f.GetBool("mark-compacted")
+				s.Restore = common.RestoreRequest{DataDir: s.DataDir, Name: str("name"), InitialCluster: str("initial-cluster"),
+					InitialAdvertisePeerURLs: str("initial-advertise-peer-urls"), InitialClusterToken: str("initial-cluster-token"),
+					BumpRevision: int64(bump), MarkCompacted: compacted}
 			}
 			return runTUI(cmd.Context(), g, s)
 		}

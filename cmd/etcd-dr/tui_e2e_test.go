@@ -166,3 +166,36 @@ func TestTUIEndToEndErrorAndResize(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// `etcd-dr restore` on a terminal opens the Restore wizard with its flags filled in; the typed confirmation runs it.
+func TestTUIEndToEndRestoreVerbWizard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	url := restoretest.StoreURL(t, "stores/etcdbr-v2")
+	parent, err := os.MkdirTemp("", "dre2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(parent) })
+	dataDir := filepath.Join(parent, "m1.etcd")
+	tm := startTmux(t, 80, 24, []string{"TERM=xterm-256color"}, bin, "restore", "--store", "'"+url+"'", "--revision", "52", "--data-dir", dataDir, "--name", "m1")
+	tm.waitFor(10*time.Second, "Restore point 52", dataDir, "m1")
+	tm.keys("Enter")
+	tm.waitFor(5*time.Second, "Type restore to confirm")
+	tm.text("restore")
+	tm.keys("Enter")
+	tm.waitFor(60*time.Second, "Restored revision 52", "etcd --data-dir "+dataDir+" --name m1")
+	tm.keys("q")
+	deadline := time.Now().Add(5 * time.Second)
+	for !tm.paneDead() {
+		if time.Now().After(deadline) {
+			t.Fatal("q did not quit")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "member", "snap", "db")); err != nil {
+		t.Fatalf("no restored db: %v", err)
+	}
+}

@@ -59,7 +59,7 @@ func (j *Job) Next() tea.Cmd {
 
 // Cancel asks the job to stop; its JobDoneMsg still arrives (with the context error).
 func (j *Job) Cancel() {
-	if j != nil {
+	if j != nil && j.cancel != nil {
 		j.cancel()
 	}
 }

@@ -98,6 +98,21 @@ func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
 	return p
 }
 
+// Prefill puts the command line's values in the form (the wizard of `etcd-dr restore` on a terminal).
+func (p *Page) Prefill(q common.RestoreRequest) {
+	p.fields[fDataDir].SetValue(q.DataDir)
+	p.fields[fName].SetValue(q.Name)
+	p.fields[fCluster].SetValue(q.InitialCluster)
+	p.fields[fPeerURLs].SetValue(q.InitialAdvertisePeerURLs)
+	p.fields[fToken].SetValue(q.InitialClusterToken)
+	if q.BumpRevision > 0 {
+		p.fields[fBump].SetValue(strconv.FormatInt(q.BumpRevision, 10))
+	}
+	if q.MarkCompacted {
+		p.fields[fCompact].SetValue("yes")
+	}
+}
+
 func (p *Page) Init() tea.Cmd    { return nil }
 func (p *Page) Title() string    { return "Restore" }
 func (p *Page) Capturing() bool  { return p.state == editing || p.state == confirming }

@@ -56,6 +56,13 @@ func New(c *common.Common, src *common.Source, chain *catalog.Chain) *Page {
 	return p
 }
 
+// SetDataDir selects the data dir check with dir filled in (the wizard of `etcd-dr validate --data-dir`).
+func (p *Page) SetDataDir(dir string) {
+	p.dataDir.SetValue(dir)
+	p.target = 1
+	p.dataDir.Focus()
+}
+
 func (p *Page) Init() tea.Cmd    { return nil }
 func (p *Page) Title() string    { return "Validate" }
 func (p *Page) Capturing() bool  { return p.state == editing && p.target == 1 }
