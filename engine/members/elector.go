@@ -205,7 +205,7 @@ func (e *Elector) decide(ctx context.Context) State {
 		s.Why = err.Error()
 		return s
 	}
-	err = dial(cctx, ep, e.cfg.Timeout)
+	err = Reachable(cctx, ep, e.cfg.Timeout)
 	var st *clientv3.StatusResponse
 	if err == nil {
 		st, err = e.own.Status(cctx, ep)

@@ -265,7 +265,7 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 		return
 	}
 	defer cli.Close()
-	if err := dial(ctx, m.Endpoint, cfg.timeout()); err != nil {
+	if err := Reachable(ctx, m.Endpoint, cfg.timeout()); err != nil {
 		m.Error = "down: " + describe(err)
 		return
 	}
@@ -322,9 +322,9 @@ func describe(err error) string {
 	return s
 }
 
-// dial tries a TCP connection to the endpoint first: gRPC waits for a connection until its deadline and then
+// Reachable tries a TCP connection to the endpoint: gRPC waits for a connection until its deadline and then
 // says only "deadline exceeded", where a refused connection is known at once and says more.
-func dial(ctx context.Context, endpoint string, timeout time.Duration) error {
+func Reachable(ctx context.Context, endpoint string, timeout time.Duration) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" {
 		return nil // let gRPC judge
