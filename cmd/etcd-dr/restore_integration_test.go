@@ -101,6 +101,14 @@ func TestRestoreBadInput(t *testing.T) {
 			damage: func(t *testing.T, s string) {
 				require.NoError(t, os.Remove(filepath.Join(s, "v1", "Backup-1763900660", "Incr-00000145-00000154-1763900720.zlib")))
 			}},
+		{name: "full snapshot named past its revision", store: fixture.StoreBRv2, args: []string{"--revision", "72"}, code: 3, stderr: "its name lies",
+			damage: func(t *testing.T, s string) {
+				require.NoError(t, os.Rename(filepath.Join(s, "v2", "Full-00000000-00000022-1763900060.gz"), filepath.Join(s, "v2", "Full-00000000-00000025-1763900060.gz")))
+			}},
+		{name: "full snapshot named before its revision", store: fixture.StoreBRv2, args: []string{"--revision", "20"}, code: 3, stderr: "the name lies",
+			damage: func(t *testing.T, s string) {
+				require.NoError(t, os.Rename(filepath.Join(s, "v2", "Full-00000000-00000022-1763900060.gz"), filepath.Join(s, "v2", "Full-00000000-00000020-1763900060.gz")))
+			}},
 		{name: "newest chain has a gap", store: fixture.StoreBRv2, code: 3, stderr: "--revision 103"},
 		{name: "revision inside a gap", store: fixture.StoreBRv2, args: []string{"--revision", "110"}, code: 3, stderr: "--revision 103"},
 		{name: "revision below the full snapshot", store: fixture.StoreBRv2, args: []string{"--revision", "10"}, code: 4, stderr: "no backup in"},
