@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
@@ -34,7 +35,7 @@ func newListCommand(g *globalOptions) *cobra.Command {
 type listJSON struct {
 	Store    string            `json:"store"`
 	Chains   []catalog.Chain   `json:"chains"`
-	Members  []any             `json:"members"`
+	Members  []members.Seen    `json:"members"`
 	Problems []catalog.Problem `json:"problems"`
 }
 
@@ -44,11 +45,17 @@ func runList(ctx context.Context, g *globalOptions, _ listOptions) error {
 		return err
 	}
 	defer st.Close()
+	now := time.Now()
+	beats, hbProblems := members.ReadHeartbeats(ctx, st, cat.Heartbeats, now)
 	if g.output == "json" {
-		writeJSON(g.stdout, listJSON{Store: cat.Store, Chains: cat.Chains, Members: []any{}, Problems: cat.Problems})
+		writeJSON(g.stdout, listJSON{Store: cat.Store, Chains: cat.Chains, Members: beats, Problems: append(cat.Problems, hbProblems...)})
 		return nil
 	}
-	printCatalog(g.stdout, cat, time.Now())
+	printCatalog(g.stdout, cat, now)
+	if len(beats) > 0 || len(hbProblems) > 0 {
+		fmt.Fprintln(g.stdout)
+		printHeartbeats(g.stdout, cat.Store, beats, hbProblems, now)
+	}
 	return nil
 }
 
