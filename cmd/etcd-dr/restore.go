@@ -97,6 +97,9 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := restore.CheckTarget(cfg.DataDir, cfg.MoveAside); err != nil {
+		return err
+	}
 	st, cat, err := openCatalog(ctx, g)
 	if err != nil {
 		return err
@@ -119,12 +122,14 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 }
 
 func printRestore(w io.Writer, r *restore.Result, o restoreOptions) {
-	fmt.Fprintf(w, "Restored revision %d into %s in %.1fs: full snapshot %s + %s (%d events", r.Revision, r.DataDir, r.Seconds,
-		r.FullSnapshot, plural(r.DeltasApplied, "delta", "deltas"), r.EventsApplied)
-	if r.EventsSkipped > 0 {
-		fmt.Fprintf(w, ", %d overlapping events skipped", r.EventsSkipped)
+	fmt.Fprintf(w, "Restored revision %d into %s in %.1fs: full snapshot %s", r.Revision, r.DataDir, r.Seconds, r.FullSnapshot)
+	if r.DeltasApplied > 0 {
+		fmt.Fprintf(w, " + %s (%d events", plural(r.DeltasApplied, "delta", "deltas"), r.EventsApplied)
+		if r.EventsSkipped > 0 {
+			fmt.Fprintf(w, ", %d overlapping events skipped", r.EventsSkipped)
+		}
+		fmt.Fprint(w, ")")
 	}
-	fmt.Fprint(w, ")")
 	if r.Keys != nil {
 		fmt.Fprintf(w, ", %s", plural(int(*r.Keys), "key", "keys"))
 	}

@@ -108,7 +108,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if len(snaps) == 0 || snaps[0].Kind != catalog.Full {
 		return nil, fault.Refused("nothing to restore: the pick holds no full snapshot")
 	}
-	tgt, err := prepareTarget(cfg.DataDir, cfg.MoveAside)
+	tgt, err := prepareTarget(cfg.DataDir, cfg.MoveAside, false)
 	if err != nil {
 		return nil, err
 	}

@@ -35,8 +35,16 @@ func (t *target) stagingParent() (parent, prefix string) {
 	return filepath.Dir(t.path), "." + filepath.Base(t.path) + stagingMark
 }
 
-// prepareTarget refuses a data dir that must not be written, before anything is changed.
-func prepareTarget(dir string, moveAside bool) (*target, error) {
+// CheckTarget refuses a --data-dir that a restore would refuse, without changing anything: callers check it
+// before they open the store.
+func CheckTarget(dir string, moveAside bool) error {
+	_, err := prepareTarget(dir, moveAside, true)
+	return err
+}
+
+// prepareTarget refuses a data dir that must not be written, before anything is changed. Unless dryRun, it removes
+// scratch folders of killed restores inside it.
+func prepareTarget(dir string, moveAside, dryRun bool) (*target, error) {
 	if strings.TrimSpace(dir) == "" {
 		return nil, fault.Refused("--data-dir is required: the new etcd data directory to create")
 	}
@@ -57,14 +65,14 @@ func prepareTarget(dir string, moveAside bool) (*target, error) {
 		if err != nil {
 			return nil, fault.Refused("--data-dir %s cannot be read: %v", abs, err)
 		}
-		entries, t.notes, err = dropStale(abs, entries)
+		entries, t.notes, err = dropStale(abs, entries, dryRun)
 		if err != nil {
 			return nil, err
 		}
 		t.empty = len(entries) == 0
 		if len(entries) > 0 {
 			if !moveAside {
-				return nil, fault.Refused("--data-dir %s is not empty (%d entries); a restore never overwrites a data dir: pass --move-aside to rename it to %s.broken-<timestamp> first, or choose a new path", abs, len(entries), abs)
+				return nil, fault.Refused("--data-dir %s is not empty (it holds %s); a restore never overwrites a data dir: pass --move-aside to rename it to %s.broken-<timestamp> first, or choose a new path", abs, entries[0].Name(), abs)
 			}
 			t.occupied = true
 		}
@@ -162,7 +170,7 @@ func newStaging(t *target) (*staging, []string, error) {
 
 // dropStale removes the staging folders of killed restores from the entries of an existing target (they are ours,
 // made inside an empty target) and refuses a target another restore is working in.
-func dropStale(dir string, entries []os.DirEntry) ([]os.DirEntry, []string, error) {
+func dropStale(dir string, entries []os.DirEntry, dryRun bool) ([]os.DirEntry, []string, error) {
 	var kept []os.DirEntry
 	var notes []string
 	for _, e := range entries {
@@ -173,6 +181,9 @@ func dropStale(dir string, entries []os.DirEntry) ([]os.DirEntry, []string, erro
 		p := filepath.Join(dir, e.Name())
 		if !stale(p) {
 			return nil, nil, fault.Refused("another restore is running into --data-dir %s (%s is in use); wait for it, or choose another path", dir, p)
+		}
+		if dryRun {
+			continue
 		}
 		if err := os.RemoveAll(p); err != nil {
 			return nil, nil, fmt.Errorf("remove %s, left by an interrupted restore: %w", p, err)
