@@ -3,6 +3,7 @@ package validate_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,5 +316,30 @@ func TestDataDirOfRunningEtcd(t *testing.T) {
 	}
 	if _, err := m.Client(t).Put(testCtx(t), "still", "works"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The data dir of a real etcd member that served writes and stopped (WAL entries past any snapshot, no snap
+// files) is valid and reports the member's last revision and ids.
+func TestDataDirOfStoppedMember(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 1)
+	cli := c.Client(t)
+	var rev int64
+	for i := 0; i < 20; i++ {
+		resp, err := cli.Put(testCtx(t), "k", strings.Repeat("v", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev = resp.Header.Revision
+	}
+	m := c.Members[0]
+	id := m.ID()
+	m.Stop()
+	rep := validate.DataDir(m.DataDir, validate.DataDirConfig{})
+	if !rep.OK {
+		t.Fatalf("problems %+v", rep.Problems)
+	}
+	if rep.Revision != rev || rep.MemberID != fmt.Sprintf("%x", id) || rep.WALCommit == 0 {
+		t.Fatalf("revision %d member %s commit %d; want revision %d member %x", rep.Revision, rep.MemberID, rep.WALCommit, rev, id)
 	}
 }
