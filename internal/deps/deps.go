@@ -9,7 +9,6 @@ import (
 	_ "charm.land/bubbles/v2/spinner"
 	_ "charm.land/bubbletea/v2"
 	_ "charm.land/lipgloss/v2"
-	_ "filippo.io/age"
 	_ "github.com/charmbracelet/x/exp/teatest/v2"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/robfig/cron/v3"

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
+	"github.com/etcd-dr/etcd-dr/engine/snapshot"
+)
+
+// encryptOptions is --encrypt-to: age recipients for new objects.
+type encryptOptions struct {
+	to []string
+}
+
+func (o *encryptOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&o.to, "encrypt-to", nil, "encrypt new objects to these age recipients (age1..., repeatable); names end in .age")
+}
+
+func (o *encryptOptions) encrypter() (snapshot.Encrypter, error) {
+	enc, err := crypt.Encrypter(o.to)
+	if err != nil || enc == nil {
+		return nil, err
+	}
+	return enc, nil
+}

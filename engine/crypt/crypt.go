@@ -1,0 +1,62 @@
+// Package crypt encrypts and decrypts backup objects with age (https://age-encryption.org): objects are
+// encrypted to one or more recipients after compression, and their names end in .age.
+package crypt
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+)
+
+// ParseRecipients parses age X25519 recipients ("age1...").
+func ParseRecipients(list []string) ([]age.Recipient, error) {
+	var out []age.Recipient
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		r, err := age.ParseX25519Recipient(s)
+		if err != nil {
+			return nil, fault.Refused("--encrypt-to %q: %v (want an age recipient, age1..., as printed by age-keygen)", s, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Encrypter returns a function that encrypts a stream to the recipients; nil when there are none.
+// Close of the returned writer finishes the age stream and does not close w.
+func Encrypter(recipients []string) (func(io.Writer) (io.WriteCloser, error), error) {
+	rs, err := ParseRecipients(recipients)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	return func(w io.Writer) (io.WriteCloser, error) { return age.Encrypt(w, rs...) }, nil
+}
+
+// Decrypter reads age identities from file (as written by age-keygen) and returns a function that decrypts
+// a stream with them.
+func Decrypter(file string) (func(io.Reader) (io.Reader, error), error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fault.Refused("--identity %s: %v", file, err)
+	}
+	defer f.Close()
+	ids, err := age.ParseIdentities(f)
+	if err != nil {
+		return nil, fault.Refused("--identity %s: %v (want an age identity file, as written by age-keygen)", file, err)
+	}
+	return func(r io.Reader) (io.Reader, error) {
+		d, err := age.Decrypt(r, ids...)
+		if err != nil {
+			return nil, fmt.Errorf("age: %w (is --identity the key for this backup's recipient?)", err)
+		}
+		return d, nil
+	}, nil
+}

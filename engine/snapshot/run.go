@@ -1,0 +1,251 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+)
+
+// FullRequest asks a running backup loop for a full snapshot; the result comes back on Reply (buffered, 1).
+type FullRequest struct {
+	Options FullOptions
+	Reply   chan FullReply
+}
+
+// FullReply answers a FullRequest.
+type FullReply struct {
+	Result Result
+	Err    error
+}
+
+// Run keeps the store's newest chain growing until ctx ends: it resumes where the store ends (a full snapshot
+// first when the store holds none, or etcd compacted past its end), then writes a delta every DeltaPeriod, or
+// sooner when buffered events pass MemoryLimit, and nothing for a quiet period. Full snapshots requested on
+// fulls are taken between deltas, so deltas never overlap them. A failed upload keeps its events and retries
+// with backoff; the watch is restarted from the last stored revision, so no revision is lost while the store
+// is away (as long as etcd keeps the history). When ctx ends, Run catches up to etcd's current revision and
+// writes a last delta marked .final.
+func (s *Snapshotter) Run(ctx context.Context, fulls <-chan FullRequest) error {
+	r := &runner{s: s, fulls: fulls}
+	return r.run(ctx)
+}
+
+type runner struct {
+	s     *Snapshotter
+	fulls <-chan FullRequest
+	ver   string
+	next  int64 // first revision not in the store
+	buf   buffer
+	w     *watcher
+	// stopped is set while the watch is canceled for an upload that retries.
+	stopped bool
+	// wctx outlives the caller's ctx, so the final delta can still catch up after a SIGTERM.
+	wctx    context.Context
+	wcancel context.CancelFunc
+}
+
+func (r *runner) run(ctx context.Context) error {
+	r.wctx, r.wcancel = context.WithCancel(context.WithoutCancel(ctx))
+	defer r.wcancel()
+	defer func() {
+		if r.w != nil {
+			r.w.cancel()
+		}
+	}()
+	backoff := newBackoff()
+	for {
+		err := r.resume(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.s.cfg.Logger.Error("cannot start backups; retrying", "err", err, "in", backoff.peek())
+		if !backoff.wait(ctx) {
+			return nil
+		}
+	}
+	tick := time.NewTicker(r.s.cfg.DeltaPeriod)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return r.final()
+		case req := <-r.fulls:
+			res, err := r.full(ctx, req.Options)
+			req.Reply <- FullReply{Result: res, Err: err}
+		case <-tick.C:
+			r.flush(ctx, false)
+		case resp, ok := <-r.w.ch:
+			if !ok {
+				r.restartWatch()
+				continue
+			}
+			last, err := take(resp, r.next, &r.buf, r.s.cfg.Now().UTC())
+			switch {
+			case errors.Is(err, ErrCompacted):
+				r.s.cfg.Logger.Warn("watch hit a compacted revision; taking a full snapshot so the chain has no gap", "err", err)
+				r.buf.reset()
+				if _, err := r.full(ctx, FullOptions{Forced: true}); err != nil {
+					r.s.cfg.Logger.Error("forced full snapshot failed; will retry", "err", err)
+					backoff.wait(ctx)
+				}
+				r.restartWatch()
+				continue
+			case err != nil:
+				r.s.cfg.Logger.Warn("watch failed; restarting it", "err", err)
+				r.restartWatch()
+				continue
+			}
+			if last > 0 {
+				r.next = last + 1
+			}
+			if r.buf.bytes >= r.s.cfg.MemoryLimit {
+				r.flush(ctx, false)
+			}
+		}
+	}
+}
+
+// resume finds where the store ends and starts the watch there, taking a full snapshot first if needed.
+func (r *runner) resume(ctx context.Context) error {
+	r.ver = r.s.etcdVersion(ctx)
+	_, end, err := Last(ctx, r.s.cfg.Store)
+	if err != nil {
+		return err
+	}
+	cur, err := r.s.revision(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case end == 0:
+		r.s.cfg.Logger.Info("store holds no chain; starting one with a full snapshot")
+		_, err = r.fullLocked(ctx, FullOptions{Force: true})
+		return err
+	case cur < end:
+		r.s.cfg.Logger.Warn("etcd is behind the store's newest chain (restored etcd, or another cluster's store); starting a new chain", "etcdRevision", cur, "storeEnd", end)
+		_, err = r.fullLocked(ctx, FullOptions{Force: true})
+		return err
+	}
+	r.s.cfg.Logger.Info("resuming the store's newest chain", "from", end+1, "etcdRevision", cur)
+	r.next = end + 1
+	r.restartWatch()
+	return nil
+}
+
+func (r *runner) restartWatch() {
+	if r.w != nil {
+		r.w.cancel()
+	}
+	r.w = r.s.watch(r.wctx, r.next)
+	r.stopped = false
+}
+
+// full flushes the buffered deltas into the current chain, then takes a full snapshot and continues after it.
+func (r *runner) full(ctx context.Context, opts FullOptions) (Result, error) {
+	if !r.flush(ctx, false) {
+		return Result{Kind: catalog.Full}, fmt.Errorf("full snapshot postponed: the pending delta could not be stored")
+	}
+	return r.fullLocked(ctx, opts)
+}
+
+func (r *runner) fullLocked(ctx context.Context, opts FullOptions) (Result, error) {
+	r.s.mu.Lock()
+	res, err := r.s.full(ctx, opts)
+	r.s.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
+	if !res.Skipped && res.EndRevision+1 > r.next {
+		// Events up to the full snapshot's revision are in it; the watch's copies are dropped by take.
+		r.buf.reset()
+		r.next = res.EndRevision + 1
+		r.restartWatch()
+	}
+	return res, nil
+}
+
+// flush stores the buffered events as a delta, retrying with backoff while ctx lives. While it retries the
+// watch is stopped (its client-side buffer would grow without bound) and restarted afterwards from r.next.
+func (r *runner) flush(ctx context.Context, final bool) bool {
+	if len(r.buf.events) == 0 {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false // stopping: final() stores what is buffered
+	}
+	b := newBackoff()
+	for {
+		r.s.mu.Lock()
+		res, err := r.s.writeDelta(ctx, &r.buf, r.ver, final)
+		r.s.mu.Unlock()
+		if err == nil {
+			r.s.observe(res)
+			r.buf.reset()
+			if r.stopped {
+				r.restartWatch()
+			}
+			return true
+		}
+		r.s.fail(catalog.Delta, err)
+		if ctx.Err() != nil {
+			r.s.cfg.Logger.Error("delta not stored; its revisions stay in etcd and the next run resumes from the store's end", "from", r.buf.first(), "to", r.buf.last(), "err", err)
+			return false
+		}
+		if !r.stopped {
+			r.w.cancel()
+			r.stopped = true
+		}
+		r.s.cfg.Logger.Warn("delta upload failed; retrying", "from", r.buf.first(), "to", r.buf.last(), "err", err, "in", b.peek())
+		if !b.wait(ctx) {
+			return false
+		}
+	}
+}
+
+// final catches up to etcd's current revision and stores what is buffered as the last delta (.final).
+func (r *runner) final() error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.wctx), r.s.cfg.StallTimeout)
+	defer cancel()
+	if r.stopped {
+		r.restartWatch()
+	}
+	target, err := r.s.revision(ctx)
+	if err == nil && target >= r.next {
+		err = r.s.catchUp(ctx, r.w, &r.next, &r.buf, target)
+	}
+	if err != nil {
+		r.s.cfg.Logger.Warn("final delta may miss the newest revisions; the next run resumes from the store's end", "err", err)
+	}
+	if len(r.buf.events) == 0 {
+		r.s.cfg.Logger.Info("stopped; nothing left to store", "storeEnd", r.next-1)
+		return nil
+	}
+	if !r.flush(ctx, true) {
+		return fmt.Errorf("final delta (revisions %d-%d) not stored; the next run resumes from the store's end", r.buf.first(), r.buf.last())
+	}
+	return nil
+}
+
+// backoff doubles from 1s to 30s.
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff             { return &backoff{d: time.Second} }
+func (b *backoff) peek() time.Duration { return b.d }
+
+func (b *backoff) wait(ctx context.Context) bool {
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	b.d = min(b.d*2, 30*time.Second)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
