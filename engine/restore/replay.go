@@ -59,7 +59,7 @@ func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err
 	be := backend.New(backend.BackendConfig{
 		Path:          path,
 		BatchInterval: time.Second,
-		BatchLimit:    100000,
+		BatchLimit:    10000, // etcd's default; larger batches bought no speed and cost memory
 		MmapSize:      backend.InitialMmapSize,
 		Logger:        lg,
 		UnsafeNoFsync: true, // a scratch file: made durable later by etcdutl's copy into each member dir
