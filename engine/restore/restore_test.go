@@ -68,6 +68,7 @@ func TestRestoreChains(t *testing.T) {
 		{name: "operator newest", store: fixture.StoreOperator, want: 223},
 		{name: "operator 3.5 backup into etcd 3.6", store: fixture.StoreOperator, revision: 15, want: 15},
 		{name: "operator 3.6 backup into etcd 3.7", store: fixture.StoreOperator, revision: 209, want: 209, etcd: "etcd-3.7"},
+		{name: "etcdbr-v2 3.6 chain into etcd 3.7", store: fixture.StoreBRv2, revision: 72, want: 72, deltas: 5, etcd: "etcd-3.7"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
