@@ -123,7 +123,7 @@ func TestRestoreBadInput(t *testing.T) {
 				tc.damage(t, store)
 			}
 			parent := t.TempDir()
-			dataDir := filepath.Join(parent, "etcd")
+			dataDir := filepath.Join(parent, "new", "folders", "etcd") // parents the failed restore must take back
 			args := append([]string{"restore", "--store", "file://" + store, "--data-dir", dataDir}, tc.args...)
 			out, errs, code := runCLI(t, args...)
 			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errs)

@@ -166,6 +166,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if err != nil {
 		return nil, err
 	}
+	stage.done = true
 	res.MovedAside = moved
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

@@ -122,6 +122,9 @@ func (t *target) commit(out string, now time.Time) (string, error) {
 type staging struct {
 	dir  string
 	lock *os.File
+	// created are the missing parent folders this restore made, deepest first: taken back if it fails.
+	created []string
+	done    bool
 }
 
 func (s *staging) db() string  { return filepath.Join(s.dir, "snapshot.db") }
@@ -133,12 +136,29 @@ func (s *staging) remove() {
 	if s.lock != nil {
 		s.lock.Close()
 	}
+	if !s.done {
+		for _, d := range s.created {
+			_ = os.Remove(d) // only if still empty
+		}
+	}
+}
+
+// missingParents lists the folders MkdirAll(dir) would create, deepest first.
+func missingParents(dir string) []string {
+	var out []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			return out
+		}
+		out = append(out, d)
+	}
 }
 
 // newStaging creates the staging folder for t, after removing folders that killed restores of the same target
 // left behind (their lock is free). Read-only or unwritable places are refused.
 func newStaging(t *target) (*staging, []string, error) {
 	parent, prefix := t.stagingParent()
+	created := missingParents(parent)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, nil, unwritable(t.path, err)
 	}
@@ -153,9 +173,12 @@ func newStaging(t *target) (*staging, []string, error) {
 	}
 	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
+		for _, d := range created {
+			_ = os.Remove(d)
+		}
 		return nil, nil, unwritable(t.path, err)
 	}
-	s := &staging{dir: dir}
+	s := &staging{dir: dir, created: created}
 	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
