@@ -283,6 +283,11 @@ func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target
 		case rev <= rp.Rev():
 			rp.skipped += int64(j - i)
 		default:
+			if rev%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			if err := rp.applyRevision(d.Key, rev, events[i:j]); err != nil {
 				return err
 			}

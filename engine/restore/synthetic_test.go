@@ -1,12 +1,19 @@
 package restore_test
 
 import (
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // A larger generated chain (overwrites, deletes, 3-key transactions, leases inside and outside the full snapshot)
@@ -26,4 +33,41 @@ func TestRestoreSyntheticChain(t *testing.T) {
 	}
 	t.Logf("restored %d events in %.2fs", res.EventsApplied, res.Seconds)
 	restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, ch.Revision, ch.State)
+}
+
+// A restore cancelled while it replays (SIGTERM, Ctrl-C) stops, and leaves neither a data dir nor its scratch
+// folder behind.
+func TestRestoreCancelledWhileReplaying(t *testing.T) {
+	ch := restoretest.SyntheticChain(t, 100, 20000, 1000, 16)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	st, err := store.Open(ctx, "file://"+ch.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pick.Pick(cat, pick.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(t.TempDir(), "etcd")
+	cancelled := false
+	stop := progress.Func(func(u progress.Update) {
+		if u.Phase == "apply" && u.Done > 0 && !cancelled {
+			cancelled = true
+			cancel()
+		}
+	})
+	_, err = restore.Restore(ctx, st, r, restore.Config{DataDir: dataDir, Progress: stop})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("restore returned %v, want context.Canceled", err)
+	}
+	assertNoLeftovers(t, dataDir)
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("a cancelled restore left %s", dataDir)
+	}
 }
