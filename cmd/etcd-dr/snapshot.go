@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
@@ -32,47 +31,38 @@ func (o *writeOptions) addFlags(cmd *cobra.Command) {
 	o.encrypt.addFlags(cmd)
 }
 
-// snapshotter opens etcd (the first endpoint only: the revision read and the snapshot must come from one
-// member) and the store for writing, and returns a Snapshotter over them. close releases both.
-func (o *writeOptions) snapshotter(ctx context.Context, g *globalOptions, e etcdOptions, mod func(*snapshot.Config)) (s *snapshot.Snapshotter, cli *clientv3.Client, st *store.Store, closeAll func(), err error) {
+// open opens etcd (the first endpoint only: the revision read and the snapshot must come from one member) and
+// the store for writing, and returns the snapshot configuration over them. closeAll releases both.
+func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions) (cfg snapshot.Config, closeAll func(), err error) {
 	url, err := g.requireStore()
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return cfg, nil, err
 	}
 	comp, err := format.ParseCompression(o.compression)
 	if err != nil {
-		return nil, nil, nil, nil, usagef("--compression: %v", err)
+		return cfg, nil, usagef("--compression: %v", err)
 	}
 	enc, err := o.encrypt.encrypter()
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return cfg, nil, err
 	}
-	cfg := e.config()
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, nil, nil, err
+	ec := e.config()
+	if err := ec.Validate(); err != nil {
+		return cfg, nil, err
 	}
-	cfg.Endpoints = cfg.Endpoints[:1]
-	cli, err = etcdconn.New(cfg)
+	ec.Endpoints = ec.Endpoints[:1]
+	cli, err := etcdconn.New(ec)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return cfg, nil, err
 	}
-	st, err = store.Open(ctx, url, store.OpenOptions{Create: true})
+	st, err := store.Open(ctx, url, store.OpenOptions{Create: true})
 	if err != nil {
 		cli.Close()
-		return nil, nil, nil, nil, err
+		return cfg, nil, err
 	}
-	sc := snapshot.Config{Client: cli, Store: st, Compression: comp, CompressionSet: true, Encrypt: enc,
+	cfg = snapshot.Config{Client: cli, Store: st, Compression: comp, CompressionSet: true, Encrypt: enc,
 		TempDir: o.tempDir, StallTimeout: o.stallTimeout, Logger: g.log}
-	if mod != nil {
-		mod(&sc)
-	}
-	s, err = snapshot.New(sc)
-	if err != nil {
-		st.Close()
-		cli.Close()
-		return nil, nil, nil, nil, err
-	}
-	return s, cli, st, func() { st.Close(); cli.Close() }, nil
+	return cfg, func() { st.Close(); cli.Close() }, nil
 }
 
 type snapshotOptions struct {
@@ -119,11 +109,15 @@ func runSnapshot(ctx context.Context, g *globalOptions, o snapshotOptions) error
 	if o.delta && o.force {
 		return usagef("--force applies to --full only")
 	}
-	s, _, _, closeAll, err := o.write.snapshotter(ctx, g, o.etcd, nil)
+	cfg, closeAll, err := o.write.open(ctx, g, o.etcd)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
+	s, err := snapshot.New(cfg)
+	if err != nil {
+		return err
+	}
 	var res snapshot.Result
 	if o.delta {
 		res, err = s.Delta(ctx)

@@ -10,6 +10,4 @@ import (
 	_ "charm.land/bubbletea/v2"
 	_ "charm.land/lipgloss/v2"
 	_ "github.com/charmbracelet/x/exp/teatest/v2"
-	_ "github.com/prometheus/client_golang/prometheus"
-	_ "github.com/robfig/cron/v3"
 )

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/etcd-dr/etcd-dr/engine/api"
+	"github.com/etcd-dr/etcd-dr/engine/daemon"
+	"github.com/etcd-dr/etcd-dr/engine/snapshot"
+)
+
+// daemonOptions are the flags of `etcd-dr --daemon` (flags of the root command).
+type daemonOptions struct {
+	enabled      bool
+	etcd         etcdOptions
+	write        writeOptions
+	gc           gcOptions
+	name         string
+	fullSchedule string
+	deltaPeriod  time.Duration
+	memoryLimit  int64
+	listen       string
+	apiToken     string
+	apiCert      string
+	apiKey       string
+	logFormat    string
+}
+
+// addDaemon adds --daemon and its flags to the root command: with --daemon, the root runs the daemon instead
+// of what it does otherwise.
+func addDaemon(root *cobra.Command, g *globalOptions) {
+	o := &daemonOptions{}
+	f := root.Flags()
+	f.BoolVar(&o.enabled, "daemon", false, "run headless: full snapshots by --full-schedule, deltas every --delta-period, GC, HTTP API on --listen")
+	if f.Lookup("endpoints") == nil { // the root may already have etcdctl's flags (the TUI's live view)
+		o.etcd.addFlags(root)
+	}
+	o.write.addFlags(root)
+	o.gc.addFlags(root, "")
+	f.StringVar(&o.name, "name", "", "this backup member's name (heartbeats; default the host name)")
+	f.StringVar(&o.fullSchedule, "full-schedule", daemon.DefaultFullSchedule, "cron schedule (5 fields, UTC) of full snapshots, or @every DURATION")
+	f.DurationVar(&o.deltaPeriod, "delta-period", snapshot.DefaultDeltaPeriod, "store buffered events as a delta this often (nothing for a quiet period)")
+	f.Int64Var(&o.memoryLimit, "delta-memory-limit", snapshot.DefaultMemoryLimit, "store a delta early once buffered events pass this many bytes")
+	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none")
+	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN)")
+	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
+	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
+	f.StringVar(&o.logFormat, "log-format", "text", "daemon log format: text or json")
+	next := root.RunE
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if o.enabled {
+			return runDaemon(cmd.Context(), cmd, g, o)
+		}
+		return next(cmd, args)
+	}
+}
+
+func (o *daemonOptions) logger(cmd *cobra.Command, g *globalOptions) (*slog.Logger, error) {
+	lvl := slog.LevelInfo // a daemon says what it does unless told otherwise
+	if cmd.Flags().Changed("log-level") {
+		if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+			return nil, usagef("--log-level %q: use debug, info, warn or error", g.logLevel)
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch o.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(g.stderr, opts)), nil
+	}
+	return nil, usagef("--log-format %q: use text or json", o.logFormat)
+}
+
+// runDaemon checks every flag before anything starts, then runs until SIGTERM/SIGINT (ctx), storing a final
+// delta on the way out.
+func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *daemonOptions) error {
+	log, err := o.logger(cmd, g)
+	if err != nil {
+		return err
+	}
+	gcCfg, err := o.gc.config()
+	if err != nil {
+		return err
+	}
+	if err := daemon.CheckSchedule(o.fullSchedule); err != nil {
+		return usagef("%v", err)
+	}
+	if o.deltaPeriod <= 0 || o.memoryLimit <= 0 {
+		return usagef("--delta-period and --delta-memory-limit must be positive")
+	}
+	if (o.apiCert == "") != (o.apiKey == "") {
+		return usagef("--api-cert and --api-key go together")
+	}
+	if o.name == "" {
+		o.name, _ = os.Hostname()
+	}
+	g.log = log
+	o.etcd = etcdFromFlags(cmd)
+	cfg, closeAll, err := o.write.open(ctx, g, o.etcd)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	cfg.DeltaPeriod, cfg.MemoryLimit = o.deltaPeriod, o.memoryLimit
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, Logger: log, Metrics: daemon.NewMetrics(reg)})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	log.Info("etcd-dr daemon starting", "name", o.name, "store", cfg.Store.URL(), "endpoint", o.etcd.endpoints[0],
+		"fullSchedule", o.fullSchedule, "deltaPeriod", o.deltaPeriod, "gcPolicy", o.gc.policy, "listen", o.listen)
+	actx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
+	apiDone := make(chan error, 1)
+	if o.listen != "" {
+		ready := make(chan struct{})
+		go func() {
+			apiDone <- api.Serve(actx, api.Config{Listen: o.listen, Token: o.apiToken, CertFile: o.apiCert, KeyFile: o.apiKey,
+				Backend: d, Store: cfg.Store, Gatherer: reg, Logger: log}, func(addr string) {
+				log.Info("HTTP API listening", "addr", addr, "token", o.apiToken != "")
+				close(ready)
+			})
+		}()
+		select {
+		case <-ready:
+		case err := <-apiDone:
+			stopAPI()
+			return fmt.Errorf("HTTP API: %w", err)
+		}
+	} else {
+		apiDone <- nil
+	}
+	err = d.Run(ctx)
+	stopAPI()
+	if aerr := <-apiDone; aerr != nil && err == nil {
+		log.Error("HTTP API stopped", "err", aerr)
+	}
+	return err
+}
+
+// etcdFromFlags reads etcdctl's connection flags of cmd by name, whoever defined them.
+func etcdFromFlags(cmd *cobra.Command) etcdOptions {
+	f := cmd.Flags()
+	str := func(name string) string { v, _ := f.GetString(name); return v }
+	eps, _ := f.GetStringSlice("endpoints")
+	return etcdOptions{endpoints: eps, cacert: str("cacert"), cert: str("cert"), key: str("key"), user: str("user"), password: str("password")}
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/etcd-dr/etcd-dr/engine/api"
+	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+)
+
+// daemonProc is a running `etcd-dr --daemon`.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	logs chan string
+	api  string
+}
+
+func startDaemon(t *testing.T, bin string, args ...string) *daemonProc {
+	t.Helper()
+	port := testenv.FreePort(t)
+	d := &daemonProc{api: fmt.Sprintf("http://127.0.0.1:%d", port), logs: make(chan string, 1000)}
+	d.cmd = exec.Command(bin, append([]string{"--daemon", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-format", "json"}, args...)...)
+	stderr, err := d.cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, d.cmd.Start())
+	t.Cleanup(func() { _ = d.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case d.logs <- sc.Text():
+			default:
+			}
+		}
+		close(d.logs)
+	}()
+	return d
+}
+
+// waitLog waits for a log line containing s (the test's deadline bounds it).
+func (d *daemonProc) waitLog(t *testing.T, s string) {
+	t.Helper()
+	for line := range d.logs {
+		if strings.Contains(line, s) {
+			return
+		}
+	}
+	t.Fatalf("daemon exited before logging %q", s)
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The daemon trials: kill -9 in the middle of a full snapshot's upload leaves no object visible and the next
+// run continues; the API refuses requests without the token (401) and serves them with it; SIGTERM stores a
+// final delta and the chain restores to exactly the live etcd.
+func TestDaemonTrials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "etcd-dr")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	e, cli := testenv.StartEmbedded(t)
+	ep := e.Config().AdvertiseClientUrls[0].String()
+	ctx := t.Context()
+	big := strings.Repeat("v", 64<<10)
+	for i := 0; i < 600; i++ { // ~40 MB db: the full snapshot's upload takes a while
+		_, err := cli.Put(ctx, fmt.Sprintf("/big/%04d", i), big)
+		require.NoError(t, err)
+	}
+	storeDir := filepath.Join(t.TempDir(), "store")
+	url := "file://" + storeDir
+	tmp := t.TempDir()
+	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *", "--api-token", "s3cret"}
+
+	// kill -9 while the first full snapshot streams.
+	d := startDaemon(t, bin, args...)
+	killed := false
+	for !killed {
+		matches, _ := filepath.Glob(filepath.Join(tmp, "etcd-dr-full-*.db"))
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && fi.Size() > 1<<20 {
+				require.NoError(t, d.cmd.Process.Kill())
+				killed = true
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	_ = d.cmd.Wait()
+	cat := snapshottest.Catalog(t, url)
+	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
+	require.Empty(t, cat.Problems, "a killed upload left a visible object")
+
+	// The next run continues: a full snapshot, deltas, the API.
+	d = startDaemon(t, bin, args...)
+	d.waitLog(t, `"msg":"full snapshot"`)
+	require.NoError(t, fixture.Workload(ctx, cli, "/daemon", 30))
+	d.waitLog(t, `"msg":"delta snapshot"`)
+	code, _ := get(t, d.api+"/v1/status", "")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, _ = get(t, d.api+"/v1/backupnow", "wrong")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, _ = get(t, d.api+"/metrics", "")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, body := get(t, d.api+"/healthz", "")
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = get(t, d.api+"/v1/status", "s3cret")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"role":"Leader"`)
+	code, body = get(t, d.api+"/v1/backupnow", "s3cret")
+	require.Equal(t, http.StatusOK, code, body)
+	var bs api.BackupStatus
+	require.NoError(t, json.Unmarshal([]byte(body), &bs))
+	require.True(t, strings.HasPrefix(bs.Version, "3.6."), body)
+	require.Positive(t, bs.Size)
+	code, body = get(t, d.api+"/metrics", "s3cret")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `etcddr_snapshots_total{kind="full"} 2`)
+
+	require.NoError(t, fixture.Workload(ctx, cli, "/last", 10))
+	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, d.cmd.Wait(), "SIGTERM must end the daemon cleanly")
+	cat = snapshottest.Catalog(t, url)
+	newest := cat.Newest()
+	rev, err := fixture.Revision(ctx, cli)
+	require.NoError(t, err)
+	require.Equal(t, rev, newest.EndRevision)
+	require.NotEmpty(t, newest.Deltas)
+	last := newest.Deltas[len(newest.Deltas)-1]
+	require.True(t, last.Final, "last delta %s is not .final", last.Key)
+	snapshottest.Judge(t, url, 0, cli)
+}

@@ -1,0 +1,258 @@
+// Package api is the daemon's HTTP API, compatible with the etcd-operator backup sidecar: GET /v1/backupnow,
+// GET /v1/backup[?etcdVersion=&etcdRevision=], GET /v1/status; plus /healthz and Prometheus /metrics.
+// With a token, every path but /healthz needs "Authorization: Bearer <token>".
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/daemon"
+	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/snapshot"
+	"github.com/etcd-dr/etcd-dr/engine/version"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// DefaultListen is where the API listens unless told otherwise: loopback only.
+const DefaultListen = "127.0.0.1:19999"
+
+// Headers of /v1/backup, as etcd-operator's sidecar sets them.
+const (
+	HeaderEtcdVersion = "X-etcd-Version"
+	HeaderRevision    = "X-Revision"
+)
+
+// Backend is what the API drives: the daemon.
+type Backend interface {
+	BackupNow(ctx context.Context) (snapshot.Result, error)
+	Status() daemon.Status
+}
+
+// Config of the API.
+type Config struct {
+	// Listen is host:port (default DefaultListen).
+	Listen string
+	// Token, when set, is required as a bearer token on every path but /healthz.
+	Token string
+	// CertFile and KeyFile serve HTTPS when both are set.
+	CertFile, KeyFile string
+	Backend           Backend
+	// Store serves /v1/backup.
+	Store *store.Store
+	// Decrypt opens .age objects for /v1/backup (nil: encrypted backups are refused).
+	Decrypt download.Decrypter
+	// Gatherer serves /metrics (default: none, 404).
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+}
+
+// BackupStatus is etcd-operator's answer to /v1/backupnow.
+type BackupStatus struct {
+	CreationTime     string  `json:"creationTime"`
+	Size             float64 `json:"size"` // MB
+	Version          string  `json:"version"`
+	TimeTookInSecond int     `json:"timeTookInSecond"`
+	// Revision and Key are etcd-dr additions.
+	Revision int64  `json:"revision"`
+	Key      string `json:"key"`
+	Skipped  bool   `json:"skipped,omitempty"`
+}
+
+// Handler returns the API's routes.
+func Handler(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.Handle("GET /v1/backupnow", h.auth(h.backupNow))
+	mux.Handle("GET /v1/backup", h.auth(h.backup))
+	mux.Handle("GET /v1/status", h.auth(h.status))
+	if cfg.Gatherer != nil {
+		mux.Handle("GET /metrics", h.auth(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}).ServeHTTP))
+	}
+	return mux
+}
+
+// Serve listens and serves until ctx ends, then shuts down gracefully. ready, when set, receives the address
+// actually listened on.
+func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
+		return fmt.Errorf("--api-cert and --api-key go together")
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w (choose another --listen)", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.CertFile != "" {
+			errc <- srv.ServeTLS(ln, cfg.CertFile, cfg.KeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	}
+}
+
+type handler struct{ cfg Config }
+
+func (h *handler) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.Token != "" {
+			want := "Bearer " + h.cfg.Token
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="etcd-dr"`)
+				http.Error(w, "unauthorized: send Authorization: Bearer <--api-token>", http.StatusUnauthorized)
+				return
+			}
+		}
+		next(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	s := h.cfg.Backend.Status()
+	body := map[string]any{"status": "ok", "role": s.Role, "running": s.Running}
+	code := http.StatusOK
+	if s.Role == "Leader" && !s.Running {
+		body["status"], code = "backups not running", http.StatusServiceUnavailable
+	}
+	if s.LastError != "" {
+		body["lastError"], body["errorTime"] = s.LastError, s.ErrorTime
+	}
+	writeJSON(w, code, body)
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.cfg.Backend.Status())
+}
+
+func (h *handler) backupNow(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	res, err := h.cfg.Backend.BackupNow(r.Context())
+	if errors.Is(err, daemon.ErrNotLeader) {
+		http.Error(w, err.Error()+": ask the leader", http.StatusServiceUnavailable)
+		return
+	}
+	if err != nil {
+		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	bs := BackupStatus{CreationTime: res.Time.Format(time.RFC3339), Size: float64(res.Size) / (1 << 20), Version: res.EtcdVersion,
+		TimeTookInSecond: int(time.Since(start).Seconds()), Revision: res.EndRevision, Key: res.Key, Skipped: res.Skipped}
+	if res.Skipped {
+		// Unchanged revision: answer with the full snapshot that already holds it.
+		if snap, ok := h.newestFull(r.Context(), res.EndRevision); ok {
+			bs.CreationTime, bs.Size, bs.Version, bs.Key = snap.Time.Format(time.RFC3339), float64(snap.Size)/(1<<20), snap.EtcdVersion, snap.Key
+		}
+	}
+	writeJSON(w, http.StatusOK, bs)
+}
+
+func (h *handler) newestFull(ctx context.Context, rev int64) (catalog.Snapshot, bool) {
+	cat, err := catalog.Load(ctx, h.cfg.Store)
+	if err != nil {
+		return catalog.Snapshot{}, false
+	}
+	for _, ch := range cat.Chains {
+		if ch.Base.EndRevision == rev {
+			return ch.Base, true
+		}
+	}
+	return catalog.Snapshot{}, false
+}
+
+// backup streams the newest full snapshot that restores into etcdVersion and holds at least etcdRevision
+// (etcd-operator's sidecar semantics), decompressed and decrypted, its sha256 checked on the way.
+func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var target *version.Version
+	if s := q.Get("etcdVersion"); s != "" {
+		v, err := version.Parse(s)
+		if err != nil {
+			http.Error(w, "etcdVersion: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		target = &v
+	}
+	var minRev int64
+	if s := q.Get("etcdRevision"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, fmt.Sprintf("etcdRevision %q: want a decimal revision", s), http.StatusBadRequest)
+			return
+		}
+		minRev = n
+	}
+	cat, err := catalog.Load(r.Context(), h.cfg.Store)
+	if err != nil {
+		http.Error(w, "list backups: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	chains := append([]catalog.Chain(nil), cat.Chains...)
+	sort.SliceStable(chains, func(i, j int) bool { return chains[i].Base.EndRevision > chains[j].Base.EndRevision })
+	why := "no full snapshot in the store"
+	for _, ch := range chains {
+		b := ch.Base
+		if b.EndRevision < minRev {
+			why = fmt.Sprintf("the newest compatible backup holds revision %d, below etcdRevision %d", b.EndRevision, minRev)
+			break
+		}
+		if target != nil && b.EtcdVersion != "" {
+			bv, err := version.Parse(b.EtcdVersion)
+			if err != nil {
+				continue
+			}
+			if ok, reason := version.Restores(bv, *target); !ok {
+				why = reason
+				continue
+			}
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set(HeaderEtcdVersion, b.EtcdVersion)
+		w.Header().Set(HeaderRevision, strconv.FormatInt(b.EndRevision, 10))
+		if _, err := download.Object(r.Context(), h.cfg.Store, b, w, nil, h.cfg.Decrypt); err != nil {
+			h.cfg.Logger.Error("serving backup failed", "key", b.Key, "err", err)
+			panic(http.ErrAbortHandler) // the client must not take a cut stream for a whole one
+		}
+		return
+	}
+	http.Error(w, "no compatible backup: "+why, http.StatusNotFound)
+}
