@@ -134,6 +134,13 @@ func (e *Elector) IsLeader() bool {
 	return e.state.Role == Leader && time.Since(e.checked) < 2*e.cfg.Period+e.cfg.Timeout
 }
 
+// Heartbeat returns the role part of this daemon's heartbeat (role, etcd member id, why); the daemon adds its
+// last snapshot revision and time.
+func (e *Elector) Heartbeat() Heartbeat {
+	s := e.State()
+	return Heartbeat{Role: s.Role, EtcdMemberID: s.MemberID, Why: s.Why}
+}
+
 // Period is the check period in use.
 func (e *Elector) Period() time.Duration { return e.cfg.Period }
 

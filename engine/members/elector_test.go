@@ -15,6 +15,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // daemons runs one Elector beside each member, as the sidecars would: half find their member by --name over
@@ -30,6 +31,11 @@ type daemons struct {
 }
 
 func startDaemons(t *testing.T, c *testenv.Cluster, period time.Duration) *daemons {
+	return startDaemonsWithStore(t, c, period, nil)
+}
+
+// startDaemonsWithStore also runs each daemon's heartbeat writer into st (when not nil), every period.
+func startDaemonsWithStore(t *testing.T, c *testenv.Cluster, period time.Duration, st *store.Store) *daemons {
 	t.Helper()
 	d := &daemons{period: period}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -48,6 +54,13 @@ func startDaemons(t *testing.T, c *testenv.Cluster, period time.Duration) *daemo
 		d.metrics = append(d.metrics, cfg.Metrics)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = e.Run(runCtx) }()
+		if st != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = RunHeartbeats(runCtx, HeartbeaterConfig{Store: st, Name: m.Name, Period: period, Fill: e.Heartbeat})
+			}()
+		}
 	}
 	// Sample four times a period: never two Leaders.
 	wg.Add(1)
@@ -203,10 +216,39 @@ func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 }
 
 func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "backups")
+	st, err := store.Open(ctx(t), s3.URL("backups", "etcd-main"))
+	require.NoError(t, err)
+	defer st.Close()
+	beats := func() map[string]Heartbeat {
+		seen, problems := ReadHeartbeatsOf(ctx(t), st, []string{"m0", "m1", "m2"}, time.Now())
+		require.Empty(t, problems)
+		out := map[string]Heartbeat{}
+		for _, s := range seen {
+			out[s.Name] = s.Heartbeat
+		}
+		return out
+	}
+	waitBeats := func(what string, ok func(map[string]Heartbeat) bool) {
+		t.Helper()
+		require.Eventually(t, func() bool { return ok(beats()) }, 30*time.Second, 50*time.Millisecond, "%s: heartbeats %v", what, beats())
+	}
+
 	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
 	period := 200 * time.Millisecond
-	d := startDaemons(t, c, period)
+	d := startDaemonsWithStore(t, c, period, st)
 	d.waitRoles(t, 25, "a leader", func(rs []Role) bool { return count(rs, Leader) == 1 && count(rs, Follower) == 2 })
+	waitBeats("heartbeats show one Leader", func(hb map[string]Heartbeat) bool {
+		n := 0
+		for _, h := range hb {
+			if h.Role == Leader {
+				n++
+			}
+		}
+		return len(hb) == 3 && n == 1
+	})
 
 	c.Members[0].Kill()
 	c.Members[1].Kill()
@@ -216,12 +258,21 @@ func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
 	d.waitRoles(t, 1, "still all Unknown", func(rs []Role) bool { return count(rs, Unknown) == 3 })
 	why := d.electors[2].State().Why
 	require.True(t, strings.Contains(why, "no leader") || strings.Contains(why, "quorum"), why)
+	waitBeats("heartbeats say Unknown, and why", func(hb map[string]Heartbeat) bool {
+		for _, h := range hb {
+			if h.Role != Unknown || h.Why == "" || h.EtcdMemberID == 0 && h.Name == "m2" {
+				return false
+			}
+		}
+		return len(hb) == 3
+	})
 
 	c.Members[0].Restart(t)
 	c.Members[1].Restart(t)
 	c.WaitHealthy(t)
 	leader := c.Leader(t)
 	d.waitRoles(t, 25, "a Leader again after recovery", oneLeaderAt(indexOf(c, leader)))
+	waitBeats("heartbeats show the Leader again", func(hb map[string]Heartbeat) bool { return hb[leader.Name].Role == Leader })
 	d.noTwoLeaders(t)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -124,13 +125,52 @@ func ReadHeartbeats(ctx context.Context, st *store.Store, objs []store.Object, n
 	return seen, problems
 }
 
+// ReadHeartbeatsOf reads the heartbeats of the named members directly, without listing the store (a daemon
+// knows its peers from etcd's member list). A member without a heartbeat is skipped.
+func ReadHeartbeatsOf(ctx context.Context, st *store.Store, names []string, now time.Time) ([]Seen, []catalog.Problem) {
+	seen := []Seen{}
+	var problems []catalog.Problem
+	for _, name := range names {
+		key := HeartbeatKey(name)
+		hb, err := readHeartbeat(ctx, st, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			problems = append(problems, catalog.Problem{Object: key, What: "heartbeat not readable: " + err.Error()})
+			continue
+		}
+		seen = append(seen, Judge(hb, key, now))
+	}
+	sort.Slice(seen, func(i, j int) bool { return seen[i].Name < seen[j].Name })
+	return seen, problems
+}
+
 // Judge computes a heartbeat's age and staleness at now.
 func Judge(hb Heartbeat, key string, now time.Time) Seen {
 	age := now.Sub(hb.Time)
 	return Seen{Heartbeat: hb, Key: key, AgeSeconds: age.Round(time.Millisecond).Seconds(), Stale: age > StaleAfter*hb.Period()}
 }
 
+// readHeartbeat reads one heartbeat; a failed read is tried twice more, since the object is rewritten in place
+// every period and some stores (versitygw's posix backend) can serve a read torn by a concurrent write.
 func readHeartbeat(ctx context.Context, st *store.Store, key string) (Heartbeat, error) {
+	var err error
+	for try := 0; try < 3; try++ {
+		var hb Heartbeat
+		if hb, err = readHeartbeatOnce(ctx, st, key); err == nil || errors.Is(err, store.ErrNotFound) {
+			return hb, err
+		}
+		select {
+		case <-ctx.Done():
+			return Heartbeat{}, err
+		case <-time.After(time.Duration(try+1) * 50 * time.Millisecond):
+		}
+	}
+	return Heartbeat{}, err
+}
+
+func readHeartbeatOnce(ctx context.Context, st *store.Store, key string) (Heartbeat, error) {
 	r, err := st.NewReader(ctx, key)
 	if err != nil {
 		return Heartbeat{}, err
@@ -162,7 +202,11 @@ type HeartbeaterConfig struct {
 	Period time.Duration
 	// Fill returns the heartbeat to write now (role, member id, last snapshot); Name, Period and Time are set after.
 	Fill func() Heartbeat
-	Log  *slog.Logger
+	// Peers, with Metrics, names the members whose heartbeats are read back after each write, for
+	// etcd_dr_heartbeat_age_seconds (e.g. the etcd member names; the own name is always read).
+	Peers   func() []string
+	Metrics *Metrics
+	Log     *slog.Logger
 }
 
 // RunHeartbeats writes a heartbeat now and every period until ctx ends, then a last one with role Unknown
@@ -187,6 +231,14 @@ func RunHeartbeats(ctx context.Context, cfg HeartbeaterConfig) error {
 		if err := WriteHeartbeat(ctx, cfg.Store, hb); err != nil {
 			log.Warn("heartbeat not written", "key", HeartbeatKey(cfg.Name), "err", err)
 		}
+		if cfg.Metrics != nil && !last {
+			names := []string{cfg.Name}
+			if cfg.Peers != nil {
+				names = append(names, cfg.Peers()...)
+			}
+			seen, _ := ReadHeartbeatsOf(ctx, cfg.Store, dedupe(names), time.Now())
+			cfg.Metrics.SeenHeartbeats(seen)
+		}
 	}
 	t := time.NewTicker(cfg.Period)
 	defer t.Stop()
@@ -201,4 +253,16 @@ func RunHeartbeats(ctx context.Context, cfg HeartbeaterConfig) error {
 		case <-t.C:
 		}
 	}
+}
+
+func dedupe(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }

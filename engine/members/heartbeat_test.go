@@ -111,6 +111,8 @@ func TestRunHeartbeatsWritesUntilStoppedThenSaysSo(t *testing.T) {
 	st, err := store.Open(context.Background(), "file://"+t.TempDir())
 	require.NoError(t, err)
 	defer st.Close()
+	require.NoError(t, WriteHeartbeat(context.Background(), st, Heartbeat{Name: "m2", Role: Leader, Time: time.Now().Add(-time.Minute)}))
+	m := NewMetrics()
 	c, cancel := context.WithCancel(context.Background())
 	n := 0
 	done := make(chan struct{})
@@ -119,7 +121,7 @@ func TestRunHeartbeatsWritesUntilStoppedThenSaysSo(t *testing.T) {
 		_ = RunHeartbeats(c, HeartbeaterConfig{Store: st, Name: "m1", Period: 50 * time.Millisecond, Fill: func() Heartbeat {
 			n++
 			return Heartbeat{Role: Follower, LastSnapshotRevision: int64(n)}
-		}})
+		}, Metrics: m, Peers: func() []string { return []string{"m1", "m2", "m3"} }})
 	}()
 	require.Eventually(t, func() bool {
 		hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
@@ -127,6 +129,7 @@ func TestRunHeartbeatsWritesUntilStoppedThenSaysSo(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 	cancel()
 	<-done
+	require.Equal(t, 2, testutil.CollectAndCount(m, "etcd_dr_heartbeat_age_seconds"), "m1 and m2; m3 has none")
 	hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
 	require.NoError(t, err)
 	require.Equal(t, Unknown, hb.Role)
