@@ -82,6 +82,9 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 	for i, m := range cl.Members {
 		out.Members[i] = memberJSON{Member: m, Backup: heartbeatOf(m, out.BackupMembers)}
 	}
+	if storeURL != "" && cl.Answered() > 0 {
+		cl.Problems = append(cl.Problems, members.Compare(cl, out.BackupMembers)...)
+	}
 	var fail error
 	if cl.Answered() == 0 {
 		fail = fmt.Errorf("no etcd endpoint answered (%s): check --endpoints, TLS flags, and that etcd is up", strings.Join(o.etcd.endpoints, ","))

@@ -114,6 +114,20 @@ func TestStatusAndDefragCLI(t *testing.T) {
 		require.Contains(t, text, "Backup members (heartbeats in")
 		require.Contains(t, text, "STALE")
 		require.Contains(t, text, "42")
+		require.NotContains(t, text, "Problems:")
+
+		// A daemon whose clock runs an hour ahead claims Leader beside a follower: etcd says who leads.
+		var follower *testenv.Member
+		for _, m := range c.Members {
+			if m != leader {
+				follower = m
+			}
+		}
+		writeBeats(t, url, members.Heartbeat{Name: follower.Name, Role: members.Leader, EtcdMemberID: members.ID(follower.ID()), Time: now.Add(time.Hour), PeriodSeconds: 30})
+		text, _, code = runCLI(t, "status", "--endpoints", eps, "--store", url)
+		require.Equal(t, 0, code)
+		require.Contains(t, text, "3 members, 3 answering, leader "+leader.Name)
+		require.Contains(t, text, "Problems:\n  the heartbeat of "+follower.Name+" says Leader but etcd's leader is "+leader.Name)
 	})
 
 	t.Run("defrag dry run shows followers then the leader", func(t *testing.T) {

@@ -12,19 +12,19 @@ type Metrics struct {
 
 // NewMetrics makes the collectors:
 //
-//	etcd_dr_defrag_runs_total{result}          rolling defragmentations by result: ok, failed, refused
-//	etcd_dr_defrag_reclaimed_bytes_total       db bytes given back by successful runs (sum over members)
-//	etcd_dr_defrag_last_run_timestamp_seconds{result}  when the last run of each result ended
+//	etcddr_defrag_runs_total{result}          rolling defragmentations by result: ok, failed, refused
+//	etcddr_defrag_reclaimed_bytes_total       db bytes given back by successful runs (sum over members)
+//	etcddr_defrag_last_run_timestamp_seconds{result}  when the last run of each result ended
 func NewMetrics() *Metrics {
 	return &Metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "etcd_dr_defrag_runs_total", Help: "Rolling defragmentations, by result (ok, failed, refused).",
+			Name: "etcddr_defrag_runs_total", Help: "Rolling defragmentations, by result (ok, failed, refused).",
 		}, []string{"result"}),
 		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "etcd_dr_defrag_reclaimed_bytes_total", Help: "Database bytes reclaimed by rolling defragmentations (sum over members).",
+			Name: "etcddr_defrag_reclaimed_bytes_total", Help: "Database bytes reclaimed by rolling defragmentations (sum over members).",
 		}),
 		last: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "etcd_dr_defrag_last_run_timestamp_seconds", Help: "Unix time the last rolling defragmentation of each result ended.",
+			Name: "etcddr_defrag_last_run_timestamp_seconds", Help: "Unix time the last rolling defragmentation of each result ended.",
 		}, []string{"result"}),
 	}
 }

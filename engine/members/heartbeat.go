@@ -203,7 +203,7 @@ type HeartbeaterConfig struct {
 	// Fill returns the heartbeat to write now (role, member id, last snapshot); Name, Period and Time are set after.
 	Fill func() Heartbeat
 	// Peers, with Metrics, names the members whose heartbeats are read back after each write, for
-	// etcd_dr_heartbeat_age_seconds (e.g. the etcd member names; the own name is always read).
+	// etcddr_heartbeat_age_seconds (e.g. the etcd member names; the own name is always read).
 	Peers   func() []string
 	Metrics *Metrics
 	Log     *slog.Logger
@@ -265,4 +265,44 @@ func dedupe(names []string) []string {
 		}
 	}
 	return out
+}
+
+// Compare checks the heartbeats against the live cluster and says what an SRE should look at: no fresh heartbeat
+// from the daemon beside the etcd leader (backups may not be running), or a fresh heartbeat that claims Leader
+// beside a member etcd does not call leader (a daemon a period behind, or one whose etcd is cut off).
+// Leadership itself always comes from etcd.
+func Compare(cl *Cluster, seen []Seen) []string {
+	var out []string
+	leader := cl.LeaderMember()
+	if leader != nil {
+		found := false
+		for _, s := range seen {
+			if s.EtcdMemberID == leader.ID || (s.EtcdMemberID == 0 && s.Name == leader.Name) {
+				found = true
+				switch {
+				case s.Stale:
+					out = append(out, fmt.Sprintf("the heartbeat of %s, beside the etcd leader, is stale (%s old): is its etcd-dr daemon running? backups may have stopped", s.Name, time.Duration(s.AgeSeconds*float64(time.Second)).Round(time.Second)))
+				case s.Role != Leader:
+					out = append(out, fmt.Sprintf("the daemon beside the etcd leader (%s) says %s in its last heartbeat (it checks every period; if this lasts, look at its log)", s.Name, s.Role))
+				}
+			}
+		}
+		if !found && len(seen) > 0 {
+			out = append(out, fmt.Sprintf("no heartbeat from a daemon beside the etcd leader %s: backups may not be running", leader.Name))
+		}
+	}
+	for _, s := range seen {
+		if s.Stale || s.Role != Leader || (leader != nil && (s.EtcdMemberID == leader.ID || (s.EtcdMemberID == 0 && s.Name == leader.Name))) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("the heartbeat of %s says Leader but etcd's leader is %s: that daemon is a period behind, or its etcd member is cut off (it cannot write: leadership comes from etcd)", s.Name, orNone(leader)))
+	}
+	return out
+}
+
+func orNone(m *Member) string {
+	if m == nil {
+		return "none"
+	}
+	return m.Name
 }

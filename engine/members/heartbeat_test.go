@@ -86,14 +86,14 @@ func TestHeartbeatsRoundTrip(t *testing.T) {
 			m := NewMetrics()
 			m.now = func() time.Time { return now }
 			m.SeenHeartbeats(seen)
-			require.Equal(t, 3, testutil.CollectAndCount(m, "etcd_dr_heartbeat_age_seconds"))
+			require.Equal(t, 3, testutil.CollectAndCount(m, "etcddr_heartbeat_age_seconds"))
 			require.NoError(t, testutil.CollectAndCompare(m, strings.NewReader(`
-# HELP etcd_dr_heartbeat_age_seconds Seconds since each backup member's newest heartbeat in the store (by the heartbeat's own time).
-# TYPE etcd_dr_heartbeat_age_seconds gauge
-etcd_dr_heartbeat_age_seconds{member="m0"} 10
-etcd_dr_heartbeat_age_seconds{member="m1"} 20
-etcd_dr_heartbeat_age_seconds{member="m2"} 91
-`), "etcd_dr_heartbeat_age_seconds"))
+# HELP etcddr_heartbeat_age_seconds Seconds since each backup member's newest heartbeat in the store (by the heartbeat's own time).
+# TYPE etcddr_heartbeat_age_seconds gauge
+etcddr_heartbeat_age_seconds{member="m0"} 10
+etcddr_heartbeat_age_seconds{member="m1"} 20
+etcddr_heartbeat_age_seconds{member="m2"} 91
+`), "etcddr_heartbeat_age_seconds"))
 		})
 	}
 }
@@ -129,7 +129,7 @@ func TestRunHeartbeatsWritesUntilStoppedThenSaysSo(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 	cancel()
 	<-done
-	require.Equal(t, 2, testutil.CollectAndCount(m, "etcd_dr_heartbeat_age_seconds"), "m1 and m2; m3 has none")
+	require.Equal(t, 2, testutil.CollectAndCount(m, "etcddr_heartbeat_age_seconds"), "m1 and m2; m3 has none")
 	hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
 	require.NoError(t, err)
 	require.Equal(t, Unknown, hb.Role)
@@ -145,4 +145,36 @@ func put(t *testing.T, st *store.Store, key, body string) {
 	_, err = w.Write([]byte(body))
 	require.NoError(t, err)
 	require.NoError(t, w.Commit())
+}
+
+func TestCompareHeartbeatsWithTheCluster(t *testing.T) {
+	cl := &Cluster{Leader: 1, Members: []Member{{Name: "m0", ID: 1, Up: true}, {Name: "m1", ID: 2, Up: true}, {Name: "m2", ID: 3, Up: true}}}
+	now := time.Now()
+	beat := func(name string, id ID, role Role, at time.Time) Seen {
+		return Judge(Heartbeat{Name: name, EtcdMemberID: id, Role: role, Time: at, PeriodSeconds: 30}, HeartbeatKey(name), now)
+	}
+	for _, tc := range []struct {
+		name string
+		seen []Seen
+		want []string
+	}{
+		{"all well", []Seen{beat("m0", 1, Leader, now), beat("m1", 2, Follower, now)}, nil},
+		{"no heartbeats at all", nil, nil},
+		{"leader's daemon stale", []Seen{beat("m0", 1, Leader, now.Add(-time.Hour)), beat("m1", 2, Follower, now)},
+			[]string{"the heartbeat of m0, beside the etcd leader, is stale (1h0m0s old)"}},
+		{"leader's daemon missing", []Seen{beat("m1", 2, Follower, now)},
+			[]string{"no heartbeat from a daemon beside the etcd leader m0"}},
+		{"a clock an hour ahead claims Leader: etcd decides", []Seen{beat("m0", 1, Leader, now), beat("m2", 3, Leader, now.Add(time.Hour))},
+			[]string{"the heartbeat of m2 says Leader but etcd's leader is m0"}},
+		{"leader's daemon not yet Leader", []Seen{beat("m0", 1, Follower, now)},
+			[]string{"the daemon beside the etcd leader (m0) says Follower"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Compare(cl, tc.seen)
+			require.Len(t, got, len(tc.want), "%q", got)
+			for i := range tc.want {
+				require.True(t, strings.HasPrefix(got[i], tc.want[i]), got[i])
+			}
+		})
+	}
 }

@@ -21,18 +21,18 @@ type Metrics struct {
 
 // NewMetrics makes the collectors:
 //
-//	etcd_dr_backup_role{role}                  1 for the current role, 0 for the others
-//	etcd_dr_backup_role_changes_total{from,to} role changes
-//	etcd_dr_heartbeat_age_seconds{member}      age of each member's newest heartbeat seen in the store
+//	etcddr_backup_role{role}                  1 for the current role, 0 for the others
+//	etcddr_backup_role_changes_total{from,to} role changes
+//	etcddr_heartbeat_age_seconds{member}      age of each member's newest heartbeat seen in the store
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		role: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "etcd_dr_backup_role", Help: "Backup member role: 1 for the current role (Leader, Follower, Unknown), 0 for the others.",
+			Name: "etcddr_backup_role", Help: "Backup member role: 1 for the current role (Leader, Follower, Unknown), 0 for the others.",
 		}, []string{"role"}),
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "etcd_dr_backup_role_changes_total", Help: "Backup member role changes.",
+			Name: "etcddr_backup_role_changes_total", Help: "Backup member role changes.",
 		}, []string{"from", "to"}),
-		ageDesc: prometheus.NewDesc("etcd_dr_heartbeat_age_seconds",
+		ageDesc: prometheus.NewDesc("etcddr_heartbeat_age_seconds",
 			"Seconds since each backup member's newest heartbeat in the store (by the heartbeat's own time).", []string{"member"}, nil),
 		seen: map[string]time.Time{},
 		now:  time.Now,
