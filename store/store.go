@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob://
+	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
 	_ "gocloud.dev/blob/gcsblob" // gs://
 	"gocloud.dev/blob/memblob"
@@ -97,7 +97,11 @@ func Open(ctx context.Context, rawURL string, opts ...OpenOptions) (*Store, erro
 			return nil, fmt.Errorf("open %s: %w", s.url, err)
 		}
 		u := url.URL{Scheme: loc.Scheme, Host: loc.Bucket, RawQuery: q.Encode()}
-		b, err = blob.OpenBucket(ctx, u.String())
+		if loc.Scheme == "azblob" {
+			b, err = openAzure(ctx, &u)
+		} else {
+			b, err = blob.OpenBucket(ctx, u.String())
+		}
 		if err != nil {
 			if loc.Scheme == "azblob" {
 				return nil, fmt.Errorf("%w %s: %v (set AZURE_STORAGE_ACCOUNT, and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or use a managed identity)", ErrBadURL, s.url, err)
@@ -133,6 +137,17 @@ func memBucket(name string) *blob.Bucket {
 	}
 	// A prefixed view so that closing this Store does not close the shared bucket.
 	return blob.PrefixedBucket(m.b, "")
+}
+
+// openAzure opens an azblob:// URL reading the AZURE_STORAGE_* environment at each call (gocloud's default
+// opener reads it once per process). Like gocloud, it never sends a SAS token to a domain named in the URL.
+func openAzure(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
+	opts := azureblob.NewDefaultServiceURLOptions()
+	if opts.SASToken != "" && (u.Query().Has("domain") || u.Query().Has("protocol") || u.Query().Has("localemu")) {
+		return nil, errors.New("refusing to send AZURE_STORAGE_SAS_TOKEN to a domain or protocol given in the URL; set AZURE_STORAGE_DOMAIN instead")
+	}
+	o := &azureblob.URLOpener{MakeClient: azureblob.NewDefaultClient, ServiceURLOptions: *opts}
+	return o.OpenBucketURL(ctx, u)
 }
 
 // checkCredentials fails early, with what to set, when a cloud SDK would otherwise fall back to anonymous access
