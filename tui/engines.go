@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
+	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
@@ -118,3 +120,16 @@ func keyCount(res *restore.Result) int64 {
 	}
 	return *v.Keys
 }
+
+// EngineCluster asks the etcd cluster through engine/members.
+type EngineCluster struct {
+	Conn etcdconn.Config
+}
+
+// Status queries every member (each bounded by the members package's timeout).
+func (e EngineCluster) Status(ctx context.Context) (*members.Cluster, error) {
+	return members.Query(ctx, members.Config{Conn: e.Conn})
+}
+
+// Endpoints are the --endpoints asked.
+func (e EngineCluster) Endpoints() []string { return e.Conn.Endpoints }

@@ -206,7 +206,7 @@ func TestGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := startApp(t, newModel(t, false, tc.stores...), tc.w, tc.h)
 			got := tc.steps(a)
-			teatest.RequireEqualOutput(t, []byte(got))
+			goldenCompare(t, got)
 		})
 	}
 }
@@ -219,4 +219,10 @@ func TestGoldenFilesExist(t *testing.T) {
 			t.Skip("no goldens yet: run go test ./tui -run TestGolden -update")
 		}
 	}
+}
+
+// goldenCompare checks a frame against testdata/<test name>.golden (-update rewrites it).
+func goldenCompare(t *testing.T, frame string) {
+	t.Helper()
+	teatest.RequireEqualOutput(t, []byte(frame))
 }

@@ -60,7 +60,7 @@ func memStore(t testing.TB, fixture, name string) string {
 // newModel builds a root model with the fixed clock, no colours unless asked, and the given stores.
 func newModel(t testing.TB, color bool, stores ...string) *Model {
 	nc := !color
-	m := New(context.Background(), Config{Stores: stores, Now: func() time.Time { return fixedNow }, NoColor: &nc})
+	m := New(context.Background(), Config{Stores: stores, Now: func() time.Time { return fixedNow }, NoColor: &nc, Refresh: -1})
 	t.Cleanup(func() { m.cancel() })
 	return m
 }

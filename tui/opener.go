@@ -9,6 +9,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	catalogpage "github.com/etcd-dr/etcd-dr/tui/pages/catalog"
 	downloadpage "github.com/etcd-dr/etcd-dr/tui/pages/download"
+	memberspage "github.com/etcd-dr/etcd-dr/tui/pages/members"
 	objectpage "github.com/etcd-dr/etcd-dr/tui/pages/object"
 	pickpage "github.com/etcd-dr/etcd-dr/tui/pages/pick"
 	restorepage "github.com/etcd-dr/etcd-dr/tui/pages/restore"
@@ -91,3 +92,5 @@ func (o opener) startPick(src *common.Source, s Start) (*pick.Result, bool) {
 	res, err := pick.Pick(src.Catalog, cfg)
 	return res, err == nil
 }
+
+func (o opener) Members(src *common.Source) common.Page { return memberspage.New(o.m.c, src) }

@@ -54,7 +54,11 @@ type Config struct {
 	// Validator and Restorer run the engine's validate and restore (nil: the wizards say they are not available).
 	Validator common.Validator
 	Restorer  common.Restorer
-	Start     Start
+	// Cluster reads the live etcd cluster for the Members screen (nil: started without --endpoints).
+	Cluster common.ClusterStatus
+	// Refresh is how often the Members screen reads again (default 5s; negative: only on r).
+	Refresh time.Duration
+	Start   Start
 }
 
 // Model is the root model.
@@ -79,7 +83,10 @@ func New(ctx context.Context, cfg Config) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Validator: cfg.Validator, Restorer: cfg.Restorer}
+	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Validator: cfg.Validator, Restorer: cfg.Restorer, Cluster: cfg.Cluster, Refresh: cfg.Refresh}
+	if c.Refresh == 0 {
+		c.Refresh = 5 * time.Second
+	}
 	m := &Model{c: c, cancel: cancel, start: cfg.Start}
 	for _, u := range cfg.Stores {
 		m.sources = append(m.sources, &common.Source{URL: u, Loading: true})

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/tui"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 )
@@ -55,18 +56,33 @@ func (g *globalOptions) interactive() bool {
 	return ok && term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(out.Fd()))
 }
 
-// runRoot is etcd-dr without a verb: the TUI on a terminal, else the help.
+// runRoot is etcd-dr without a verb: the TUI on a terminal, else the help. With --endpoints (etcdctl's flags,
+// on the root command only) the Members screen also shows the live cluster.
 func runRoot(cmd *cobra.Command, g *globalOptions) error {
 	if !g.interactive() {
 		return cmd.Help()
 	}
-	return runTUI(cmd.Context(), g, tui.Start{})
+	f := cmd.Flags()
+	var cluster common.ClusterStatus
+	if eps, _ := f.GetStringSlice("endpoints"); len(eps) > 0 {
+		str := func(name string) string { v, _ := f.GetString(name); return v }
+		conn := etcdconn.Config{Endpoints: eps, CACert: str("cacert"), Cert: str("cert"), Key: str("key"), User: str("user"), Password: str("password")}
+		if err := conn.Validate(); err != nil {
+			return usagef("%v", err)
+		}
+		cluster = tui.EngineCluster{Conn: conn}
+	}
+	return runTUI(cmd.Context(), g, tui.Start{}, cluster)
 }
 
 // wizardVerbs makes pick, download, validate and restore open their wizard (flags pre-filled) when run on a
 // terminal without --non-interactive or -o json; headless runs are unchanged. Options the wizards do not offer
 // (restore --all-members/--move-aside/--lease-ttl, validate --trial-restore or without --store) run headless.
+//
+// It also gives the root command etcdctl's connection flags, for the Members screen's live view.
 func wizardVerbs(root *cobra.Command, g *globalOptions) {
+	var eo etcdOptions
+	eo.addFlags(root)
 	for _, c := range root.Commands() {
 		switch c.Name() {
 		case "pick", "download", "validate", "restore":
@@ -92,14 +108,14 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 					InitialAdvertisePeerURLs: str("initial-advertise-peer-urls"), InitialClusterToken: str("initial-cluster-token"),
 					BumpRevision: int64(bump), MarkCompacted: compacted}
 			}
-			return runTUI(cmd.Context(), g, s)
+			return runTUI(cmd.Context(), g, s, nil)
 		}
 	}
 }
 
 // runTUI runs the TUI until the user quits. While it runs, stderr (where SDKs and the logger write) goes to a
 // log file, so that nothing scribbles over the screen; the file is named afterwards when something was logged.
-func runTUI(ctx context.Context, g *globalOptions, start tui.Start) error {
+func runTUI(ctx context.Context, g *globalOptions, start tui.Start, cluster common.ClusterStatus) error {
 	stores := g.tuiStores()
 	if start.Screen != "" && len(g.stores) > 1 {
 		stores = []string{g.store}
@@ -116,7 +132,7 @@ func runTUI(ctx context.Context, g *globalOptions, start tui.Start) error {
 	} else {
 		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := tui.New(ctx, tui.Config{Stores: stores, Start: start, Validator: tui.EngineValidator{}, Restorer: tui.EngineRestorer{}})
+	m := tui.New(ctx, tui.Config{Stores: stores, Start: start, Validator: tui.EngineValidator{}, Restorer: tui.EngineRestorer{}, Cluster: cluster})
 	_, err = tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(g.stdout)).Run()
 	os.Stderr = stderr
 	if logFile != nil {

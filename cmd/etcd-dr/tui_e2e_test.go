@@ -199,3 +199,21 @@ func TestTUIEndToEndRestoreVerbWizard(t *testing.T) {
 		t.Fatalf("no restored db: %v", err)
 	}
 }
+
+// `etcd-dr --store S --endpoints E` on a terminal: m opens Members, which shows the live cluster from a real etcd.
+func TestTUIEndToEndMembersLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	e, _ := testenv.StartEmbedded(t)
+	ep := e.Config().AdvertiseClientUrls[0].String()
+	bin := buildBinary(t)
+	url := restoretest.StoreURL(t, "stores/etcdbr-v2")
+	tm := startTmux(t, 80, 24, []string{"TERM=xterm-256color"}, bin, "--store", "'"+url+"'", "--endpoints", ep)
+	tm.waitFor(10*time.Second, "etcdbr-v2", "Restorable")
+	tm.keys("m")
+	tm.waitFor(15*time.Second, "leader embedded", "1/1 answered", "healthy", "none: no etcd-dr daemon writes heartbeats")
+	tm.keys("Escape")
+	tm.waitFor(5*time.Second, "LAST BACKUP")
+	tm.keys("q")
+}

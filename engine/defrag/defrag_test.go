@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,4 +200,26 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+type flag struct{ on atomic.Bool }
+
+func (f *flag) IsLeader() bool { return f.on.Load() }
+
+func TestRunScheduledOnlyWhileLeader(t *testing.T) {
+	require.ErrorIs(t, CheckSchedule("every day"), fault.ErrRefused)
+	require.NoError(t, CheckSchedule(""))
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	cfg := config(c)
+	cfg.Metrics = NewMetrics()
+	var leader flag
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunScheduled(runCtx, "@every 1s", cfg, &leader) }()
+	time.Sleep(2500 * time.Millisecond)
+	require.Zero(t, testutil.ToFloat64(cfg.Metrics.runs.WithLabelValues("ok")), "a follower never defragments")
+	leader.on.Store(true)
+	require.Eventually(t, func() bool { return testutil.ToFloat64(cfg.Metrics.runs.WithLabelValues("ok")) >= 1 }, 10*time.Second, 100*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
 }

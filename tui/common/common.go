@@ -26,6 +26,10 @@ type Common struct {
 	// Validator and Restorer run the engine's validate and restore; nil until those engine parts exist.
 	Validator Validator
 	Restorer  Restorer
+	// Cluster is the live etcd view (nil without --endpoints).
+	Cluster ClusterStatus
+	// Refresh is how often live screens (Members) read again; 0 = only when asked (r).
+	Refresh time.Duration
 
 	nav []Page
 }
@@ -75,4 +79,5 @@ type Opener interface {
 	Download(src *Source, res *pick.Result) Page
 	Validate(src *Source, chain *catalog.Chain) Page
 	Restore(src *Source, res *pick.Result) Page
+	Members(src *Source) Page
 }

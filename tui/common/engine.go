@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
@@ -69,4 +70,12 @@ type RestoreResult struct {
 // Restorer runs a restore, reporting progress; it must return when ctx ends and never touch an existing data dir.
 type Restorer interface {
 	Restore(ctx context.Context, req RestoreRequest, p progress.Reporter) (*RestoreResult, error)
+}
+
+// ClusterStatus reads the live etcd cluster (members, leader, raft, revision, db size, alarms, health); nil when
+// the TUI was started without --endpoints. Unreachable members come back down with their error.
+type ClusterStatus interface {
+	Status(ctx context.Context) (*members.Cluster, error)
+	// Endpoints names what is asked, for the screen.
+	Endpoints() []string
 }

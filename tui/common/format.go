@@ -20,8 +20,10 @@ func Ago(t, now time.Time) string {
 	switch {
 	case d < 0:
 		return "in the future"
-	case d < time.Minute:
+	case d < 5*time.Second:
 		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
 	case d < time.Hour:
 		return fmt.Sprintf("%dm ago", int(d.Minutes()))
 	case d < 48*time.Hour:

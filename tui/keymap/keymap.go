@@ -58,7 +58,7 @@ type KeyMap struct {
 	Enter, Back, Filter, Help, Quit, Cancel Binding
 	NextField, PrevField                    Binding
 
-	Toggle, Pick, Download, Validate, Restore, Verify, Reload Binding
+	Toggle, Pick, Download, Validate, Restore, Verify, Reload, Members Binding
 }
 
 // Default is the key map of etcd-dr.
@@ -84,6 +84,7 @@ func Default() KeyMap {
 		Validate:  Binding{Keys: []string{"v"}, Desc: "validate"},
 		Restore:   Binding{Keys: []string{"R"}, Desc: "restore (new data dir)", Short: "restore", Dangerous: true},
 		Verify:    Binding{Keys: []string{"c"}, Desc: "check the checksum", Short: "check sha256"},
+		Members:   Binding{Keys: []string{"m"}, Desc: "members and etcd status", Short: "members"},
 		Reload:    Binding{Keys: []string{"r"}, Desc: "reload from the store", Short: "reload"},
 	}
 }

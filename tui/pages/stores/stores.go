@@ -38,7 +38,7 @@ func (p *Page) Busy() bool      { return false }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Reload}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Members, k.Reload}
 }
 
 func (p *Page) SetSize(w, h int) {
@@ -80,6 +80,10 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case k.Pick.Matches(key):
 		if src.Catalog != nil {
 			return p, p.c.Push(p.open.Pick(src))
+		}
+	case k.Members.Matches(key):
+		if src.Catalog != nil {
+			return p, p.c.Push(p.open.Members(src))
 		}
 	case k.Reload.Matches(key):
 		if !src.Loading {
@@ -187,7 +191,7 @@ func (p *Page) details(src *common.Source) string {
 	if len(cat.Problems) > 0 {
 		lines = append(lines, st.Warn.Render(fmt.Sprintf("⚠ %d objects could not be used (see the catalog)", len(cat.Problems))))
 	}
-	lines = append(lines, "", st.Muted.Render("enter catalog · p pick a restore point · r reload"))
+	lines = append(lines, "", st.Muted.Render("enter catalog · p pick a restore point · m members · r reload"))
 	return panel.Box(st, w, "", lines)
 }
 

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/etcd-dr/etcd-dr/engine/defrag"
+	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
+	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// clusterOptions are the daemon's cluster-awareness flags: who of the daemons is the backup leader, the
+// heartbeats they leave in the store, and the scheduled rolling defragmentation.
+type clusterOptions struct {
+	leaderCheckPeriod time.Duration
+	heartbeatPeriod   time.Duration
+	defragSchedule    string
+}
+
+func (o *clusterOptions) addFlags(f *pflag.FlagSet) {
+	f.DurationVar(&o.leaderCheckPeriod, "leader-check-period", 5*time.Second, "how often to check whether this daemon's etcd member is the raft leader (only the leader's daemon takes backups)")
+	f.DurationVar(&o.heartbeatPeriod, "heartbeat-period", members.DefaultHeartbeatPeriod, "how often to write <store>/members/<name>.json (stale after 3 periods)")
+	f.StringVar(&o.defragSchedule, "defrag-schedule", "", "cron schedule (5 fields, UTC) of rolling defragmentation by the backup leader, e.g. \"0 3 * * 0\"; empty for never")
+}
+
+func (o *clusterOptions) check() error {
+	if o.leaderCheckPeriod <= 0 || o.heartbeatPeriod <= 0 {
+		return usagef("--leader-check-period and --heartbeat-period want positive durations, e.g. 5s and 30s")
+	}
+	return defrag.CheckSchedule(o.defragSchedule)
+}
+
+// backupMember is a running daemon's cluster awareness. Its Elector is the daemon's Leadership.
+type backupMember struct {
+	Elector *members.Elector
+	wg      sync.WaitGroup
+}
+
+// backupMemberConfig is what startBackupMember needs from the daemon.
+type backupMemberConfig struct {
+	Etcd etcdconn.Config
+	// Name is the heartbeat's name (--name). EtcdMember is the etcd member to follow: the same name when the
+	// user gave --name, "" for the member answering on the first endpoint.
+	Name, EtcdMember string
+	Store            *store.Store
+	// Registry receives the members and defrag collectors (nil: none).
+	Registry prometheus.Registerer
+	// LastSnapshot returns the revision and time of the last snapshot stored (zero when none yet).
+	LastSnapshot func() (int64, time.Time)
+	Log          *slog.Logger
+}
+
+// start runs, until ctx ends, the Elector, the heartbeat writer and the scheduled defragmentation. A --name that
+// is not an etcd member is refused here, listing the members; an etcd that cannot be reached is not an error (the
+// daemon stays Unknown until it can). Call Wait after ctx ends: the last heartbeat says the daemon stopped.
+func (o *clusterOptions) start(ctx context.Context, c backupMemberConfig) (*backupMember, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	mm, dm := members.NewMetrics(), defrag.NewMetrics()
+	e, err := members.NewElector(members.ElectorConfig{Conn: c.Etcd, Name: c.EtcdMember, Period: o.leaderCheckPeriod, Metrics: mm, Log: log,
+		OnChange: func(from, to members.State) {
+			log.Info("backup member role", "from", from.Role, "to", to.Role, "etcdMember", to.MemberID, "why", to.Why)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Check(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if c.Registry != nil {
+		if err := c.Registry.Register(mm); err != nil {
+			e.Close()
+			return nil, err
+		}
+		if err := c.Registry.Register(dm); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	b := &backupMember{Elector: e}
+	peers := func() []string {
+		var names []string
+		if cl, err := members.Query(ctx, members.Config{Conn: c.Etcd, Timeout: o.leaderCheckPeriod}); err == nil {
+			names = cl.Names()
+		}
+		return names
+	}
+	b.wg.Add(3)
+	go func() {
+		defer b.wg.Done()
+		_ = e.Run(ctx)
+	}()
+	go func() {
+		defer b.wg.Done()
+		_ = members.RunHeartbeats(ctx, members.HeartbeaterConfig{Store: c.Store, Name: c.Name, Period: o.heartbeatPeriod, Metrics: mm, Peers: peers, Log: log,
+			Fill: func() members.Heartbeat {
+				hb := e.Heartbeat()
+				if c.LastSnapshot != nil {
+					hb.LastSnapshotRevision, hb.LastSnapshotTime = c.LastSnapshot()
+				}
+				return hb
+			}})
+	}()
+	go func() {
+		defer b.wg.Done()
+		cfg := defrag.Config{Conn: c.Etcd, Metrics: dm, Log: log}
+		if err := defrag.RunScheduled(ctx, o.defragSchedule, cfg, e); err != nil {
+			log.Error("scheduled defragmentation stopped", "err", err)
+		}
+	}()
+	return b, nil
+}
+
+// Wait waits until everything started has stopped (after ctx ended), then closes the etcd connections.
+func (b *backupMember) Wait() {
+	b.wg.Wait()
+	b.Elector.Close()
+}
