@@ -47,6 +47,9 @@ func main() {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
+	if err := writeHeartbeats(filepath.Join(work, "backups", "etcdbr-v2", "members")); err != nil {
+		log.Fatal(err)
+	}
 	stores := []string{
 		"file://" + filepath.Join(work, "backups/etcdbr-v2"),
 		"file://" + filepath.Join(work, "backups/operator/v1/etcd-cluster"),
@@ -78,7 +81,10 @@ func main() {
 	t.keys("Down", "Down", "Down")
 	t.wait("What to do")
 	shot("stores-unreachable")
-	t.keys("Up", "Up", "Up", "Enter")
+	t.keys("Up", "Up", "Up", "m")
+	t.wait("STALE")
+	shot("members")
+	t.keys("Escape", "Enter")
 	t.wait("GAP revisions 104-113")
 	shot("catalog")
 	t.keys("/")
@@ -225,4 +231,38 @@ func copyTree(src, dst string) error {
 		}
 		return os.Chtimes(target, fi.ModTime(), fi.ModTime())
 	})
+}
+
+// writeHeartbeats leaves what three etcd-dr daemons would: a leader, a follower and one that stopped writing
+// (engine/members' heartbeat JSON, written by hand: this tool is a module of its own).
+func writeHeartbeats(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	beats := []struct {
+		name, role, why string
+		rev             int64
+		snapAgo, ago    time.Duration
+	}{
+		{"etcd-0", "Leader", "", 123, 4 * time.Minute, 12 * time.Second},
+		{"etcd-1", "Follower", "", 0, 0, 25 * time.Second},
+		{"etcd-2", "Unknown", "own etcd member unreachable", 0, 0, 3 * time.Hour},
+	}
+	for _, b := range beats {
+		snap := ""
+		if b.rev > 0 {
+			snap = fmt.Sprintf(`"lastSnapshotRevision": %d, "lastSnapshotTime": %q,`, b.rev, now.Add(-b.snapAgo).Format(time.RFC3339))
+		}
+		why := ""
+		if b.why != "" {
+			why = fmt.Sprintf(`, "why": %q`, b.why)
+		}
+		js := fmt.Sprintf(`{"name": %q, "role": %q, %s "etcdDRVersion": "demo", "time": %q, "periodSeconds": 30%s}`+"\n",
+			b.name, b.role, snap, now.Add(-b.ago).Format(time.RFC3339), why)
+		if err := os.WriteFile(filepath.Join(dir, b.name+".json"), []byte(js), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -144,8 +144,9 @@ func (p *Page) View() string {
 	st := p.c.Styles
 	now := p.c.Now()
 	var b []string
-	title := "Backup members: heartbeats in " + p.src.URL + "/" + catalog.MembersDir + "/"
-	b = append(b, st.Header.Render(common.Trunc(title, p.w)))
+	title := "Backup members · heartbeats in "
+	title += common.TruncLeft(p.src.URL+"/"+catalog.MembersDir+"/", max(p.w-len(title), 10))
+	b = append(b, st.Header.Render(title))
 	switch {
 	case p.beatsErr != nil:
 		b = append(b, st.Danger.Render("✗ cannot read heartbeats: "+p.beatsErr.Error()))
@@ -163,11 +164,18 @@ func (p *Page) View() string {
 			line := fmt.Sprintf("%-14s %-9s %-24s %s", common.Trunc(s.Name, 14), s.Role, snap, common.Ago(s.Time, now))
 			switch {
 			case s.Stale:
-				b = append(b, st.Danger.Render(common.Trunc(line+"  ✗ STALE: the daemon stopped writing", p.w)))
+				b = append(b, st.Danger.Render(common.Trunc(line+"  ✗ STALE", p.w)))
 			case s.Role == members.Unknown:
-				b = append(b, st.Warn.Render(common.Trunc(line+"  ⚠ "+s.Why, p.w)))
+				b = append(b, st.Warn.Render(common.Trunc(line+"  ⚠", p.w)))
 			default:
 				b = append(b, common.Trunc(line, p.w))
+			}
+			if s.Why != "" || s.Stale {
+				why := s.Why
+				if s.Stale {
+					why = strings.TrimPrefix(why+"; ", "; ") + "stale: the daemon stopped writing heartbeats"
+				}
+				b = append(b, st.Muted.Render(common.Trunc("    "+why, p.w)))
 			}
 		}
 	}
@@ -189,8 +197,11 @@ func (p *Page) View() string {
 func (p *Page) clusterView() []string {
 	st := p.c.Styles
 	if p.c.Cluster == nil {
-		return []string{st.Header.Render("etcd cluster"), st.Muted.Render("not asked: start etcd-dr with --endpoints https://host:2379 (and --cacert/--cert/--key)"),
-			st.Muted.Render("to see the leader, raft term and index, revision, db size, alarms and health here.")}
+		out := []string{st.Header.Render("etcd cluster")}
+		for _, l := range common.Wrap("not asked: start etcd-dr with --endpoints https://host:2379 (and --cacert, --cert, --key) to see the leader, raft term and index, revision, db size, alarms and health here.", p.w) {
+			out = append(out, st.Muted.Render(l))
+		}
+		return out
 	}
 	head := "etcd cluster"
 	asked := st.Muted.Render(common.Trunc("asked: "+strings.Join(p.c.Cluster.Endpoints(), ","), p.w))
