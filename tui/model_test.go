@@ -82,6 +82,18 @@ func TestNavigation(t *testing.T) {
 		mustContain(t, m, "94-103", "63-72")
 		topIs[*catalogpage.Page](t, m)
 	})
+	t.Run("r reloads the store from the catalog, keeping the screen", func(t *testing.T) {
+		m := newModel(t, false, v2)
+		start(m, 80, 24)
+		drive(m, keys("enter", "down", "down")...)
+		before := m.sources[0].Catalog
+		drive(m, key("r"))
+		if m.sources[0].Loading || m.sources[0].Catalog == before || m.sources[0].Err != nil {
+			t.Fatalf("reload: loading %v, same catalog %v, err %v", m.sources[0].Loading, m.sources[0].Catalog == before, m.sources[0].Err)
+		}
+		topIs[*catalogpage.Page](t, m)
+		mustContain(t, m, "mem://nav-v2 · 2 chains")
+	})
 	t.Run("space folds a chain", func(t *testing.T) {
 		m := newModel(t, false, v2)
 		start(m, 80, 24)

@@ -88,8 +88,8 @@ func New(ctx context.Context, cfg Config) *Model {
 		c.Refresh = 5 * time.Second
 	}
 	m := &Model{c: c, cancel: cancel, start: cfg.Start}
-	for _, u := range cfg.Stores {
-		m.sources = append(m.sources, &common.Source{URL: u, Loading: true})
+	for i, u := range cfg.Stores {
+		m.sources = append(m.sources, &common.Source{Index: i, URL: u, Loading: true})
 	}
 	m.stack = []common.Page{stores.New(c, m.sources, opener{m})}
 	return m
@@ -180,18 +180,11 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// loaded stores a read catalog (Index -1: a reload from a page, matched by URL) and tells every page.
+// loaded stores a read catalog in its source and tells every page.
 func (m *Model) loaded(msg common.SourceLoadedMsg) tea.Cmd {
 	var src *common.Source
 	if msg.Index >= 0 && msg.Index < len(m.sources) {
 		src = m.sources[msg.Index]
-	} else if msg.Store != nil {
-		for _, s := range m.sources {
-			if s.URL == msg.Store.URL() || s.Loading {
-				src = s
-				break
-			}
-		}
 	}
 	if src == nil {
 		if msg.Store != nil {

@@ -19,6 +19,8 @@ var LoadTimeout = 30 * time.Second
 
 // Source is one --store: its URL, the opened store and its catalog, or why it could not be read.
 type Source struct {
+	// Index is the store's place among the --store flags (what LoadCmd reports back).
+	Index   int
 	URL     string
 	Store   *store.Store
 	Catalog *catalog.Catalog

@@ -88,7 +88,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case k.Reload.Matches(key):
 		if !src.Loading {
 			src.Loading = true
-			return p, common.LoadCmd(p.c.Ctx, p.list.Cursor(), src.URL)
+			return p, common.LoadCmd(p.c.Ctx, src.Index, src.URL)
 		}
 	}
 	return p, nil

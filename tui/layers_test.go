@@ -1,0 +1,44 @@
+package tui
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The layering rule of the design: tui talks to the engine (and opens stores for it), never to etcd directly,
+// never to cmd; pages never import each other (the opener wires them); components and common import no page.
+func TestImportRules(t *testing.T) {
+	const mod = "github.com/etcd-dr/etcd-dr/"
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			switch {
+			case strings.HasPrefix(p, "go.etcd.io/"):
+				t.Errorf("%s imports %s: the TUI reaches etcd only through the engine", path, p)
+			case strings.HasPrefix(p, mod+"cmd"), strings.HasPrefix(p, mod+"internal"):
+				t.Errorf("%s imports %s: arrows point cmd -> tui -> engine", path, p)
+			case strings.HasPrefix(p, mod+"tui/pages/") && strings.HasPrefix(dir, "pages/"):
+				t.Errorf("%s imports %s: pages open each other through common.Opener", path, p)
+			case strings.HasPrefix(p, mod+"tui/pages/") && (strings.HasPrefix(dir, "common") || strings.HasPrefix(dir, "components") || strings.HasPrefix(dir, "keymap") || strings.HasPrefix(dir, "styles")):
+				t.Errorf("%s imports %s: shared packages know no page", path, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
