@@ -142,7 +142,7 @@ func printStatus(w io.Writer, s statusJSON, now time.Time) {
 	if lm := cl.LeaderMember(); lm != nil {
 		leader = lm.Name
 	}
-	fmt.Fprintf(w, "Cluster %s: %s, %d answering, leader %s\n\n", cl.ClusterID, plural(len(cl.Members), "member", "members"), cl.Answered(), leader)
+	fmt.Fprintf(w, "Cluster %s: %s, %d answering, leader %s\n\n", idOrDash(cl.ClusterID), plural(len(cl.Members), "member", "members"), cl.Answered(), leader)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "NAME\tID\tSTATE\tLEADER\tTERM\tINDEX\tREVISION\tDB SIZE\tIN USE\tVERSION\tALARMS\tCLIENT URL\tPEER URL"
 	if s.Store != "" {
@@ -179,7 +179,11 @@ func printStatus(w io.Writer, s statusJSON, now time.Time) {
 	tw.Flush()
 	for _, m := range cl.Members {
 		if m.Error != "" {
-			fmt.Fprintf(w, "  %s: %s\n", orDash(m.Name), m.Error)
+			who := m.Name
+			if who == "" {
+				who = m.Endpoint
+			}
+			fmt.Fprintf(w, "  %s: %s\n", who, m.Error)
 		}
 	}
 	if len(cl.Problems) > 0 {

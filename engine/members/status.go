@@ -148,9 +148,14 @@ func Query(ctx context.Context, cfg Config) (*Cluster, error) {
 	cl := &Cluster{Members: []Member{}, Problems: []string{}}
 	given := normalized(cfg.Conn)
 
-	lctx, cancel := context.WithTimeout(ctx, cfg.timeout())
-	ml, err := cli.MemberList(lctx, clientv3.WithSerializable())
-	cancel()
+	var ml *clientv3.MemberListResponse
+	reachable := anyReachable(ctx, given, cfg.timeout())
+	err = reachable
+	if reachable == nil {
+		lctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+		ml, err = cli.MemberList(lctx, clientv3.WithSerializable())
+		cancel()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -182,6 +187,9 @@ func Query(ctx context.Context, cfg Config) (*Cluster, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		if reachable != nil {
+			return
+		}
 		actx, cancel := context.WithTimeout(ctx, cfg.timeout())
 		defer cancel()
 		if resp, err := cli.AlarmList(actx); err == nil {
@@ -335,6 +343,23 @@ func Reachable(ctx context.Context, endpoint string, timeout time.Duration) erro
 		return err
 	}
 	return c.Close()
+}
+
+// anyReachable returns nil when one of the endpoints takes a TCP connection, else the last error.
+func anyReachable(ctx context.Context, endpoints []string, timeout time.Duration) error {
+	errs := make(chan error, len(endpoints))
+	for _, ep := range endpoints {
+		go func() { errs <- Reachable(ctx, ep, timeout) }()
+	}
+	var last error
+	for range endpoints {
+		if err := <-errs; err == nil {
+			return nil
+		} else {
+			last = err
+		}
+	}
+	return fmt.Errorf("no endpoint takes a connection: %w", last)
 }
 
 // pickEndpoint chooses the member URL to ask: one of the given endpoints when it is this member's, else its first.
