@@ -11,6 +11,9 @@ import (
 type WriteOptions struct {
 	Metadata    map[string]string
 	ContentType string
+	// BufferSize and MaxConcurrency bound what a multipart upload holds in memory (BufferSize x MaxConcurrency);
+	// zero keeps the backend's defaults.
+	BufferSize, MaxConcurrency int
 }
 
 // Writer streams one object. It becomes visible under its key only on Commit; Abort (or a failed Commit)
@@ -33,7 +36,7 @@ func (s *Store) NewWriter(ctx context.Context, key string, opts WriteOptions) (*
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{Metadata: opts.Metadata, ContentType: ct})
+	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{Metadata: opts.Metadata, ContentType: ct, BufferSize: opts.BufferSize, MaxConcurrency: opts.MaxConcurrency})
 	if err != nil {
 		cancel()
 		return nil, s.wrap("write", key, err)

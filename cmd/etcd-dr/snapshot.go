@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +36,7 @@ func (o *writeOptions) addFlags(cmd *cobra.Command) {
 // open opens etcd (the first endpoint only: the revision read and the snapshot must come from one member) and
 // the store for writing, and returns the snapshot configuration over them. closeAll releases both.
 func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions) (cfg snapshot.Config, closeAll func(), err error) {
+	lowMemory()
 	url, err := g.requireStore()
 	if err != nil {
 		return cfg, nil, err
@@ -149,5 +152,15 @@ func printSnapshot(g *globalOptions, res snapshot.Result) {
 	default:
 		fmt.Fprintf(g.stdout, "Delta snapshot %s: revisions %d-%d, %s, %s stored in %.1fs\n",
 			res.Key, res.StartRevision, res.EndRevision, plural(res.Events, "event", "events"), progress.Bytes(res.Size), res.Took.Seconds())
+	}
+}
+
+// snapshotMemoryLimit is the Go heap's soft limit while snapshots stream (unless GOMEMLIMIT says otherwise):
+// streams allocate and drop buffers quickly, and the collector otherwise lets the heap grow to twice what is live.
+const snapshotMemoryLimit = 40 << 20
+
+func lowMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(snapshotMemoryLimit)
 	}
 }

@@ -72,10 +72,18 @@ func (s *Snapshotter) full(ctx context.Context, opts FullOptions) (Result, error
 	if err != nil {
 		return res, s.fail(catalog.Full, g.explain(fmt.Errorf("stream etcd snapshot into %s: %w", key, err)))
 	}
-	inside, err := DBRevision(tmp.Name())
+	after, err := s.revision(sctx)
 	if err != nil {
 		p.w.Abort()
-		return res, s.fail(catalog.Full, fmt.Errorf("read the revision inside the streamed snapshot: %w", err))
+		return res, s.fail(catalog.Full, err)
+	}
+	inside := before
+	if after != before {
+		// The snapshot holds a revision in [before, after]: read which from the streamed db itself.
+		if inside, err = DBRevision(tmp.Name()); err != nil {
+			p.w.Abort()
+			return res, s.fail(catalog.Full, fmt.Errorf("read the revision inside the streamed snapshot: %w", err))
+		}
 	}
 	if inside != before {
 		// etcd moved during the stream: the name would lie. Upload the plain copy again under the right name.

@@ -2,11 +2,8 @@ package snapshot
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"sync/atomic"
 	"time"
@@ -20,13 +17,18 @@ type pending struct {
 	w      *store.Writer
 	th     *format.TrailerHash // over the plain bytes: etcd's sha256 trailer, verified
 	stored int64
-	sum    string // hex sha256 of the stored bytes
 }
+
+// Multipart uploads hold at most uploadPartSize x uploadConcurrency bytes: constant memory at any db size.
+const (
+	uploadPartSize    = 5 << 20 // S3's minimum part size
+	uploadConcurrency = 2
+)
 
 // stream writes src into a new object key: plain bytes (teed into tee when set, and through the trailer check)
 // -> compression -> encryption -> store. The trailer is verified before it returns; the caller commits.
 func (s *Snapshotter) stream(ctx context.Context, key string, meta map[string]string, src io.Reader, tee io.Writer) (*pending, error) {
-	w, err := s.cfg.Store.NewWriter(ctx, key, store.WriteOptions{Metadata: meta})
+	w, err := s.cfg.Store.NewWriter(ctx, key, store.WriteOptions{Metadata: meta, BufferSize: uploadPartSize, MaxConcurrency: uploadConcurrency})
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +39,7 @@ func (s *Snapshotter) stream(ctx context.Context, key string, meta map[string]st
 			w.Abort()
 		}
 	}()
-	cw := &countHash{w: w, h: sha256.New()}
+	cw := &counter{w: w}
 	var sink io.Writer = cw
 	var enc io.WriteCloser
 	if s.cfg.Encrypt != nil {
@@ -68,21 +70,20 @@ func (s *Snapshotter) stream(ctx context.Context, key string, meta map[string]st
 	if err := p.th.Verify(); err != nil {
 		return nil, fmt.Errorf("etcd's snapshot of %d bytes failed its sha256 check, not uploaded: %w", p.th.Size(), err)
 	}
-	p.stored, p.sum = cw.n, hex.EncodeToString(cw.h.Sum(nil))
+	p.stored = cw.n
 	ok = true
 	return p, nil
 }
 
-// countHash counts and hashes what passes to w.
-type countHash struct {
+// counter counts what passes to w. (A full snapshot's stored bytes are not hashed: object metadata is fixed
+// before the stream starts, so the hash could not be recorded; etcd's own sha256 trailer protects the content.)
+type counter struct {
 	w io.Writer
-	h hash.Hash
 	n int64
 }
 
-func (c *countHash) Write(p []byte) (int, error) {
+func (c *counter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
-	c.h.Write(p[:n])
 	c.n += int64(n)
 	return n, err
 }
