@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // frameMsg asks the running program for its current frame. The program filter answers it on the event loop,
@@ -92,6 +95,7 @@ func TestGolden(t *testing.T) {
 	v2 := memStore(t, "etcdbr-v2", "golden-v2")
 	v1 := memStore(t, "etcdbr-v1", "golden-v1")
 	op := memStore(t, filepath.Join("operator", "v1", "etcd-cluster"), "golden-operator")
+	junk := junkStore(t, "golden-junk")
 	cases := []struct {
 		name   string
 		stores []string
@@ -116,6 +120,11 @@ func TestGolden(t *testing.T) {
 			a.waitFor("etcdbr-v1")
 			a.press("enter")
 			return a.waitFor("KIND")
+		}},
+		{"CatalogUnusedObjects", []string{junk}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "G")
+			return a.waitFor("objects not used")
 		}},
 		{"CatalogFilter", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")
@@ -225,4 +234,32 @@ func TestGoldenFilesExist(t *testing.T) {
 func goldenCompare(t *testing.T, frame string) {
 	t.Helper()
 	teatest.RequireEqualOutput(t, []byte(frame))
+}
+
+// junkStore is the etcdbr-v2 fixture plus what real buckets hold besides backups: a stray file, an empty
+// (interrupted) upload, a delta without its full snapshot.
+func junkStore(t *testing.T, name string) string {
+	url := memStore(t, "etcdbr-v2", name)
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for key, body := range map[string]string{
+		"v2/README.txt": "notes",
+		"v2/Full-00000000-00000200-1763901000.gz": "",
+		"v1/Backup-1/Incr-00000005-00000009-1":    "x",
+	} {
+		w, err := st.NewWriter(context.Background(), key, store.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return url
 }

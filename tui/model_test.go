@@ -412,6 +412,10 @@ func TestStartScreens(t *testing.T) {
 		start(m, 80, 24)
 		return m
 	}
+	t.Run("catalog (list)", func(t *testing.T) {
+		m := open(t, Start{Screen: "catalog"})
+		topIs[*catalogpage.Page](t, m)
+	})
 	t.Run("pick", func(t *testing.T) {
 		m := open(t, Start{Screen: "pick", Revision: "42"})
 		topIs[*pickpage.Page](t, m)

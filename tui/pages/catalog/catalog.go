@@ -284,6 +284,8 @@ func (p *Page) status() string {
 			what = r.snap.Key
 		case chainRow:
 			what = "chain of " + p.cat.Chains[r.chain].Base.Key
+		case strayRow, problemRow, noteRow:
+			what = r.text
 		}
 	}
 	if pos != "" {
