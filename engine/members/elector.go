@@ -72,6 +72,7 @@ type Elector struct {
 	cli   *clientv3.Client // all endpoints: member list
 	own   *clientv3.Client // the own member only: status and quorum reads
 	ownEP string
+	epIDs map[string]ID // which member answers at each of --endpoints (asked once, when needed)
 
 	mu      sync.Mutex
 	state   State
@@ -271,6 +272,12 @@ func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
 		if !found {
 			return "", Member{Name: e.cfg.Name}, fault.Refused("--name %q is not a member of this etcd cluster; its members are: %s", e.cfg.Name, strings.Join(names, ", "))
 		}
+		if !contains(given, ep) {
+			// None of --endpoints is the member's advertised URL: maybe one of them reaches it another way.
+			if found := e.viaGiven(ctx, given, own.ID); found != "" {
+				ep = found
+			}
+		}
 		if ep == "" {
 			return "", own, fmt.Errorf("etcd member %s has no client URL yet (not started)", e.cfg.Name)
 		}
@@ -288,7 +295,30 @@ func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
 	return ep, own, nil
 }
 
+// viaGiven returns the given endpoint where member id answers, remembering what each endpoint said.
+func (e *Elector) viaGiven(ctx context.Context, given []string, id ID) string {
+	if e.epIDs == nil {
+		e.epIDs = endpointIDs(ctx, e.cli, given, e.cfg.Timeout)
+	}
+	for _, g := range given {
+		if e.epIDs[g] == id {
+			return g
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if sameURL(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *Elector) dropOwn() {
+	e.epIDs = nil
 	if e.own != nil {
 		e.own.Close()
 		e.own, e.ownEP = nil, ""

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -167,9 +168,23 @@ func Query(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	} else {
 		cl.ClusterID = ID(ml.Header.ClusterId)
+		// Endpoints that are no member's advertised URL (port-forwards, load balancers, IPs for DNS names):
+		// ask who answers there, and reach that member through it.
+		var others []string
+		for _, g := range given {
+			if !advertised(ml.Members, g) {
+				others = append(others, g)
+			}
+		}
+		ids := endpointIDs(ctx, cli, others, cfg.timeout())
 		for _, pm := range ml.Members {
 			m := Member{Name: pm.Name, ID: ID(pm.ID), ClientURLs: nonNil(pm.ClientURLs), PeerURLs: nonNil(pm.PeerURLs), Learner: pm.IsLearner}
 			m.Endpoint = pickEndpoint(pm.ClientURLs, given)
+			for _, g := range others {
+				if ids[g] == m.ID && !advertisedBy(pm.ClientURLs, m.Endpoint, given) {
+					m.Endpoint = g
+				}
+			}
 			cl.Members = append(cl.Members, m)
 		}
 		sort.Slice(cl.Members, func(i, j int) bool { return cl.Members[i].Name < cl.Members[j].Name })
@@ -360,6 +375,57 @@ func anyReachable(ctx context.Context, endpoints []string, timeout time.Duration
 		}
 	}
 	return fmt.Errorf("no endpoint takes a connection: %w", last)
+}
+
+// endpointIDs asks each endpoint, in parallel, which member answers there. Endpoints that do not answer are left out.
+func endpointIDs(ctx context.Context, cli *clientv3.Client, eps []string, timeout time.Duration) map[string]ID {
+	out := map[string]ID{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, ep := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if Reachable(ctx, ep, timeout) != nil {
+				return
+			}
+			sctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			if st, err := cli.Status(sctx, ep); err == nil {
+				mu.Lock()
+				out[ep] = ID(st.Header.MemberId)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// advertised tells whether ep is one of the members' client URLs.
+func advertised(ms []*etcdserverpb.Member, ep string) bool {
+	for _, m := range ms {
+		for _, u := range m.ClientURLs {
+			if sameURL(u, ep) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// advertisedBy tells whether the chosen endpoint is one of the given ones among the member's own URLs.
+func advertisedBy(urls []string, chosen string, given []string) bool {
+	for _, g := range given {
+		if sameURL(g, chosen) {
+			for _, u := range urls {
+				if sameURL(u, g) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // pickEndpoint chooses the member URL to ask: one of the given endpoints when it is this member's, else its first.

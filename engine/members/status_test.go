@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,29 @@ func TestStatusNoEndpointAnswers(t *testing.T) {
 		require.Contains(t, m.Error, "connection refused")
 	}
 	require.Contains(t, fmt.Sprint(cl.Problems), "member list from")
+}
+
+// Endpoints that are not the advertised URLs (port-forwards, IPs for DNS names) reach their members through them.
+func TestStatusThroughEndpointsThatAreNotAdvertised(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	leader := c.Leader(t)
+	local := func(m *testenv.Member) string { return strings.Replace(m.ClientURL, "127.0.0.1", "localhost", 1) }
+	var eps []string
+	for _, m := range c.Members {
+		eps = append(eps, local(m))
+	}
+	cl, err := Query(ctx(t), queryCfg(eps))
+	require.NoError(t, err)
+	for _, tm := range c.Members {
+		m := byName(t, cl, tm.Name)
+		require.Equal(t, local(tm), m.Endpoint)
+		require.Equal(t, []string{tm.ClientURL}, m.ClientURLs)
+		require.True(t, m.Healthy, m.Error)
+	}
+
+	e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: []string{local(leader)}}, Name: leader.Name, Period: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer e.Close()
+	require.Equal(t, Leader, e.Poll(ctx(t)).Role)
+	require.Equal(t, local(leader), e.ownEP)
 }
