@@ -441,3 +441,27 @@ func TestStartScreens(t *testing.T) {
 		mustContain(t, m, "Stores › Validate", "(•) a data directory", "/var/lib/etcd")
 	})
 }
+
+// With no --store, a typed URL opens a store; a malformed one is refused with the reason.
+func TestAddStore(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "add-v2")
+	m := newModel(t, false)
+	start(m, 80, 24)
+	mustContain(t, m, "No store given", "a add store")
+	drive(m, key("a"))
+	drive(m, typeText("nope://x")...)
+	drive(m, key("enter"))
+	mustContain(t, m, "unsupported scheme")
+	drive(m, key("ctrl+u"))
+	drive(m, typeText(v2)...)
+	drive(m, key("enter"))
+	mustContain(t, m, "mem://add-v2", "etcdbr-v2", "revision 103")
+	drive(m, key("a"))
+	drive(m, key("q")) // typed into the field, not quit
+	if m.c.Ctx.Err() != nil {
+		t.Fatal("q quit while typing a URL")
+	}
+	drive(m, key("esc"))
+	drive(m, key("enter"))
+	topIs[*catalogpage.Page](t, m)
+}

@@ -117,6 +117,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.SourceLoadedMsg:
 		return m, m.loaded(msg)
+	case stores.AddStoreMsg:
+		src := &common.Source{Index: len(m.sources), URL: msg.URL, Loading: true}
+		m.sources = append(m.sources, src)
+		if sp, ok := m.stack[0].(*stores.Page); ok {
+			sp.SetSources(m.sources)
+		}
+		return m, common.LoadCmd(m.c.Ctx, src.Index, src.URL)
 	case tea.KeyPressMsg:
 		cmd := m.key(msg)
 		return m, tea.Batch(cmd, m.navigate())

@@ -9,9 +9,11 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/etcd-dr/etcd-dr/store"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/list"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
 
@@ -21,24 +23,46 @@ type Page struct {
 	sources []*common.Source
 	open    common.Opener
 	list    list.Model
-	w, h    int
+	// adding is true while the "add a store" field has focus.
+	adding bool
+	add    textfield.Model
+	addErr string
+	w, h   int
 }
+
+// AddStoreMsg asks the root to open one more store (typed on the Stores screen).
+type AddStoreMsg struct{ URL string }
 
 // New builds the Stores page over sources (shared with the root, which loads them).
 func New(c *common.Common, sources []*common.Source, open common.Opener) *Page {
 	p := &Page{c: c, sources: sources, open: open}
 	p.list.SetLen(len(sources))
+	p.add = textfield.New("store URL ", "file:///var/etcd-backup/v1/etcd-cluster or s3://bucket/prefix?endpoint=..")
 	return p
+}
+
+// SetSources is called by the root after it added a store.
+func (p *Page) SetSources(sources []*common.Source) {
+	p.sources = sources
+	p.list.SetLen(len(sources))
+	p.list.SetHeight(p.listHeight())
+	p.list.Select(len(sources) - 1)
 }
 
 func (p *Page) Init() tea.Cmd   { return nil }
 func (p *Page) Title() string   { return "Stores" }
-func (p *Page) Capturing() bool { return false }
+func (p *Page) Capturing() bool { return p.adding }
 func (p *Page) Busy() bool      { return false }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Members, k.Reload}
+	if p.adding {
+		return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open this store"}, {Keys: []string{"esc"}, Desc: "cancel"}}
+	}
+	if len(p.sources) == 0 {
+		return []keymap.Binding{addKey}
+	}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Members, k.Reload, addKey}
 }
 
 func (p *Page) SetSize(w, h int) {
@@ -59,12 +83,24 @@ func (p *Page) Selected() *common.Source {
 	return p.sources[p.list.Cursor()]
 }
 
+// addKey opens the "add a store" field.
+var addKey = keymap.Binding{Keys: []string{"a"}, Desc: "add a store URL", Short: "add store"}
+
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	if p.adding {
+		return p, p.updateAdd(msg)
+	}
 	key, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return p, nil
 	}
 	k := p.c.Keys
+	if addKey.Matches(key) {
+		p.adding, p.addErr = true, ""
+		p.add.SetValue("")
+		p.add.Focus()
+		return p, nil
+	}
 	if p.list.Update(key, k) {
 		return p, nil
 	}
@@ -94,6 +130,30 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	return p, nil
 }
 
+func (p *Page) updateAdd(msg tea.Msg) tea.Cmd {
+	if key, ok := msg.(tea.KeyPressMsg); ok {
+		switch key.String() {
+		case "esc":
+			p.adding = false
+			p.add.Blur()
+			return nil
+		case "enter":
+			url := strings.TrimSpace(p.add.Value())
+			if _, err := store.ParseURL(url); err != nil {
+				p.addErr = err.Error()
+				return nil
+			}
+			p.adding = false
+			p.add.Blur()
+			return func() tea.Msg { return AddStoreMsg{URL: url} }
+		}
+	}
+	if p.add.Update(msg) {
+		p.addErr = ""
+	}
+	return nil
+}
+
 const (
 	colLayout = 16
 	colChains = 6
@@ -105,13 +165,13 @@ func (p *Page) View() string {
 	st := p.c.Styles
 	if len(p.sources) == 0 {
 		return panel.Box(st, min(p.w, 76), "No store given", []string{
-			"Start etcd-dr with one or more stores:",
+			"Press a and type a store URL, or start etcd-dr with stores:",
 			"",
 			"  etcd-dr --store file:///var/etcd-backup/v1/etcd-cluster",
 			"  etcd-dr --store s3://backups/etcd-main --store gs://dr/etcd",
 			"",
 			"or set ETCD_DR_STORE. Press q to quit.",
-		})
+		}) + p.addView()
 	}
 	urlW := max(p.w-colLayout-colChains-colRev-colAge-6, 12)
 	var b strings.Builder
@@ -121,9 +181,31 @@ func (p *Page) View() string {
 	b.WriteString(p.list.View(func(i int, sel bool) string {
 		return p.row(p.sources[i], sel, urlW)
 	}))
-	b.WriteString("\n\n")
+	b.WriteString("\n")
+	if p.adding {
+		b.WriteString(p.addView())
+		return b.String()
+	}
+	b.WriteString("\n")
 	b.WriteString(p.details(p.Selected()))
 	return b.String()
+}
+
+// addView is the "add a store" field with what is wrong with the URL typed.
+func (p *Page) addView() string {
+	if !p.adding {
+		return ""
+	}
+	st := p.c.Styles
+	out := "\n" + p.add.View(st, 10, p.w)
+	if p.addErr != "" {
+		for _, l := range common.Wrap("✗ "+p.addErr, p.w) {
+			out += "\n" + st.Danger.Render(l)
+		}
+	} else {
+		out += "\n" + st.Muted.Render("enter opens it · esc cancels")
+	}
+	return out
 }
 
 func (p *Page) row(src *common.Source, sel bool, urlW int) string {
