@@ -280,18 +280,19 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 		m.Error = "not started: the member was added but has no client URL yet (it never joined)"
 		return
 	}
-	conn := cfg.Conn
-	conn.Endpoints = []string{m.Endpoint}
-	cli, err := etcdconn.New(conn)
-	if err != nil {
-		m.Error = describe(err)
-		return
-	}
-	defer cli.Close()
 	if err := Reachable(ctx, m.Endpoint, cfg.timeout()); err != nil {
 		m.Error = "down: " + describe(err)
 		return
 	}
+	conn := cfg.Conn
+	conn.Endpoints = []string{m.Endpoint}
+	conn.DialTimeout = cfg.timeout()
+	cli, err := etcdconn.New(conn)
+	if err != nil {
+		m.Error = "down: " + describe(err)
+		return
+	}
+	defer cli.Close()
 	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	st, err := cli.Status(sctx, m.Endpoint)
 	cancel()

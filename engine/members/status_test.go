@@ -157,3 +157,31 @@ func TestStatusThroughEndpointsThatAreNotAdvertised(t *testing.T) {
 	require.Equal(t, Leader, e.Poll(ctx(t)).Role)
 	require.Equal(t, local(leader), e.ownEP)
 }
+
+func TestStatusWithAuth(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	cli := c.Client(t)
+	_, err := cli.UserAdd(ctx(t), "root", "s3cret")
+	require.NoError(t, err)
+	_, err = cli.UserGrantRole(ctx(t), "root", "root")
+	require.NoError(t, err)
+	_, err = cli.AuthEnable(ctx(t))
+	require.NoError(t, err)
+
+	cl, err := Query(ctx(t), Config{Conn: etcdconn.Config{Endpoints: c.Endpoints(), User: "root:s3cret"}, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	require.Len(t, cl.Members, 3)
+	require.NotZero(t, cl.Leader)
+	for _, m := range cl.Members {
+		require.True(t, m.Healthy, "%s: %s", m.Name, m.Error)
+	}
+	e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: c.Endpoints(), User: "root", Password: "s3cret"}, Name: "m1", Period: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer e.Close()
+	s := e.Poll(ctx(t))
+	require.Contains(t, []Role{Leader, Follower}, s.Role, s.Why)
+
+	_, err = Query(ctx(t), Config{Conn: etcdconn.Config{Endpoints: c.Endpoints(), User: "root:wrong"}, Timeout: 2 * time.Second})
+	require.ErrorContains(t, err, "authentication failed")
+	require.NotContains(t, err.Error(), "wrong")
+}
