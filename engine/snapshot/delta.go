@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,8 +26,9 @@ import (
 // continue the backups without a gap.
 var ErrCompacted = errors.New("watch start revision compacted")
 
-// eventOverhead approximates the memory of one buffered event beyond its key and value.
-const eventOverhead = 96
+// eventOverhead approximates the JSON of one event beyond its base64 key and value (field names, revisions,
+// time): buffered bytes are counted as the delta's JSON will be, so MemoryLimit bounds the object too.
+const eventOverhead = 160
 
 // buffer holds the events of whole revisions not yet stored.
 type buffer struct {
@@ -37,7 +39,7 @@ type buffer struct {
 func (b *buffer) add(ev *clientv3.Event, t time.Time) {
 	e := mvccpb.Event(*ev)
 	b.events = append(b.events, format.DeltaEvent{EtcdEvent: &e, Time: t})
-	b.bytes += int64(len(e.Kv.Key)+len(e.Kv.Value)) + eventOverhead
+	b.bytes += int64(len(e.Kv.Key)+len(e.Kv.Value))*4/3 + eventOverhead
 }
 
 func (b *buffer) first() int64 { return b.events[0].Revision() }
@@ -50,10 +52,6 @@ func (b *buffer) reset()       { b.events, b.bytes = nil, 0 }
 func (s *Snapshotter) writeDelta(ctx context.Context, b *buffer, etcdVersion string, final bool) (Result, error) {
 	started := time.Now()
 	res := Result{Kind: catalog.Delta, StartRevision: b.first(), EndRevision: b.last(), Events: len(b.events), Final: final, EtcdVersion: etcdVersion}
-	var plain bytes.Buffer
-	if err := format.EncodeDelta(&plain, b.events); err != nil {
-		return res, err
-	}
 	var stored bytes.Buffer
 	var sink io.Writer = &stored
 	var enc io.WriteCloser
@@ -68,7 +66,8 @@ func (s *Snapshotter) writeDelta(ctx context.Context, b *buffer, etcdVersion str
 	if err != nil {
 		return res, err
 	}
-	if _, err := comp.Write(plain.Bytes()); err != nil {
+	plainSize, err := encodeDelta(comp, b.events)
+	if err != nil {
 		return res, err
 	}
 	if err := comp.Close(); err != nil {
@@ -82,7 +81,7 @@ func (s *Snapshotter) writeDelta(ctx context.Context, b *buffer, etcdVersion str
 	res.Time = s.cfg.Now().UTC()
 	res.Key = path.Join(Folder, catalog.Name(catalog.Delta, res.StartRevision, res.EndRevision, res.Time, s.cfg.Compression, final, s.cfg.Encrypt != nil))
 	sum := sha256.Sum256(stored.Bytes())
-	meta := s.meta(etcdVersion, res.StartRevision, res.EndRevision, int64(plain.Len()))
+	meta := s.meta(etcdVersion, res.StartRevision, res.EndRevision, plainSize)
 	meta[catalog.MetaSHA256] = hex.EncodeToString(sum[:])
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -99,10 +98,41 @@ func (s *Snapshotter) writeDelta(ctx context.Context, b *buffer, etcdVersion str
 	if err := w.Commit(); err != nil {
 		return res, g.explain(err)
 	}
-	res.Size, res.ContentSize = int64(stored.Len()), int64(plain.Len())
+	res.Size, res.ContentSize = int64(stored.Len()), plainSize
 	res.Took = time.Since(started)
 	s.cfg.Logger.Info("delta snapshot", "key", res.Key, "from", res.StartRevision, "to", res.EndRevision, "events", res.Events, "bytes", res.Size, "final", final, "took", res.Took.Round(time.Millisecond))
 	return res, nil
+}
+
+// encodeDelta streams events into w exactly as format.EncodeDelta writes them (json.Marshal of the slice, then
+// the sha256 of that JSON) without holding the whole JSON in memory. It returns the bytes written.
+func encodeDelta(w io.Writer, events []format.DeltaEvent) (int64, error) {
+	h := sha256.New()
+	cw := &counter{w: io.MultiWriter(w, h)}
+	sep := []byte("[")
+	for i := range events {
+		b, err := json.Marshal(events[i])
+		if err != nil {
+			return 0, fmt.Errorf("encode delta: %w", err)
+		}
+		if _, err := cw.Write(sep); err != nil {
+			return 0, err
+		}
+		if _, err := cw.Write(b); err != nil {
+			return 0, err
+		}
+		sep = []byte(",")
+	}
+	if len(events) == 0 {
+		return 0, fmt.Errorf("encode delta: no events")
+	}
+	if _, err := cw.Write([]byte("]")); err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		return 0, err
+	}
+	return cw.n + format.TrailerSize, nil
 }
 
 // watcher reads the events of revisions from next onwards, whole revisions at a time.
