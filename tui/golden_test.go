@@ -103,10 +103,10 @@ func TestGolden(t *testing.T) {
 		steps  func(a *app) string
 	}{
 		{"Stores", []string{v2, v1, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
-			return a.waitFor("etcdbr-v1", "unreachable")
+			return a.waitFor("etcdbr-v1", "not found: see below")
 		}},
 		{"StoresUnreachable", []string{v2, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
-			a.waitFor("unreachable")
+			a.waitFor("not found: see below")
 			a.press("down")
 			return a.waitFor("What to do")
 		}},

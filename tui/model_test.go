@@ -3,9 +3,11 @@ package tui
 import (
 	"context"
 	"crypto/sha256"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,4 +466,55 @@ func TestAddStore(t *testing.T) {
 	drive(m, key("esc"))
 	drive(m, key("enter"))
 	topIs[*catalogpage.Page](t, m)
+}
+
+// A store whose endpoint accepts connections but never answers ends in an error panel with what to do, after
+// LoadTimeout; the screen answers keys meanwhile (the read runs in a command).
+func TestUnansweringStore(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	old := common.LoadTimeout
+	common.LoadTimeout = time.Second
+	defer func() { common.LoadTimeout = old }()
+	url := "s3://backups/etcd?region=us-east-1&use_path_style=true&endpoint=http://" + l.Addr().String()
+	m := newModel(t, false, url)
+	drive(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	load := m.Init() // not run yet: the screen is up and says it is reading
+	mustContain(t, m, "loading…", "Reading s3://backups/etcd")
+	drive(m, key("down"), key("?"), key("esc")) // keys work while the read is under way
+	start := time.Now()
+	drive(m, run(load)...)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("the read took %s despite LoadTimeout", d)
+	}
+	mustContain(t, m, "Cannot read s3://backups/etcd", "did not answer within 1s", "What to do", "network path")
+	if testing.Verbose() {
+		t.Log("\n" + screen(m))
+	}
 }

@@ -76,7 +76,7 @@ func main() {
 		fmt.Println("wrote", filepath.Join(*out, name+".png"))
 	}
 
-	t.wait("etcdbr-v1", "operator", "Restorable", "unreachable")
+	t.wait("etcdbr-v1", "operator", "Restorable", "see below")
 	shot("stores")
 	t.keys("Down", "Down", "Down")
 	t.wait("What to do")

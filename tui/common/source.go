@@ -43,17 +43,20 @@ func LoadCmd(ctx context.Context, index int, url string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, LoadTimeout)
 		defer cancel()
+		timedOut := func(err error) error {
+			if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("%w: the store did not answer within %s (%v)", context.DeadlineExceeded, LoadTimeout, err)
+			}
+			return err
+		}
 		st, err := store.Open(ctx, url)
 		if err != nil {
-			return SourceLoadedMsg{Index: index, Err: err}
+			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
 		}
 		cat, err := catalog.Load(ctx, st)
 		if err != nil {
 			st.Close()
-			if errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("%w: the store did not answer within %s", err, LoadTimeout)
-			}
-			return SourceLoadedMsg{Index: index, Err: err}
+			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
 		}
 		return SourceLoadedMsg{Index: index, Store: st, Catalog: cat}
 	}
@@ -132,7 +135,22 @@ func Remedy(err error) []string {
 	case errors.Is(err, store.ErrNotFound):
 		return []string{"Nothing is at that location.", "Check the bucket or directory name; --store points at the folder that holds v1/ or v2/", "(for etcd-operator: the cluster folder, e.g. file:///var/etcd-backup/v1/etcd-cluster)."}
 	case errors.Is(err, context.DeadlineExceeded):
-		return []string{"The store did not answer in time.", "Check the endpoint, DNS, proxy and network path to the store; then press r to retry."}
+		return []string{"The store did not answer in time.", "Check the endpoint, DNS, proxy and network path to the store."}
 	}
-	return []string{"Check the URL, the network path to the store and the credentials; then press r to retry."}
+	return []string{"Check the URL, the network path to the store and the credentials."}
+}
+
+// Reason names a load error in two or three words, for a table cell.
+func Reason(err error) string {
+	switch {
+	case errors.Is(err, store.ErrBadURL):
+		return "bad URL"
+	case errors.Is(err, store.ErrAccessDenied):
+		return "access denied"
+	case errors.Is(err, store.ErrNotFound):
+		return "not found"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer"
+	}
+	return "unreachable"
 }

@@ -220,7 +220,7 @@ func (p *Page) row(src *common.Source, sel bool, urlW int) string {
 	case src.Loading:
 		rest = st.Muted.Render(" loading…")
 	case src.Err != nil:
-		rest = " " + st.Danger.Render("✗ unreachable: see below")
+		rest = " " + st.Danger.Render("✗ "+common.Reason(src.Err)+": see below")
 	default:
 		chains := len(src.Catalog.Chains)
 		rev := "-"
