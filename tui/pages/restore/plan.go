@@ -1,0 +1,101 @@
+package restore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/etcd-dr/etcd-dr/tui/common"
+)
+
+// occupied refuses a target that exists and is not an empty directory: a restore never overwrites.
+func occupied(dir string) string {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return ""
+	case err != nil:
+		return fmt.Sprintf("data dir %s: %v", dir, err)
+	case !fi.IsDir():
+		return fmt.Sprintf("data dir %s is a file; choose a new directory", dir)
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path (the CLI's --move-aside renames the old one to %s.broken-<time>)", dir, filepath.Base(dir))
+}
+
+// plan says exactly what the restore will do.
+func (p *Page) plan() []string {
+	r, q := p.res, p.req
+	deltas := len(r.Snapshots()) - 1
+	lines := []string{
+		fmt.Sprintf("Restore revision %d from %s", r.Revision, p.src.URL),
+		fmt.Sprintf("using full snapshot %s and %s,", path.Base(r.Chain.Base.Key), common.Plural(deltas, "delta", "deltas")),
+		fmt.Sprintf("into the NEW data directory %s.", q.DataDir),
+		"It is built in a temporary directory beside it and renamed into place only when complete and checked.",
+		"Nothing is deleted or overwritten; the running cluster is not touched.",
+	}
+	if q.Name != "" {
+		lines = append(lines, fmt.Sprintf("Member %s, initial cluster %s, peer URLs %s, token %s.", q.Name, orDefault(q.InitialCluster), orDefault(q.InitialAdvertisePeerURLs), orDefault(q.InitialClusterToken)))
+	}
+	if q.BumpRevision > 0 {
+		lines = append(lines, fmt.Sprintf("Revisions are bumped by %d (mark compacted: %v).", q.BumpRevision, q.MarkCompacted))
+	} else {
+		lines = append(lines, "If this cluster serves Kubernetes, go back and set a revision bump and mark compacted, so watchers do not go back in time.")
+	}
+	return lines
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "(default)"
+	}
+	return s
+}
+
+// EtcdCommand is the command line that starts the restored member.
+func EtcdCommand(q common.RestoreRequest) string {
+	args := []string{"etcd", "--data-dir", q.DataDir}
+	if q.Name != "" {
+		args = append(args, "--name", q.Name)
+	}
+	if q.InitialAdvertisePeerURLs != "" {
+		args = append(args, "--initial-advertise-peer-urls", q.InitialAdvertisePeerURLs, "--listen-peer-urls", q.InitialAdvertisePeerURLs)
+	}
+	if q.InitialCluster != "" {
+		args = append(args, "--initial-cluster", q.InitialCluster)
+	}
+	if q.InitialClusterToken != "" {
+		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
+	}
+	return strings.Join(args, " ")
+}
+
+// CLICommand is the scripted equivalent of the wizard.
+func CLICommand(src string, rev int64, q common.RestoreRequest) string {
+	args := []string{"etcd-dr", "restore", "--non-interactive", "--store", "'" + src + "'", "--revision", strconv.FormatInt(rev, 10), "--data-dir", q.DataDir}
+	if q.Name != "" {
+		args = append(args, "--name", q.Name)
+	}
+	if q.InitialCluster != "" {
+		args = append(args, "--initial-cluster", q.InitialCluster)
+	}
+	if q.InitialAdvertisePeerURLs != "" {
+		args = append(args, "--initial-advertise-peer-urls", q.InitialAdvertisePeerURLs)
+	}
+	if q.InitialClusterToken != "" {
+		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
+	}
+	if q.BumpRevision > 0 {
+		args = append(args, "--bump-revision", strconv.FormatInt(q.BumpRevision, 10))
+	}
+	if q.MarkCompacted {
+		args = append(args, "--mark-compacted")
+	}
+	return strings.Join(args, " ")
+}

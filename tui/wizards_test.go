@@ -1,0 +1,215 @@
+package tui
+
+import (
+	"context"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	catalogpage "github.com/etcd-dr/etcd-dr/tui/pages/catalog"
+	restorepage "github.com/etcd-dr/etcd-dr/tui/pages/restore"
+)
+
+func TestDownloadWizard(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "dl-v2")
+	t.Run("a chain lands in a folder", func(t *testing.T) {
+		dir := shortTemp(t)
+		m := newModel(t, false, v2)
+		start(m, 80, 24)
+		drive(m, keys("enter", "G", "d", "ctrl+u")...)
+		target := filepath.Join(dir, "chain")
+		drive(m, typeText(target)...)
+		drive(m, key("enter"))
+		mustContain(t, m, "Downloaded revision 72", "6 files", "etcd-dr restore --store file://"+target)
+		entries, err := os.ReadDir(target)
+		if err != nil || len(entries) != 6 {
+			t.Fatalf("target holds %d entries (%v)", len(entries), err)
+		}
+		drive(m, key("enter"))
+		topIs[*catalogpage.Page](t, m)
+	})
+	t.Run("an existing target is refused, e edits", func(t *testing.T) {
+		dir := shortTemp(t)
+		target := filepath.Join(dir, "taken.db")
+		if err := os.WriteFile(target, []byte("mine"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m := newModel(t, false, v2)
+		start(m, 80, 24)
+		drive(m, keys("enter", "down", "d", "ctrl+u")...)
+		drive(m, typeText(target)...)
+		drive(m, key("enter"))
+		mustContain(t, m, "Download failed", "already exists")
+		if b, _ := os.ReadFile(target); string(b) != "mine" {
+			t.Fatal("the existing file was touched")
+		}
+		drive(m, key("e"))
+		mustContain(t, m, "enter starts")
+	})
+	// The engine may finish a fast download before the cancel reaches it (memblob and fileblob readers do not
+	// watch the context); the wizard must then say so, and otherwise leave nothing behind.
+	cancelled := func(t *testing.T, m *Model, dir, target string) {
+		t.Helper()
+		if strings.Contains(screen(m), "finished before the cancel") {
+			if _, err := os.Stat(target); err != nil {
+				t.Fatalf("says finished, but: %v", err)
+			}
+			return
+		}
+		mustContain(t, m, "Download cancelled; nothing was left at the target.")
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Fatalf("left behind: %v", left)
+		}
+	}
+	t.Run("esc cancels a running download", func(t *testing.T) {
+		big := bigStore(t)
+		dir := shortTemp(t)
+		target := filepath.Join(dir, "big.db")
+		m := newModel(t, false, big)
+		start(m, 80, 24)
+		drive(m, keys("enter", "down", "d", "ctrl+u")...)
+		drive(m, typeText(target)...)
+		// Start, then cancel before the first message of the job is read.
+		_, cmd := m.Update(key("enter"))
+		if !m.top().Busy() {
+			t.Fatal("download not running")
+		}
+		drive(m, key("esc"))
+		mustContain(t, m, "cancelling")
+		drive(m, run(cmd)...)
+		cancelled(t, m, dir, target)
+	})
+	t.Run("ctrl+c cancels a running download instead of quitting", func(t *testing.T) {
+		big := bigStore(t)
+		dir := shortTemp(t)
+		target := filepath.Join(dir, "big.db")
+		m := newModel(t, false, big)
+		start(m, 80, 24)
+		drive(m, keys("enter", "down", "d", "ctrl+u")...)
+		drive(m, typeText(target)...)
+		_, cmd := m.Update(key("enter"))
+		if _, cmd2 := m.Update(key("ctrl+c")); cmd2 != nil {
+			if _, ok := cmd2().(tea.QuitMsg); ok {
+				t.Fatal("ctrl+c quit during a download")
+			}
+		}
+		if m.c.Ctx.Err() != nil {
+			t.Fatal("ctrl+c ended the TUI's context")
+		}
+		drive(m, run(cmd)...)
+		cancelled(t, m, dir, target)
+	})
+}
+
+// bigStore holds one 64 MiB full snapshot (zeros + etcd's sha256 trailer): big enough to cancel mid-way.
+func bigStore(t *testing.T) string {
+	t.Helper()
+	url := "mem://" + strings.ReplaceAll(t.Name(), "/", "-")
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w, err := st.NewWriter(context.Background(), "v2/Full-00000000-00000100-1763900060", store.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := make([]byte, 1<<20)
+	h := sha256.New()
+	for i := 0; i < 64; i++ {
+		h.Write(zero)
+		if _, err := w.Write(zero); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+func TestRestoreWizard(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "rs-v2")
+	open := func(t *testing.T) *Model {
+		m := newModel(t, false, v2)
+		start(m, 80, 24)
+		drive(m, keys("enter", "G", "R")...)
+		topIs[*restorepage.Page](t, m)
+		return m
+	}
+	t.Run("an occupied data dir is refused before the confirmation", func(t *testing.T) {
+		dir := shortTemp(t)
+		if err := os.WriteFile(filepath.Join(dir, "member"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m := open(t)
+		drive(m, typeText(dir)...)
+		drive(m, key("enter"))
+		mustContain(t, m, "is not empty", "never overwrites")
+		if strings.Contains(screen(m), "Type restore") {
+			t.Fatal("confirmation shown for an occupied target")
+		}
+	})
+	t.Run("bump without mark compacted is refused", func(t *testing.T) {
+		m := open(t)
+		drive(m, typeText(filepath.Join(shortTemp(t), "new"))...)
+		for i := 0; i < 5; i++ {
+			drive(m, key("tab"))
+		}
+		drive(m, typeText("1000")...)
+		drive(m, key("enter"))
+		mustContain(t, m, "go together")
+	})
+	t.Run("confirmation needs the typed word; esc goes back to the form", func(t *testing.T) {
+		m := open(t)
+		target := filepath.Join(shortTemp(t), "new")
+		drive(m, typeText(target)...)
+		drive(m, key("enter"))
+		mustContain(t, m, "Type restore to confirm", "Nothing is deleted or overwritten", target)
+		drive(m, typeText("restor")...)
+		drive(m, key("enter"))
+		mustContain(t, m, "Type restore to confirm")
+		drive(m, key("esc"))
+		mustContain(t, m, "data dir")
+		topIs[*restorepage.Page](t, m)
+		if _, err := os.Stat(target); !os.IsNotExist(err) {
+			t.Fatal("target created without confirmation")
+		}
+	})
+	t.Run("with the word typed the restorer runs and the etcd command is shown", func(t *testing.T) {
+		fake := &fakeRestorer{}
+		m := newModel(t, false, v2)
+		m.c.Restorer = fake
+		start(m, 80, 24)
+		drive(m, keys("enter", "G", "R")...)
+		target := filepath.Join(shortTemp(t), "new")
+		drive(m, typeText(target)...)
+		drive(m, key("tab"))
+		drive(m, typeText("m1")...)
+		drive(m, key("enter"))
+		drive(m, typeText("restore")...)
+		drive(m, key("enter"))
+		if fake.req.DataDir != target || fake.req.Name != "m1" || fake.req.Pick.Revision != 72 {
+			t.Fatalf("restorer got %+v", fake.req)
+		}
+		mustContain(t, m, "Restored revision 72", "etcd --data-dir "+target+" --name m1")
+	})
+}
+
+type fakeRestorer struct{ req common.RestoreRequest }
+
+func (f *fakeRestorer) Restore(ctx context.Context, req common.RestoreRequest, r progress.Reporter) (*common.RestoreResult, error) {
+	f.req = req
+	r.Report(progress.Update{Phase: "apply", Item: "deltas", Done: 5, Total: 10, Unit: "revisions"})
+	return &common.RestoreResult{DataDir: req.DataDir, Revision: req.Pick.Revision, DeltasApplied: 5, EventsApplied: 50, Keys: 7, ServedRevision: req.Pick.Revision}, nil
+}
