@@ -47,6 +47,21 @@ func Judge(t testing.TB, url string, rev int64, live *clientv3.Client) *restore.
 // JudgeWith is Judge for encrypted stores: dec opens the .age objects.
 func JudgeWith(t testing.TB, url string, rev int64, live *clientv3.Client, dec download.Decrypter) *restore.Result {
 	t.Helper()
+	res, dataDir := Restore(t, url, rev, dec)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	want, err := fixture.State(ctx, live, res.Revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, res.Revision, want)
+	return res
+}
+
+// Restore restores revision rev (0 = newest) of the store at url into a temporary data dir, after checking that
+// no chain has gaps or problems, and returns the result and the data dir (restore checks revision and key count).
+func Restore(t testing.TB, url string, rev int64, dec download.Decrypter) (*restore.Result, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, url)
@@ -75,10 +90,5 @@ func JudgeWith(t testing.TB, url string, rev int64, live *clientv3.Client, dec d
 	if err != nil {
 		t.Fatalf("restore revision %d: %v", r.Revision, err)
 	}
-	want, err := fixture.State(ctx, live, res.Revision)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, res.Revision, want)
-	return res
+	return res, dataDir
 }
