@@ -117,9 +117,11 @@ func TestDaemonTrials(t *testing.T) {
 	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
 	require.Empty(t, cat.Problems, "a killed upload left a visible object")
 
-	// The next run continues: a full snapshot, deltas, the API.
+	// The next run continues: a full snapshot (the killed run's plain copy removed first), deltas, the API.
 	d = startDaemon(t, bin, args...)
 	d.waitLog(t, `"msg":"full snapshot"`)
+	left, _ := filepath.Glob(filepath.Join(tmp, "etcd-dr-full-*.db"))
+	require.Empty(t, left, "the killed run's plain copy is still there")
 	require.NoError(t, fixture.Workload(ctx, cli, "/daemon", 30))
 	d.waitLog(t, `"msg":"delta snapshot"`)
 	code, _ := get(t, d.api+"/v1/status", "")

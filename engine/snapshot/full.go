@@ -51,7 +51,8 @@ func (s *Snapshotter) full(ctx context.Context, opts FullOptions) (Result, error
 		}
 	}
 	res.EtcdVersion = s.etcdVersion(ctx)
-	tmp, err := os.CreateTemp(s.cfg.TempDir, "etcd-dr-full-*.db")
+	removeStaleCopies(s.cfg.TempDir, s.cfg.Logger)
+	tmp, err := os.CreateTemp(s.cfg.TempDir, fmt.Sprintf("etcd-dr-full-%d-*.db", os.Getpid()))
 	if err != nil {
 		return res, s.fail(catalog.Full, fmt.Errorf("temporary copy of the snapshot (set a temp dir with room for one etcd db): %w", err))
 	}
