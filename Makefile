@@ -105,6 +105,9 @@ screenshots: build sysdeps
 # The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr. Needs no tools.
 run: build
 	$(GO) run ./internal/demo -dir .demo -bin bin/etcd-dr -etcd35 $(TOOLS_ABS)/etcd-3.5
+	@# Then the console on the demo's stores (on a terminal; without one this prints the help).
+	bin/etcd-dr --store file://$(CURDIR)/.demo/stores/etcdbr-v2 --store file://$(CURDIR)/.demo/stores/operator/v1/etcd-cluster \
+		--store file://$(CURDIR)/.demo/stores/etcdbr-v1
 
 clean:
 	rm -rf bin .demo

@@ -75,7 +75,7 @@ func runRoot(cmd *cobra.Command, g *globalOptions) error {
 	return runTUI(cmd.Context(), g, tui.Start{}, cluster)
 }
 
-// wizardVerbs makes list (the Catalog screen), pick, download, validate and restore open their screen (flags pre-filled) when run on a
+// wizardVerbs makes pick, download, validate and restore open their wizard (flags pre-filled) when run on a
 // terminal without --non-interactive or -o json; headless runs are unchanged. Options the wizards do not offer
 // (restore --all-members/--move-aside/--lease-ttl, validate --trial-restore or without --store) run headless.
 //
@@ -85,7 +85,7 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 	eo.addFlags(root)
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "list", "pick", "download", "validate", "restore":
+		case "pick", "download", "validate", "restore":
 		default:
 			continue
 		}
@@ -100,11 +100,7 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 			if _, err := g.requireStore(); err != nil {
 				return err
 			}
-			screen := cmd.Name()
-			if screen == "list" {
-				screen = "catalog"
-			}
-			s := tui.Start{Screen: screen, EtcdVersion: str("etcd-version"), Revision: str("revision"), To: str("to"), DataDir: str("data-dir")}
+			s := tui.Start{Screen: cmd.Name(), EtcdVersion: str("etcd-version"), Revision: str("revision"), To: str("to"), DataDir: str("data-dir")}
 			if cmd.Name() == "restore" {
 				bump, _ := f.GetUint64("bump-revision")
 				compacted, _ := f.GetBool("mark-compacted")
