@@ -40,7 +40,7 @@ func TestRestoreKilledHalfway(t *testing.T) {
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		var line struct{ Progress progress.Update }
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Progress.Phase == "apply" && line.Progress.Done*2 >= line.Progress.Total && !line.Progress.Finished {
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Progress.Phase == "apply" && line.Progress.Done*2 >= int64(ch.Events) && !line.Progress.Finished {
 			require.NoError(t, cmd.Process.Kill()) // SIGKILL
 			killed = true
 			break

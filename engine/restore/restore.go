@@ -199,7 +199,7 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 		res.Notes = append(res.Notes, fmt.Sprintf("full snapshot %s holds revision %d although named %d; delta events up to %d are skipped", path.Base(base.Key), inner, base.EndRevision, inner))
 	}
 	if len(snaps) > 1 {
-		m := progress.NewMeter(cfg.Progress, "apply", "deltas", "revisions", target-inner)
+		m := newApplyMeter(cfg.Progress, inner, target)
 		for _, d := range snaps[1:] {
 			if rp.Rev() >= target {
 				break
@@ -211,7 +211,7 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 				return err
 			}
 		}
-		m.Finish()
+		m.update(rp.Rev(), rp.events, true)
 	}
 	if got := rp.Rev(); got != target {
 		return fault.Problems("the chain ends at revision %d, not at the requested %d: revisions %d-%d are in no object", got, target, got+1, target)
@@ -257,7 +257,7 @@ func downloadFull(ctx context.Context, st *store.Store, s catalog.Snapshot, path
 
 // applyDelta downloads one delta (checksum verified), decodes it and applies its revisions above the current one,
 // up to target.
-func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target int64, rp *replayer, m *progress.Meter, cfg Config) error {
+func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target int64, rp *replayer, m *applyMeter, cfg Config) error {
 	var buf bytesWriter
 	if _, err := download.Object(ctx, st, d, &buf, nil, cfg.Decrypt); err != nil {
 		return err
@@ -295,7 +295,7 @@ func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target
 				used = true
 				rp.deltas++
 			}
-			m.Add(1)
+			m.update(rev, rp.events, false)
 		}
 		i = j
 	}

@@ -57,7 +57,7 @@ func TestRestoreCancelledWhileReplaying(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "etcd")
 	cancelled := false
 	stop := progress.Func(func(u progress.Update) {
-		if u.Phase == "apply" && u.Done > 0 && !cancelled {
+		if u.Phase == "apply" && u.Done > 0 && u.Unit == "events" && !cancelled {
 			cancelled = true
 			cancel()
 		}
