@@ -191,7 +191,8 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // pickAt picks the restore point a row stands for: an object = up to its end (at most the chain's restorable
-// end), a chain = its restorable end.
+// end), a chain = its restorable end. It picks from the selected chain alone, so that another chain holding the
+// same revision is never used instead of the one the SRE chose.
 func (p *Page) pickAt(r *row) (*pick.Result, error) {
 	if r.chain < 0 {
 		return nil, fmt.Errorf("this object belongs to no chain; nothing to restore from it")
@@ -201,7 +202,8 @@ func (p *Page) pickAt(r *row) (*pick.Result, error) {
 	if r.kind == objectRow && r.snap.EndRevision < rev {
 		rev = r.snap.EndRevision
 	}
-	res, err := pick.Pick(p.cat, pick.Config{Revision: rev})
+	one := &catalog.Catalog{Store: p.cat.Store, Chains: []catalog.Chain{*ch}, Problems: []catalog.Problem{}}
+	res, err := pick.Pick(one, pick.Config{Revision: rev})
 	if err != nil {
 		return nil, err
 	}
