@@ -27,7 +27,7 @@ func (EngineValidator) Validate(ctx context.Context, req common.ValidateRequest,
 			return nil, fmt.Errorf("the store has not been read")
 		}
 		one := &catalog.Catalog{Store: req.Source.URL, Chains: []catalog.Chain{*req.Chain}, Problems: []catalog.Problem{}}
-		rep, err := validate.Backups(ctx, req.Source.Store, one, validate.BackupConfig{Progress: r})
+		rep, err := validate.Backups(ctx, req.Source.Store, one, validate.BackupConfig{Progress: r, Decrypt: req.Decrypt})
 		if err != nil {
 			return nil, err
 		}
@@ -91,6 +91,7 @@ func (EngineRestorer) Restore(ctx context.Context, req common.RestoreRequest, r 
 		BumpRevision:  uint64(max(req.BumpRevision, 0)),
 		MarkCompacted: req.MarkCompacted,
 		Progress:      r,
+		Decrypt:       req.Decrypt,
 	}
 	if req.InitialAdvertisePeerURLs != "" {
 		cfg.Cluster.PeerURLs = strings.Split(req.InitialAdvertisePeerURLs, ",")

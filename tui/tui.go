@@ -9,6 +9,7 @@ package tui
 
 import (
 	"context"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -58,6 +59,8 @@ type Config struct {
 	Cluster common.ClusterStatus
 	// Refresh is how often the Members screen reads again (default 5s; negative: only on r).
 	Refresh time.Duration
+	// Decrypt opens encrypted (.age) objects in downloads, checks and restores (nil: they are refused).
+	Decrypt func(io.Reader) (io.Reader, error)
 	Start   Start
 }
 
@@ -83,7 +86,7 @@ func New(ctx context.Context, cfg Config) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Validator: cfg.Validator, Restorer: cfg.Restorer, Cluster: cfg.Cluster, Refresh: cfg.Refresh}
+	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Validator: cfg.Validator, Restorer: cfg.Restorer, Cluster: cfg.Cluster, Refresh: cfg.Refresh, Decrypt: cfg.Decrypt}
 	if c.Refresh == 0 {
 		c.Refresh = 5 * time.Second
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/tui"
 	"github.com/etcd-dr/etcd-dr/tui/common"
@@ -72,7 +73,7 @@ func runRoot(cmd *cobra.Command, g *globalOptions) error {
 		}
 		cluster = tui.EngineCluster{Conn: conn}
 	}
-	return runTUI(cmd.Context(), g, tui.Start{}, cluster)
+	return runTUI(cmd.Context(), cmd, g, tui.Start{}, cluster)
 }
 
 // wizardVerbs makes pick, download, validate and restore open their wizard (flags pre-filled) when run on a
@@ -108,14 +109,23 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 					InitialAdvertisePeerURLs: str("initial-advertise-peer-urls"), InitialClusterToken: str("initial-cluster-token"),
 					BumpRevision: int64(bump), MarkCompacted: compacted}
 			}
-			return runTUI(cmd.Context(), g, s, nil)
+			return runTUI(cmd.Context(), cmd, g, s, nil)
 		}
 	}
 }
 
 // runTUI runs the TUI until the user quits. While it runs, stderr (where SDKs and the logger write) goes to a
 // log file, so that nothing scribbles over the screen; the file is named afterwards when something was logged.
-func runTUI(ctx context.Context, g *globalOptions, start tui.Start, cluster common.ClusterStatus) error {
+func runTUI(ctx context.Context, cmd *cobra.Command, g *globalOptions, start tui.Start, cluster common.ClusterStatus) error {
+	// Encrypted backups: the TUI uses an --identity flag when the command has one (the CLI defines it).
+	var dec func(io.Reader) (io.Reader, error)
+	if f := cmd.Flags().Lookup("identity"); f != nil && f.Value.String() != "" {
+		d, err := crypt.Decrypter(f.Value.String())
+		if err != nil {
+			return err
+		}
+		dec = d
+	}
 	stores := g.tuiStores()
 	if start.Screen != "" && len(g.stores) > 1 {
 		stores = []string{g.store}
@@ -132,7 +142,7 @@ func runTUI(ctx context.Context, g *globalOptions, start tui.Start, cluster comm
 	} else {
 		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := tui.New(ctx, tui.Config{Stores: stores, Start: start, Validator: tui.EngineValidator{}, Restorer: tui.EngineRestorer{}, Cluster: cluster})
+	m := tui.New(ctx, tui.Config{Stores: stores, Start: start, Validator: tui.EngineValidator{}, Restorer: tui.EngineRestorer{}, Cluster: cluster, Decrypt: dec})
 	_, err = tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(g.stdout)).Run()
 	os.Stderr = stderr
 	if logFile != nil {

@@ -4,6 +4,7 @@ package common
 
 import (
 	"context"
+	"io"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -30,6 +31,8 @@ type Common struct {
 	Cluster ClusterStatus
 	// Refresh is how often live screens (Members) read again; 0 = only when asked (r).
 	Refresh time.Duration
+	// Decrypt opens encrypted (.age) objects; nil refuses them (the engine then says to pass --identity).
+	Decrypt func(io.Reader) (io.Reader, error)
 
 	nav []Page
 }

@@ -2,6 +2,7 @@ package common
 
 import (
 	"context"
+	"io"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/members"
@@ -14,6 +15,8 @@ import (
 
 // ValidateRequest says what to check: a chain of the store, or a data directory (optionally against the store).
 type ValidateRequest struct {
+	// Decrypt opens .age objects (nil: refused).
+	Decrypt func(io.Reader) (io.Reader, error)
 	Source  *Source
 	Chain   *catalog.Chain // nil when DataDir is set
 	DataDir string
@@ -41,6 +44,8 @@ type Validator interface {
 
 // RestoreRequest is everything a restore needs; the wizard fills it and shows it before asking to confirm.
 type RestoreRequest struct {
+	// Decrypt opens .age objects (nil: refused).
+	Decrypt func(io.Reader) (io.Reader, error)
 	Source  *Source
 	Pick    *pick.Result
 	DataDir string

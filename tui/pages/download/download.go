@@ -156,10 +156,10 @@ func (p *Page) start() tea.Cmd {
 	p.err, p.out, p.doneObjs, p.doneSize, p.last, p.cancelled = nil, nil, 0, 0, progress.Update{}, false
 	p.state = running
 	p.target.Blur()
-	st, res := p.src.Store, p.res
+	st, res, dec := p.src.Store, p.res, p.c.Decrypt
 	var cmd tea.Cmd
 	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
-		return download.Download(ctx, st, res, download.Config{To: to, Progress: r})
+		return download.Download(ctx, st, res, download.Config{To: to, Progress: r, Decrypt: dec})
 	})
 	return cmd
 }

@@ -4,15 +4,16 @@ package object
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
@@ -72,11 +73,11 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			return p, p.c.Pop()
 		case k.Verify.Matches(msg) && p.job == nil && p.src.Store != nil:
 			p.verified, p.verr, p.last = nil, nil, progress.Update{}
-			st, snap := p.src.Store, p.snap
+			st, snap, dec := p.src.Store, p.snap, p.c.Decrypt
 			var cmd tea.Cmd
 			p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
 				m := progress.NewMeter(r, "verify", path.Base(snap.Key), "bytes", 0)
-				v, err := download.Object(ctx, st, snap, io.Discard, m, nil)
+				v, err := download.Object(ctx, st, snap, io.Discard, m, dec)
 				m.Finish()
 				return v, err
 			})
@@ -119,8 +120,14 @@ func (p *Page) View() string {
 	}
 	w := min(p.w, 100)
 	out := panel.Box(st, w, path.Base(s.Key), lines)
-	if p.verr != nil {
+	switch {
+	case p.verr == nil || errors.Is(p.verr, context.Canceled):
+	case errors.Is(p.verr, fault.ErrRefused):
+		out += "\n" + panel.Error(st, w, "Cannot read this object", p.verr, []string{"Nothing is known about its checksum yet; give what the message asks for and check again."})
+	case errors.Is(p.verr, fault.ErrProblems):
 		out += "\n" + panel.Error(st, w, "Checksum check failed", p.verr, []string{"Do not restore from this object; pick an older point (p) or check the other chains."})
+	default:
+		out += "\n" + panel.Error(st, w, "The store could not be read", p.verr, []string{"Check the network path to the store and press c to check again."})
 	}
 	return out
 }
@@ -133,10 +140,13 @@ func (p *Page) checksum() string {
 	case p.verified != nil:
 		return st.OK.Render("✓ verified") + fmt.Sprintf(": %s of content, sha256 %s…", common.Bytes(p.verified.Bytes), p.verified.SHA256[:min(16, len(p.verified.SHA256))])
 	case p.verr != nil:
-		if strings.Contains(p.verr.Error(), "context canceled") {
+		if errors.Is(p.verr, context.Canceled) {
 			return st.Warn.Render("check cancelled") + st.Muted.Render(" (press c to check again)")
 		}
-		return st.Danger.Render("✗ failed (see below)")
+		if errors.Is(p.verr, fault.ErrProblems) {
+			return st.Danger.Render("✗ failed (see below)")
+		}
+		return st.Warn.Render("not checked: see below")
 	}
 	return st.Muted.Render("not checked: press c to verify the sha256")
 }

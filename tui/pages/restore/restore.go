@@ -197,7 +197,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 // review checks the form and the target, and opens the confirmation only when both are fine.
 func (p *Page) review() {
 	v := func(f int) string { return strings.TrimSpace(p.fields[f].Value()) }
-	req := common.RestoreRequest{Source: p.src, Pick: p.res, DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
+	req := common.RestoreRequest{Decrypt: p.c.Decrypt, Source: p.src, Pick: p.res, DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
 		InitialAdvertisePeerURLs: v(fPeerURLs), InitialClusterToken: v(fToken)}
 	for f := range p.fields {
 		if c := p.fields[f].Check; c != nil && c(p.fields[f].Value()) != "" {

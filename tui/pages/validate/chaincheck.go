@@ -30,7 +30,7 @@ func (ChainChecker) Validate(ctx context.Context, req common.ValidateRequest, r 
 		if r != nil {
 			r.Report(progress.Update{Phase: "validate", Item: path.Base(s.Key), Done: int64(i), Total: int64(len(objs)), Unit: "objects"})
 		}
-		v, err := download.Object(ctx, req.Source.Store, s, io.Discard, nil, nil)
+		v, err := download.Object(ctx, req.Source.Store, s, io.Discard, nil, req.Decrypt)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()

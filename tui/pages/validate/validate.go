@@ -134,7 +134,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 }
 
 func (p *Page) start() tea.Cmd {
-	req := common.ValidateRequest{Source: p.src}
+	req := common.ValidateRequest{Source: p.src, Decrypt: p.c.Decrypt}
 	if p.target == 0 {
 		req.Chain = p.chain
 	} else {
