@@ -176,6 +176,13 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 // target.
 func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot, target int64, db string, cfg Config, res *Result) error {
 	base := snaps[0]
+	fctx, stopFetch := context.WithCancel(ctx)
+	deltas := prefetch(fctx, st, snaps[1:], target, cfg.Decrypt)
+	defer func() {
+		stopFetch()
+		for range deltas { // let the fetcher end before the store is closed
+		}
+	}()
 	if err := downloadFull(ctx, st, base, db, cfg); err != nil {
 		return err
 	}
@@ -198,21 +205,25 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 	case inner > base.EndRevision:
 		res.Notes = append(res.Notes, fmt.Sprintf("full snapshot %s holds revision %d although named %d; delta events up to %d are skipped", path.Base(base.Key), inner, base.EndRevision, inner))
 	}
-	if len(snaps) > 1 {
-		m := newApplyMeter(cfg.Progress, inner, target)
-		for _, d := range snaps[1:] {
-			if rp.Rev() >= target {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := applyDelta(ctx, st, d, target, rp, m, cfg); err != nil {
-				return err
-			}
+	m := newApplyMeter(cfg.Progress, inner, target)
+	for f := range deltas {
+		if rp.Rev() >= target {
+			break
 		}
-		m.update(rp.Rev(), rp.events, true)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if f.err != nil {
+			return f.err
+		}
+		if err := applyDelta(ctx, f.snap, f.events, target, rp, m); err != nil {
+			return err
+		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.update(rp.Rev(), rp.events, true)
 	if got := rp.Rev(); got != target {
 		return fault.Problems("the chain ends at revision %d, not at the requested %d: revisions %d-%d are in no object", got, target, got+1, target)
 	}
@@ -255,17 +266,8 @@ func downloadFull(ctx context.Context, st *store.Store, s catalog.Snapshot, path
 	return f.Close()
 }
 
-// applyDelta downloads one delta (checksum verified), decodes it and applies its revisions above the current one,
-// up to target.
-func applyDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target int64, rp *replayer, m *applyMeter, cfg Config) error {
-	var buf bytesWriter
-	if _, err := download.Object(ctx, st, d, &buf, nil, cfg.Decrypt); err != nil {
-		return err
-	}
-	events, err := format.DecodeDeltaBytes(buf.b)
-	if err != nil {
-		return fault.Problems("delta %s: %v", d.Key, err)
-	}
+// applyDelta applies the revisions of one delta's events above the current one, up to target.
+func applyDelta(ctx context.Context, d catalog.Snapshot, events []format.DeltaEvent, target int64, rp *replayer, m *applyMeter) error {
 	used := false
 	for i := 0; i < len(events); {
 		rev := events[i].Revision()
