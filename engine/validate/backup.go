@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/download"
@@ -21,7 +22,12 @@ type BackupConfig struct {
 	Decrypt download.Decrypter
 	// Progress receives bytes read per object; nil for none.
 	Progress progress.Reporter
+	// Parallel is how many objects are read at once (default DefaultParallel).
+	Parallel int
 }
+
+// DefaultParallel is how many objects Backups reads at once by default.
+const DefaultParallel = 4
 
 // ObjectReport is what reading one backup object proved.
 type ObjectReport struct {
@@ -86,23 +92,85 @@ func Backups(ctx context.Context, st *store.Store, cat *catalog.Catalog, cfg Bac
 			r.Warnings = append(r.Warnings, p.Object+": "+p.What)
 		}
 	}
+	var objs []catalog.Snapshot
 	for _, ch := range cat.Chains {
 		for _, g := range ch.Gaps {
 			r.Problems = append(r.Problems, Problem{Object: ch.Base.Key, What: fmt.Sprintf("gap in the chain of %s: revisions %d-%d are in no object; it restores only up to revision %d", path.Base(ch.Base.Key), g.From, g.To, ch.RestorableRevision)})
 		}
-		for _, s := range ch.Objects() {
-			o, err := checkObject(ctx, st, s, cfg)
-			if err != nil {
-				return r, err
-			}
-			r.Objects = append(r.Objects, o)
-			if !o.OK {
-				r.Problems = append(r.Problems, Problem{Object: o.Object, What: o.What})
-			}
+		objs = append(objs, ch.Objects()...)
+	}
+	reports, err := checkAll(ctx, st, objs, cfg)
+	if err != nil {
+		return r, err
+	}
+	for _, o := range reports {
+		r.Objects = append(r.Objects, o)
+		if !o.OK {
+			r.Problems = append(r.Problems, Problem{Object: o.Object, What: o.What})
 		}
 	}
 	r.OK = len(r.Problems) == 0
 	return r, nil
+}
+
+// checkAll checks objs, Parallel at a time (store latency, not CPU, bounds a remote store), reports in order.
+func checkAll(ctx context.Context, st *store.Store, objs []catalog.Snapshot, cfg BackupConfig) ([]ObjectReport, error) {
+	n := cfg.Parallel
+	if n <= 0 {
+		n = DefaultParallel
+	}
+	if cfg.Progress != nil {
+		cfg.Progress = &lockedReporter{r: cfg.Progress}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]ObjectReport, len(objs))
+	errs := make([]error, len(objs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(n, len(objs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = checkObject(ctx, st, objs[i], cfg)
+				if errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range objs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lockedReporter lets several checks report progress through one Reporter.
+type lockedReporter struct {
+	mu sync.Mutex
+	r  progress.Reporter
+}
+
+func (l *lockedReporter) Report(u progress.Update) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.r.Report(u)
 }
 
 // checkObject reads one object through; corruption is reported in the ObjectReport, store failures returned.
