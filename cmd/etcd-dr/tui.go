@@ -37,7 +37,8 @@ func (f storeFlag) Set(v string) error {
 	return nil
 }
 
-// tuiStores are the stores the TUI opens: every --store, else ETCD_DR_STORE.
+// tuiStores are the stores the TUI opens: every --store, else ETCD_DR_STORE, else the lines of the stores file
+// (storesFile).
 func (g *globalOptions) tuiStores() []string {
 	if len(g.stores) > 0 {
 		return g.stores
@@ -45,7 +46,34 @@ func (g *globalOptions) tuiStores() []string {
 	if strings.TrimSpace(g.store) != "" {
 		return []string{g.store}
 	}
-	return nil
+	return readStoresFile(storesFile())
+}
+
+// storesFile is $XDG_CONFIG_HOME/etcd-dr/stores (~/.config/etcd-dr/stores): one store URL per line, # comments.
+func storesFile() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "etcd-dr", "stores")
+}
+
+func readStoresFile(path string) []string {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // interactive reports whether the TUI may open: a terminal on both ends and no --non-interactive.

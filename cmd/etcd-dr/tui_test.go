@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,5 +43,27 @@ func TestStoreFlagRepeatable(t *testing.T) {
 	}
 	if got := strings.Join(g2.tuiStores(), " "); got != "file:///env" {
 		t.Fatalf("TUI stores from ETCD_DR_STORE: %q", got)
+	}
+}
+
+// Without --store or ETCD_DR_STORE, the TUI opens the stores listed in the config file.
+func TestStoresFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("ETCD_DR_STORE", "")
+	if err := os.MkdirAll(filepath.Join(dir, "etcd-dr"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := "# production\nfile:///var/etcd-backup/v1/etcd-cluster\n\n  s3://backups/etcd-main  \n"
+	if err := os.WriteFile(filepath.Join(dir, "etcd-dr", "stores"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := &globalOptions{}
+	if got := strings.Join(g.tuiStores(), " "); got != "file:///var/etcd-backup/v1/etcd-cluster s3://backups/etcd-main" {
+		t.Fatalf("stores %q", got)
+	}
+	g.stores = []string{"file:///flag"}
+	if got := strings.Join(g.tuiStores(), " "); got != "file:///flag" {
+		t.Fatalf("--store did not win: %q", got)
 	}
 }

@@ -170,7 +170,8 @@ func (p *Page) View() string {
 			"  etcd-dr --store file:///var/etcd-backup/v1/etcd-cluster",
 			"  etcd-dr --store s3://backups/etcd-main --store gs://dr/etcd",
 			"",
-			"or set ETCD_DR_STORE. Press q to quit.",
+			"or set ETCD_DR_STORE, or list URLs (one a line) in ~/.config/etcd-dr/stores.",
+			"Press q to quit.",
 		}) + p.addView()
 	}
 	urlW := max(p.w-colLayout-colChains-colRev-colAge-6, 12)
