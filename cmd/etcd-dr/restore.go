@@ -72,8 +72,9 @@ func newRestoreCommand(g *globalOptions) *cobra.Command {
 		Short: "Restore the picked backup into a new data directory, deltas replayed to the exact revision",
 		Long: `Restores what 'pick' chooses: the full snapshot through etcdutl's restore, then every delta applied once,
 one transaction per source revision, each checked against the revision, create revision and version the source
-recorded. The data dir is made in a temporary folder beside --data-dir and renamed into place only when complete
-and checked: a failed restore leaves no --data-dir. An existing non-empty --data-dir is refused unless
+recorded. The data dir is made in a temporary folder beside --data-dir (inside it, when it is an existing empty
+folder such as a mount point) and moved into place only when complete and checked: a failed restore leaves no
+--data-dir. An existing non-empty --data-dir is refused unless
 --move-aside. Restoring a cluster that serves Kubernetes: add --bump-revision 1000000000 --mark-compacted.`,
 		Example: `  etcd-dr restore --store file:///var/etcd-backup/v1/etcd-cluster --data-dir /var/lib/etcd
   etcd-dr restore --store s3://backups/etcd-main --revision 1234567 --data-dir /var/lib/etcd --move-aside
