@@ -90,6 +90,7 @@ func (EngineRestorer) Restore(ctx context.Context, req common.RestoreRequest, r 
 		Cluster:       restore.Cluster{Name: req.Name, InitialCluster: req.InitialCluster, Token: req.InitialClusterToken},
 		BumpRevision:  uint64(max(req.BumpRevision, 0)),
 		MarkCompacted: req.MarkCompacted,
+		AllMembers:    req.AllMembers,
 		Progress:      r,
 		Decrypt:       req.Decrypt,
 	}
@@ -103,6 +104,9 @@ func (EngineRestorer) Restore(ctx context.Context, req common.RestoreRequest, r 
 	out := &common.RestoreResult{DataDir: res.DataDir, Revision: res.Revision, DeltasApplied: res.DeltasApplied,
 		EventsApplied: res.EventsApplied, Seconds: res.Seconds, ServedRevision: res.ServedRevision, Notes: res.Notes, Keys: -1}
 	out.Keys = keyCount(res)
+	for _, m := range res.Members {
+		out.Members = append(out.Members, common.RestoredMember{Name: m.Name, DataDir: m.DataDir, PeerURLs: m.PeerURLs})
+	}
 	return out, nil
 }
 

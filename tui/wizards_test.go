@@ -213,3 +213,32 @@ func (f *fakeRestorer) Restore(ctx context.Context, req common.RestoreRequest, r
 	r.Report(progress.Update{Phase: "apply", Item: "deltas", Done: 5, Total: 10, Unit: "revisions"})
 	return &common.RestoreResult{DataDir: req.DataDir, Revision: req.Pick.Revision, DeltasApplied: 5, EventsApplied: 50, Keys: 7, ServedRevision: req.Pick.Revision}, nil
 }
+
+// The wizard with the real engine: every member of the initial cluster gets its own data dir from one replay,
+// and the finished screen gives each member's etcd command line.
+func TestRestoreWizardAllMembers(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "rs-all")
+	m := newModel(t, false, v2)
+	m.c.Restorer = EngineRestorer{}
+	start(m, 80, 24)
+	drive(m, keys("enter", "G", "R")...)
+	dir := filepath.Join(shortTemp(t), "c")
+	drive(m, typeText(dir)...)
+	drive(m, key("tab"), key("tab"))
+	drive(m, typeText("m1=http://127.0.0.1:12380,m2=http://127.0.0.1:22380")...)
+	for i := 0; i < 5; i++ {
+		drive(m, key("tab"))
+	}
+	drive(m, typeText("yes")...)
+	drive(m, key("enter"))
+	mustContain(t, m, "One data dir per member of m1=http://127.0.0.1:12380,m2=")
+	drive(m, typeText("restore")...)
+	drive(m, key("enter"))
+	mustContain(t, m, "Restored revision 72", "Start the restored members, each on its host:",
+		"etcd --name m1 --data-dir "+filepath.Join(dir, "m1.etcd"), "etcd --name m2 --data-dir "+filepath.Join(dir, "m2.etcd"))
+	for _, n := range []string{"m1.etcd", "m2.etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, n, "member", "snap", "db")); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+	}
+}

@@ -54,9 +54,18 @@ type RestoreRequest struct {
 	InitialCluster           string
 	InitialAdvertisePeerURLs string
 	InitialClusterToken      string
+	// AllMembers writes one data dir per member of InitialCluster, as <DataDir>/<name>.etcd, from one replay.
+	AllMembers bool
 	// BumpRevision and MarkCompacted keep Kubernetes watchers from going back in time.
 	BumpRevision  int64
 	MarkCompacted bool
+}
+
+// RestoredMember is one data dir a restore wrote.
+type RestoredMember struct {
+	Name     string
+	DataDir  string
+	PeerURLs []string
 }
 
 // RestoreResult says what the restore wrote.
@@ -70,6 +79,7 @@ type RestoreResult struct {
 	Keys           int64
 	ServedRevision int64
 	Notes          []string
+	Members        []RestoredMember
 }
 
 // Restorer runs a restore, reporting progress; it must return when ctx ends and never touch an existing data dir.

@@ -40,7 +40,10 @@ func (p *Page) plan() []string {
 		"It is built in a temporary directory beside it and renamed into place only when complete and checked.",
 		"Nothing is deleted or overwritten; the running cluster is not touched.",
 	}
-	if q.Name != "" {
+	switch {
+	case q.AllMembers:
+		lines = append(lines, fmt.Sprintf("One data dir per member of %s, as %s/<name>.etcd, token %s.", q.InitialCluster, q.DataDir, orDefault(q.InitialClusterToken)))
+	case q.Name != "":
 		lines = append(lines, fmt.Sprintf("Member %s, initial cluster %s, peer URLs %s, token %s.", q.Name, orDefault(q.InitialCluster), orDefault(q.InitialAdvertisePeerURLs), orDefault(q.InitialClusterToken)))
 	}
 	if q.BumpRevision > 0 {
@@ -76,6 +79,20 @@ func EtcdCommand(q common.RestoreRequest) string {
 	return strings.Join(args, " ")
 }
 
+// MemberCommand is the command line that starts one member of a multi-member restore.
+func MemberCommand(q common.RestoreRequest, m common.RestoredMember) string {
+	args := []string{"etcd", "--name", m.Name, "--data-dir", m.DataDir}
+	if len(m.PeerURLs) > 0 {
+		u := strings.Join(m.PeerURLs, ",")
+		args = append(args, "--initial-advertise-peer-urls", u, "--listen-peer-urls", u)
+	}
+	args = append(args, "--initial-cluster", q.InitialCluster)
+	if q.InitialClusterToken != "" {
+		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
+	}
+	return strings.Join(args, " ")
+}
+
 // CLICommand is the scripted equivalent of the wizard.
 func CLICommand(src string, rev int64, q common.RestoreRequest) string {
 	args := []string{"etcd-dr", "restore", "--non-interactive", "--store", "'" + src + "'", "--revision", strconv.FormatInt(rev, 10), "--data-dir", q.DataDir}
@@ -96,6 +113,9 @@ func CLICommand(src string, rev int64, q common.RestoreRequest) string {
 	}
 	if q.MarkCompacted {
 		args = append(args, "--mark-compacted")
+	}
+	if q.AllMembers {
+		args = append(args, "--all-members")
 	}
 	return strings.Join(args, " ")
 }

@@ -42,6 +42,7 @@ const (
 	fToken
 	fBump
 	fCompact
+	fAll
 	nFields
 )
 
@@ -92,6 +93,8 @@ func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
 		}
 		return "yes or no"
 	}
+	p.fields[fAll] = textfield.New("all members", "no (yes: one data dir per member of the initial cluster)")
+	p.fields[fAll].Check = p.fields[fCompact].Check
 	p.setFocus(fDataDir)
 	return p
 }
@@ -108,6 +111,9 @@ func (p *Page) Prefill(q common.RestoreRequest) {
 	}
 	if q.MarkCompacted {
 		p.fields[fCompact].SetValue("yes")
+	}
+	if q.AllMembers {
+		p.fields[fAll].SetValue("yes")
 	}
 }
 
@@ -215,12 +221,18 @@ func (p *Page) review() {
 		p.setFocus(fDataDir)
 		return
 	}
-	if (req.InitialCluster != "" || req.InitialAdvertisePeerURLs != "") && req.Name == "" {
+	req.AllMembers = strings.HasPrefix(strings.ToLower(v(fAll)), "y")
+	if req.AllMembers && req.InitialCluster == "" {
+		p.refusal = "all members: give the initial cluster (name=peerURL,...) whose members get a data dir each"
+		p.setFocus(fCluster)
+		return
+	}
+	if !req.AllMembers && (req.InitialCluster != "" || req.InitialAdvertisePeerURLs != "") && req.Name == "" {
 		p.refusal = "member name: required with an initial cluster or peer URLs"
 		p.setFocus(fName)
 		return
 	}
-	if req.InitialCluster != "" && !strings.Contains(req.InitialCluster, req.Name+"=") {
+	if !req.AllMembers && req.InitialCluster != "" && !strings.Contains(req.InitialCluster, req.Name+"=") {
 		p.refusal = fmt.Sprintf("initial cluster does not name member %q (want %s=<peer URL>,...)", req.Name, req.Name)
 		p.setFocus(fCluster)
 		return
@@ -307,10 +319,19 @@ func (p *Page) finishedView(w int) []string {
 	for _, n := range o.Notes {
 		lines = append(lines, st.Muted.Render("  note: "+n))
 	}
-	return append(lines,
+	lines = append(lines,
 		"",
 		st.Header.Render("Start the restored member:"),
-		"  "+EtcdCommand(p.req),
+	)
+	if len(o.Members) > 1 {
+		lines[len(lines)-1] = st.Header.Render("Start the restored members, each on its host:")
+		for _, m := range o.Members {
+			lines = append(lines, "  "+MemberCommand(p.req, m))
+		}
+	} else {
+		lines = append(lines, "  "+EtcdCommand(p.req))
+	}
+	return append(lines,
 		"",
 		st.Muted.Render("enter/esc back"),
 	)
