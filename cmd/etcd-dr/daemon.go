@@ -26,6 +26,8 @@ type daemonOptions struct {
 	fullSchedule string
 	deltaPeriod  time.Duration
 	memoryLimit  int64
+	spoolDir     string
+	spoolLimit   int64
 	listen       string
 	apiToken     string
 	apiCert      string
@@ -48,6 +50,8 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.StringVar(&o.fullSchedule, "full-schedule", daemon.DefaultFullSchedule, "cron schedule (5 fields, UTC) of full snapshots, or @every DURATION")
 	f.DurationVar(&o.deltaPeriod, "delta-period", snapshot.DefaultDeltaPeriod, "store buffered events as a delta this often (nothing for a quiet period)")
 	f.Int64Var(&o.memoryLimit, "delta-memory-limit", snapshot.DefaultMemoryLimit, "store a delta early once buffered events pass this many bytes")
+	f.StringVar(&o.spoolDir, "spool-dir", "", "keep deltas in this folder while the store is away (the watch goes on; uploaded in order once it is back, also after a restart)")
+	f.Int64Var(&o.spoolLimit, "spool-limit", snapshot.DefaultSpoolLimit, "bytes the spool may hold; past it events wait in memory and the watch pauses")
 	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none")
 	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN)")
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
@@ -110,6 +114,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	}
 	defer closeAll()
 	cfg.DeltaPeriod, cfg.MemoryLimit = o.deltaPeriod, o.memoryLimit
+	cfg.SpoolDir, cfg.SpoolLimit = o.spoolDir, o.spoolLimit
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, Logger: log, Metrics: daemon.NewMetrics(reg)})

@@ -46,61 +46,89 @@ func (b *buffer) first() int64 { return b.events[0].Revision() }
 func (b *buffer) last() int64  { return b.events[len(b.events)-1].Revision() }
 func (b *buffer) reset()       { b.events, b.bytes = nil, 0 }
 
+// deltaObject is a delta encoded and ready to upload.
+type deltaObject struct {
+	res  Result
+	data []byte
+	meta map[string]string
+}
+
 // writeDelta stores the buffered events as one delta object (revisions first..last) and returns its result.
 // Deltas are small (bounded by MemoryLimit), so the object is built in memory and its stored-bytes sha256
 // goes into its metadata.
 func (s *Snapshotter) writeDelta(ctx context.Context, b *buffer, etcdVersion string, final bool) (Result, error) {
-	started := time.Now()
+	obj, err := s.buildDelta(b, etcdVersion, final)
+	if err != nil {
+		return obj.res, err
+	}
+	return s.uploadDelta(ctx, obj)
+}
+
+func (s *Snapshotter) buildDelta(b *buffer, etcdVersion string, final bool) (deltaObject, error) {
 	res := Result{Kind: catalog.Delta, StartRevision: b.first(), EndRevision: b.last(), Events: len(b.events), Final: final, EtcdVersion: etcdVersion}
+	obj := deltaObject{res: res}
 	var stored bytes.Buffer
 	var sink io.Writer = &stored
 	var enc io.WriteCloser
 	var err error
 	if s.cfg.Encrypt != nil {
 		if enc, err = s.cfg.Encrypt(&stored); err != nil {
-			return res, fmt.Errorf("encrypt: %w", err)
+			return obj, fmt.Errorf("encrypt: %w", err)
 		}
 		sink = enc
 	}
 	comp, err := format.NewCompressor(sink, s.cfg.Compression)
 	if err != nil {
-		return res, err
+		return obj, err
 	}
 	plainSize, err := encodeDelta(comp, b.events)
 	if err != nil {
-		return res, err
+		return obj, err
 	}
 	if err := comp.Close(); err != nil {
-		return res, err
+		return obj, err
 	}
 	if enc != nil {
 		if err := enc.Close(); err != nil {
-			return res, err
+			return obj, err
 		}
 	}
-	res.Time = s.cfg.Now().UTC()
-	res.Key = path.Join(Folder, catalog.Name(catalog.Delta, res.StartRevision, res.EndRevision, res.Time, s.cfg.Compression, final, s.cfg.Encrypt != nil))
-	sum := sha256.Sum256(stored.Bytes())
-	meta := s.meta(etcdVersion, res.StartRevision, res.EndRevision, plainSize)
+	obj.res.Time = s.cfg.Now().UTC()
+	obj.res.Key = path.Join(Folder, catalog.Name(catalog.Delta, res.StartRevision, res.EndRevision, obj.res.Time, s.cfg.Compression, final, s.cfg.Encrypt != nil))
+	obj.res.ContentSize = plainSize
+	obj.data = stored.Bytes()
+	obj.meta = s.deltaMeta(etcdVersion, res.StartRevision, res.EndRevision, plainSize, obj.data)
+	return obj, nil
+}
+
+func (s *Snapshotter) deltaMeta(etcdVersion string, start, end, plainSize int64, data []byte) map[string]string {
+	sum := sha256.Sum256(data)
+	meta := s.meta(etcdVersion, start, end, plainSize)
 	meta[catalog.MetaSHA256] = hex.EncodeToString(sum[:])
+	return meta
+}
+
+func (s *Snapshotter) uploadDelta(ctx context.Context, obj deltaObject) (Result, error) {
+	started := time.Now()
+	res := obj.res
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	g := newStallGuard(sctx, cancel, s.cfg.StallTimeout)
 	defer g.stop()
-	w, err := s.cfg.Store.NewWriter(sctx, res.Key, store.WriteOptions{Metadata: meta})
+	w, err := s.cfg.Store.NewWriter(sctx, res.Key, store.WriteOptions{Metadata: obj.meta})
 	if err != nil {
 		return res, err
 	}
-	if _, err := io.Copy(w, g.reader(bytes.NewReader(stored.Bytes()))); err != nil {
+	if _, err := io.Copy(w, g.reader(bytes.NewReader(obj.data))); err != nil {
 		w.Abort()
 		return res, g.explain(err)
 	}
 	if err := w.Commit(); err != nil {
 		return res, g.explain(err)
 	}
-	res.Size, res.ContentSize = int64(stored.Len()), plainSize
+	res.Size = int64(len(obj.data))
 	res.Took = time.Since(started)
-	s.cfg.Logger.Info("delta snapshot", "key", res.Key, "from", res.StartRevision, "to", res.EndRevision, "events", res.Events, "bytes", res.Size, "final", final, "took", res.Took.Round(time.Millisecond))
+	s.cfg.Logger.Info("delta snapshot", "key", res.Key, "from", res.StartRevision, "to", res.EndRevision, "events", res.Events, "bytes", res.Size, "final", res.Final, "took", res.Took.Round(time.Millisecond))
 	return res, nil
 }
 

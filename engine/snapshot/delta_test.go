@@ -35,6 +35,18 @@ func (r *recorder) Failure(_ catalog.Kind, err error) {
 	r.mu.Unlock()
 }
 
+// end is the last revision any stored delta holds.
+func (r *recorder) end() (e int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.results {
+		if res.Kind == catalog.Delta && !res.Skipped {
+			e = max(e, res.EndRevision)
+		}
+	}
+	return e
+}
+
 func (r *recorder) count(kind catalog.Kind) (n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

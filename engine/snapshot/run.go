@@ -30,6 +30,9 @@ type FullReply struct {
 // writes a last delta marked .final.
 func (s *Snapshotter) Run(ctx context.Context, fulls <-chan FullRequest) error {
 	r := &runner{s: s, fulls: fulls}
+	if s.cfg.SpoolDir != "" {
+		r.spool = &spool{dir: s.cfg.SpoolDir, limit: s.cfg.SpoolLimit}
+	}
 	return r.run(ctx)
 }
 
@@ -42,6 +45,7 @@ type runner struct {
 	w     *watcher
 	// stopped is set while the watch is canceled for an upload that retries.
 	stopped bool
+	spool   *spool // nil without a SpoolDir
 	// wctx outlives the caller's ctx, so the final delta can still catch up after a SIGTERM.
 	wctx    context.Context
 	wcancel context.CancelFunc
@@ -79,7 +83,12 @@ func (r *runner) run(ctx context.Context) error {
 			res, err := r.full(ctx, req.Options)
 			req.Reply <- FullReply{Result: res, Err: err}
 		case <-tick.C:
-			r.flush(ctx, false)
+			if !r.flush(ctx, false) || r.spool == nil {
+				continue
+			}
+			if err := r.s.drain(ctx, r.spool, r.ver); err != nil {
+				r.s.cfg.Logger.Debug("spool not drained yet", "err", err)
+			}
 		case resp, ok := <-r.w.ch:
 			if !ok {
 				r.restartWatch()
@@ -114,6 +123,9 @@ func (r *runner) run(ctx context.Context) error {
 // resume finds where the store ends and starts the watch there, taking a full snapshot first if needed.
 func (r *runner) resume(ctx context.Context) error {
 	r.ver = r.s.etcdVersion(ctx)
+	if err := r.s.drain(ctx, r.spool, r.ver); err != nil {
+		return fmt.Errorf("upload the deltas spooled in %s before resuming: %w", r.spool.dir, err)
+	}
 	_, end, err := Last(ctx, r.s.cfg.Store)
 	if err != nil {
 		return err
@@ -179,6 +191,9 @@ func (r *runner) flush(ctx context.Context, final bool) bool {
 	if ctx.Err() != nil {
 		return false // stopping: final() stores what is buffered
 	}
+	if r.spool != nil && r.spoolFlush(ctx, final) {
+		return true
+	}
 	b := newBackoff()
 	for {
 		r.s.mu.Lock()
@@ -192,11 +207,12 @@ func (r *runner) flush(ctx context.Context, final bool) bool {
 			}
 			return true
 		}
-		r.s.fail(catalog.Delta, err)
 		if ctx.Err() != nil {
-			r.s.cfg.Logger.Error("delta not stored; its revisions stay in etcd and the next run resumes from the store's end", "from", r.buf.first(), "to", r.buf.last(), "err", err)
+			// Stopping: final() stores what is buffered.
+			r.s.cfg.Logger.Debug("delta upload interrupted by the stop", "from", r.buf.first(), "to", r.buf.last())
 			return false
 		}
+		r.s.fail(catalog.Delta, err)
 		if !r.stopped {
 			r.w.cancel()
 			r.stopped = true
@@ -206,6 +222,41 @@ func (r *runner) flush(ctx context.Context, final bool) bool {
 			return false
 		}
 	}
+}
+
+// spoolFlush stores the buffer through the spool: the spool drains first (order), then the delta is uploaded;
+// when the store is away the delta goes into the spool and the watch goes on. It reports false when neither
+// worked (spool full or unwritable): the caller then holds the events and retries.
+func (r *runner) spoolFlush(ctx context.Context, final bool) bool {
+	obj, err := r.s.buildDelta(&r.buf, r.ver, final)
+	if err != nil {
+		r.s.cfg.Logger.Error("encode delta", "err", err)
+		return false
+	}
+	err = r.s.drain(ctx, r.spool, r.ver)
+	if err == nil {
+		var res Result
+		r.s.mu.Lock()
+		res, err = r.s.uploadDelta(ctx, obj)
+		r.s.mu.Unlock()
+		if err == nil {
+			r.s.observe(res)
+			r.buf.reset()
+			return true
+		}
+	}
+	r.s.fail(catalog.Delta, err)
+	if used := r.spool.size(); used+int64(len(obj.data)) > r.spool.limit {
+		r.s.cfg.Logger.Error("store unreachable and the spool is full; holding events in memory", "spool", r.spool.dir, "bytes", used, "limit", r.spool.limit, "err", err)
+		return false
+	}
+	if perr := r.spool.put(obj); perr != nil {
+		r.s.cfg.Logger.Error("store unreachable and the spool cannot be written", "spool", r.spool.dir, "err", perr, "storeErr", err)
+		return false
+	}
+	r.s.cfg.Logger.Warn("store unreachable; delta spooled on local disk", "key", obj.res.Key, "from", obj.res.StartRevision, "to", obj.res.EndRevision, "err", err)
+	r.buf.reset()
+	return true
 }
 
 // final catches up to etcd's current revision and stores what is buffered as the last delta (.final).

@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/store"
 )
@@ -61,6 +63,12 @@ type Config struct {
 	DeltaPeriod time.Duration
 	// MemoryLimit flushes a delta early once buffered events pass it (default 10 MiB).
 	MemoryLimit int64
+	// SpoolDir, when set, keeps deltas on local disk while the store is away (one backup loop per folder); the
+	// watch goes on meanwhile, so etcd compacting its history does not break the chain. The folder must exist.
+	SpoolDir string
+	// SpoolLimit bounds the spool in bytes (default DefaultSpoolLimit); past it, events wait in memory and
+	// the watch is paused until the store is back.
+	SpoolLimit int64
 	// Logger receives what happened (default: discard).
 	Logger *slog.Logger
 	// Now is the clock for object names (default time.Now).
@@ -120,6 +128,14 @@ func New(cfg Config) (*Snapshotter, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SpoolLimit <= 0 {
+		cfg.SpoolLimit = DefaultSpoolLimit
+	}
+	if cfg.SpoolDir != "" {
+		if fi, err := os.Stat(cfg.SpoolDir); err != nil || !fi.IsDir() {
+			return nil, fault.Refused("--spool-dir %s: not a folder (create it; it must survive restarts to be useful)", cfg.SpoolDir)
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
