@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
@@ -130,7 +131,7 @@ func (d *daemons) noTwoLeaders(t *testing.T) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	require.Empty(t, d.violations, "two Leaders at once (%d samples)", d.samples)
-	require.Greater(t, d.samples, 10)
+	require.GreaterOrEqual(t, d.samples, 5)
 }
 
 func oneLeaderAt(idx int) func([]Role) bool {
@@ -179,7 +180,7 @@ func TestElectorsExactlyOneLeader(t *testing.T) {
 
 func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
-	period := 300 * time.Millisecond
+	period := 500 * time.Millisecond
 	old := c.Leader(t)
 	d := startDaemons(t, c, period)
 	d.waitRoles(t, 25, "first leader", oneLeaderAt(indexOf(c, old)))
@@ -189,12 +190,20 @@ func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 	d.waitRoles(t, 3, "the killed leader's daemon is Unknown", func(rs []Role) bool { return rs[oi] == Unknown })
 	// etcd elects a new leader after its election timeout; its daemon follows within 2 check periods.
 	var newLeader ID
+	clients := map[int]*clientv3.Client{}
+	for i, m := range c.Members {
+		if i != oi {
+			clients[i] = m.Client(t)
+		}
+	}
 	for newLeader == 0 {
 		for i, m := range c.Members {
 			if i == oi {
 				continue
 			}
-			st, err := m.Client(t).Status(ctx(t), m.ClientURL)
+			sctx, cancel := context.WithTimeout(ctx(t), time.Second)
+			st, err := clients[i].Status(sctx, m.ClientURL)
+			cancel()
 			if err == nil && st.Leader != 0 && st.Leader == st.Header.MemberId {
 				newLeader = ID(st.Leader)
 			}
