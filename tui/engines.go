@@ -91,6 +91,7 @@ func (EngineRestorer) Restore(ctx context.Context, req common.RestoreRequest, r 
 		BumpRevision:  uint64(max(req.BumpRevision, 0)),
 		MarkCompacted: req.MarkCompacted,
 		AllMembers:    req.AllMembers,
+		MoveAside:     req.MoveAside,
 		Progress:      r,
 		Decrypt:       req.Decrypt,
 	}
@@ -104,6 +105,7 @@ func (EngineRestorer) Restore(ctx context.Context, req common.RestoreRequest, r 
 	out := &common.RestoreResult{DataDir: res.DataDir, Revision: res.Revision, DeltasApplied: res.DeltasApplied,
 		EventsApplied: res.EventsApplied, Seconds: res.Seconds, ServedRevision: res.ServedRevision, Notes: res.Notes, Keys: -1}
 	out.Keys = keyCount(res)
+	out.MovedAside = res.MovedAside
 	for _, m := range res.Members {
 		out.Members = append(out.Members, common.RestoredMember{Name: m.Name, DataDir: m.DataDir, PeerURLs: m.PeerURLs})
 	}

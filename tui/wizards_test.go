@@ -242,3 +242,43 @@ func TestRestoreWizardAllMembers(t *testing.T) {
 		}
 	}
 }
+
+// An occupied data dir with move aside: the confirmation says it will be renamed, the restore keeps it whole.
+func TestRestoreWizardMoveAside(t *testing.T) {
+	v2 := memStore(t, "etcdbr-v2", "rs-move")
+	parent := shortTemp(t)
+	dir := filepath.Join(parent, "etcd")
+	if err := os.MkdirAll(filepath.Join(dir, "member"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "member", "broken"), []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(t, false, v2)
+	m.c.Restorer = EngineRestorer{}
+	start(m, 80, 24)
+	drive(m, keys("enter", "G", "R")...)
+	drive(m, typeText(dir)...)
+	for i := 0; i < 8; i++ {
+		drive(m, key("tab"))
+	}
+	drive(m, typeText("yes")...)
+	drive(m, key("enter"))
+	mustContain(t, m, "which holds data now", "Move aside: the data there now is first renamed to", "kept whole")
+	drive(m, typeText("restore")...)
+	drive(m, key("enter"))
+	mustContain(t, m, "Restored revision 72", "moved aside to")
+	entries, _ := os.ReadDir(parent)
+	var moved string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "etcd.broken-") {
+			moved = e.Name()
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(parent, moved, "member", "broken")); err != nil || string(b) != "old" {
+		t.Fatalf("the old data dir was not kept whole (%q): %v", moved, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "member", "snap", "db")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -106,7 +106,7 @@ func runRoot(cmd *cobra.Command, g *globalOptions) error {
 
 // wizardVerbs makes pick, download, validate and restore open their wizard (flags pre-filled) when run on a
 // terminal without --non-interactive or -o json; headless runs are unchanged. Options the wizards do not offer
-// (restore --move-aside/--lease-ttl, validate --trial-restore or without --store) run headless.
+// (restore --lease-ttl, validate --trial-restore or without --store) run headless.
 //
 // It also gives the root command etcdctl's connection flags, for the Members screen's live view.
 func wizardVerbs(root *cobra.Command, g *globalOptions) {
@@ -123,7 +123,7 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 			f := cmd.Flags()
 			str := func(name string) string { v, _ := f.GetString(name); return v }
 			if !g.interactive() || g.output == "json" || strings.TrimSpace(g.store) == "" ||
-				f.Changed("move-aside") || f.Changed("lease-ttl") || f.Changed("trial-restore") {
+				f.Changed("lease-ttl") || f.Changed("trial-restore") {
 				return headless(cmd, args)
 			}
 			if _, err := g.requireStore(); err != nil {
@@ -134,9 +134,10 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 				bump, _ := f.GetUint64("bump-revision")
 				compacted, _ := f.GetBool("mark-compacted")
 				all, _ := f.GetBool("all-members")
+				moveAside, _ := f.GetBool("move-aside")
 				s.Restore = common.RestoreRequest{DataDir: s.DataDir, Name: str("name"), InitialCluster: str("initial-cluster"),
 					InitialAdvertisePeerURLs: str("initial-advertise-peer-urls"), InitialClusterToken: str("initial-cluster-token"),
-					BumpRevision: int64(bump), MarkCompacted: compacted, AllMembers: all}
+					BumpRevision: int64(bump), MarkCompacted: compacted, AllMembers: all, MoveAside: moveAside}
 			}
 			return runTUI(cmd.Context(), cmd, g, s, nil)
 		}

@@ -54,6 +54,8 @@ type RestoreRequest struct {
 	InitialCluster           string
 	InitialAdvertisePeerURLs string
 	InitialClusterToken      string
+	// MoveAside renames an occupied DataDir to <DataDir>.broken-<timestamp> once the restore is ready.
+	MoveAside bool
 	// AllMembers writes one data dir per member of InitialCluster, as <DataDir>/<name>.etcd, from one replay.
 	AllMembers bool
 	// BumpRevision and MarkCompacted keep Kubernetes watchers from going back in time.
@@ -80,6 +82,8 @@ type RestoreResult struct {
 	ServedRevision int64
 	Notes          []string
 	Members        []RestoredMember
+	// MovedAside is where the occupied data dir went ("" when none was moved).
+	MovedAside string
 }
 
 // Restorer runs a restore, reporting progress; it must return when ctx ends and never touch an existing data dir.

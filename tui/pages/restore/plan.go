@@ -26,20 +26,27 @@ func occupied(dir string) string {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path (the CLI's --move-aside renames the old one to %s.broken-<time>)", dir, filepath.Base(dir))
+	return fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path, or set move aside to yes to rename the old one to %s.broken-<time>", dir, filepath.Base(dir))
 }
 
 // plan says exactly what the restore will do.
-func (p *Page) plan() []string {
+func (p *Page) plan(occupied bool) []string {
 	r, q := p.res, p.req
 	deltas := len(r.Snapshots()) - 1
+	into := fmt.Sprintf("into the NEW data directory %s.", q.DataDir)
+	if occupied {
+		into = fmt.Sprintf("into the data directory %s, which holds data now.", q.DataDir)
+	}
 	lines := []string{
 		fmt.Sprintf("Restore revision %d from %s", r.Revision, p.src.URL),
 		fmt.Sprintf("using full snapshot %s and %s,", path.Base(r.Chain.Base.Key), common.Plural(deltas, "delta", "deltas")),
-		fmt.Sprintf("into the NEW data directory %s.", q.DataDir),
+		into,
 		"It is built in a temporary directory beside it and renamed into place only when complete and checked.",
-		"Nothing is deleted or overwritten; the running cluster is not touched.",
 	}
+	if occupied {
+		lines = append(lines, fmt.Sprintf("Move aside: the data there now is first renamed to %s.broken-<timestamp>, kept whole.", filepath.Base(q.DataDir)))
+	}
+	lines = append(lines, "Nothing is deleted or overwritten; the running cluster is not touched.")
 	switch {
 	case q.AllMembers:
 		lines = append(lines, fmt.Sprintf("One data dir per member of %s, as %s/<name>.etcd, token %s.", q.InitialCluster, q.DataDir, orDefault(q.InitialClusterToken)))
@@ -116,6 +123,9 @@ func CLICommand(src string, rev int64, q common.RestoreRequest) string {
 	}
 	if q.AllMembers {
 		args = append(args, "--all-members")
+	}
+	if q.MoveAside {
+		args = append(args, "--move-aside")
 	}
 	return strings.Join(args, " ")
 }

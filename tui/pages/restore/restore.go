@@ -43,6 +43,7 @@ const (
 	fBump
 	fCompact
 	fAll
+	fMove
 	nFields
 )
 
@@ -58,13 +59,15 @@ type Page struct {
 	focus   int
 	state   state
 	refusal string // why the form cannot go on (occupied target, bad value)
-	dialog  confirm.Model
-	req     common.RestoreRequest
-	job     *common.Job
-	last    progress.Update
-	out     *common.RestoreResult
-	err     error
-	w, h    int
+	// occupied: the target holds data that move aside will rename (shown in the confirmation).
+	occupied bool
+	dialog   confirm.Model
+	req      common.RestoreRequest
+	job      *common.Job
+	last     progress.Update
+	out      *common.RestoreResult
+	err      error
+	w, h     int
 }
 
 // New builds the wizard for the picked point.
@@ -95,6 +98,8 @@ func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
 	}
 	p.fields[fAll] = textfield.New("all members", "no (yes: one data dir per member of the initial cluster)")
 	p.fields[fAll].Check = p.fields[fCompact].Check
+	p.fields[fMove] = textfield.New("move aside", "no (yes: rename an occupied data dir to <dir>.broken-<time>)")
+	p.fields[fMove].Check = p.fields[fCompact].Check
 	p.setFocus(fDataDir)
 	return p
 }
@@ -114,6 +119,9 @@ func (p *Page) Prefill(q common.RestoreRequest) {
 	}
 	if q.AllMembers {
 		p.fields[fAll].SetValue("yes")
+	}
+	if q.MoveAside {
+		p.fields[fMove].SetValue("yes")
 	}
 }
 
@@ -216,10 +224,15 @@ func (p *Page) review() {
 		p.refusal = "data dir: give a new directory to restore into"
 		return
 	}
+	req.MoveAside = strings.HasPrefix(strings.ToLower(v(fMove)), "y")
+	p.occupied = false
 	if why := occupied(req.DataDir); why != "" {
-		p.refusal = why
-		p.setFocus(fDataDir)
-		return
+		if !req.MoveAside || strings.Contains(why, "is a file") {
+			p.refusal = why
+			p.setFocus(fDataDir)
+			return
+		}
+		p.occupied = true
 	}
 	req.AllMembers = strings.HasPrefix(strings.ToLower(v(fAll)), "y")
 	if req.AllMembers && req.InitialCluster == "" {
@@ -246,7 +259,7 @@ func (p *Page) review() {
 	}
 	p.req = req
 	p.refusal = ""
-	p.dialog = confirm.New("Restore into a new data directory", ConfirmWord, p.plan())
+	p.dialog = confirm.New("Restore into a new data directory", ConfirmWord, p.plan(p.occupied))
 	p.state = confirming
 }
 
@@ -315,6 +328,9 @@ func (p *Page) finishedView(w int) []string {
 	}
 	if o.ServedRevision != 0 && o.ServedRevision != o.Revision {
 		lines = append(lines, fmt.Sprintf("  etcd will serve revision %d (bumped, marked compacted)", o.ServedRevision))
+	}
+	if o.MovedAside != "" {
+		lines = append(lines, st.Warn.Render("  the old data dir was moved aside to "+o.MovedAside+" (nothing was deleted)"))
 	}
 	for _, n := range o.Notes {
 		lines = append(lines, st.Muted.Render("  note: "+n))
