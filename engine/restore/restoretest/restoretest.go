@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,14 +18,10 @@ import (
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 )
 
-// Root is the committed testdata folder.
+// Root is the committed testdata folder (damage copies of its stores made with testenv.CopyStore, never it).
 func Root(t testing.TB) string {
 	t.Helper()
-	r := testenv.RepoRoot()
-	if r == "" {
-		t.Fatal("repo root not found")
-	}
-	return filepath.Join(r, "testdata")
+	return testenv.Testdata(t)
 }
 
 // Manifest loads testdata/manifest.json.
@@ -65,32 +60,6 @@ func State(t testing.TB, store string, rev int64) []fixture.KV {
 func StoreURL(t testing.TB, store string) string {
 	t.Helper()
 	return "file://" + filepath.Join(Root(t), filepath.FromSlash(store))
-}
-
-// CopyStore copies a committed store into a temporary folder, for tests that damage it, and returns the folder.
-func CopyStore(t testing.TB, store string) string {
-	t.Helper()
-	src := filepath.Join(Root(t), filepath.FromSlash(store))
-	dst := filepath.Join(t.TempDir(), "store")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // Judge starts the etcd binary on a restored single-member data dir (member name) and checks, with
