@@ -32,6 +32,8 @@ type Page struct {
 	// filtering is true while the filter field has focus.
 	filtering bool
 	flash     string // one-line message (e.g. why a download cannot start)
+	// lowered caches the lower-case text the filter searches, per catalog (typing must stay fast at 10 000 rows).
+	lowered map[string]string
 	w, h      int
 }
 
@@ -69,6 +71,7 @@ func (p *Page) rebuild() {
 		p.cat = p.src.Catalog
 		p.chains = order(p.cat)
 		p.folded = map[int]bool{}
+		p.lowered = map[string]string{}
 		keep = nil
 	}
 	if p.cat == nil {
@@ -76,7 +79,7 @@ func (p *Page) rebuild() {
 		p.list.SetLen(0)
 		return
 	}
-	p.rows = buildRows(p.cat, p.chains, p.folded, strings.ToLower(strings.TrimSpace(p.filter.Value())))
+	p.rows = buildRows(p.cat, p.chains, p.folded, strings.ToLower(strings.TrimSpace(p.filter.Value())), p.lower)
 	p.list.SetLen(len(p.rows))
 	if keep != nil {
 		for i, r := range p.rows {
@@ -372,4 +375,14 @@ func (p *Page) objectLine(s *catalog.Snapshot) string {
 	}
 	return common.Pad(string(s.Kind), colKind) + " " + common.Pad(revs, colRevs) + " " + common.PadLeft(common.Bytes(s.Size), colSize) +
 		"  " + common.Pad(common.Stamp(s.Time), colTime) + "  " + common.Pad(comp, colComp) + "  " + path.Base(s.Key)
+}
+
+// lower returns s in lower case, computed once per catalog.
+func (p *Page) lower(s string) string {
+	if l, ok := p.lowered[s]; ok {
+		return l
+	}
+	l := strings.ToLower(s)
+	p.lowered[s] = l
+	return l
 }

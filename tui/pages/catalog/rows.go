@@ -51,9 +51,9 @@ func order(cat *catalog.Catalog) []int {
 // with gaps where they fall, then problems and notes; last the objects no chain could use. filter (lower case)
 // keeps the objects, gaps and problems whose text holds it, with their chain header; folded chains show only
 // their header.
-func buildRows(cat *catalog.Catalog, chains []int, folded map[int]bool, filter string) []row {
+func buildRows(cat *catalog.Catalog, chains []int, folded map[int]bool, filter string, lower func(string) string) []row {
 	var rows []row
-	match := func(s string) bool { return filter == "" || strings.Contains(strings.ToLower(s), filter) }
+	match := func(s string) bool { return filter == "" || strings.Contains(lower(s), filter) }
 	for _, ci := range chains {
 		ch := &cat.Chains[ci]
 		var kids []row
