@@ -34,7 +34,7 @@ type Page struct {
 	flash     string // one-line message (e.g. why a download cannot start)
 	// lowered caches the lower-case text the filter searches, per catalog (typing must stay fast at 10 000 rows).
 	lowered map[string]string
-	w, h      int
+	w, h    int
 }
 
 // New builds the Catalog page of src.
