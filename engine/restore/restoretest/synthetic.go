@@ -30,7 +30,8 @@ type Chain struct {
 // SyntheticChain writes a large etcd-backup-restore v2 chain into a new store folder: a real full snapshot of an
 // embedded etcd holding baseKeys keys (some on a lease), then events delta events in deltas of perDelta events,
 // continuing that snapshot exactly as etcd would have (create revisions, versions, overwrites, deletes,
-// transactions of three keys in one revision, a lease the snapshot does not hold). The final state is computed
+// transactions of three keys in one revision, a lease the snapshot does not hold), their values valueSize bytes
+// (base keys at most 1 KiB). The final state is computed
 // alongside, so a restore can be judged without replaying the events anywhere else.
 func SyntheticChain(t testing.TB, baseKeys, events, perDelta, valueSize int) *Chain {
 	t.Helper()
@@ -42,14 +43,15 @@ func SyntheticChain(t testing.TB, baseKeys, events, perDelta, valueSize int) *Ch
 		t.Fatal(err)
 	}
 	value := bytes.Repeat([]byte("v"), valueSize)
+	baseValue := value[:min(valueSize, 1024)] // base keys go through gRPC, 64 to a request
 	for i := 0; i < baseKeys; i += 64 {
 		var ops []clientv3.Op
 		for j := i; j < min(i+64, baseKeys); j++ {
 			k := fmt.Sprintf("/registry/base/key-%07d", j)
 			if j%10 == 0 {
-				ops = append(ops, clientv3.OpPut(k, string(value), clientv3.WithLease(snapLease.ID)))
+				ops = append(ops, clientv3.OpPut(k, string(baseValue), clientv3.WithLease(snapLease.ID)))
 			} else {
-				ops = append(ops, clientv3.OpPut(k, string(value)))
+				ops = append(ops, clientv3.OpPut(k, string(baseValue)))
 			}
 		}
 		if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
