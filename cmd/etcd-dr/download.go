@@ -12,9 +12,10 @@ import (
 )
 
 type downloadOptions struct {
-	pick  pickOptions
-	to    string
-	force bool
+	pick     pickOptions
+	to       string
+	force    bool
+	identity identityOptions
 }
 
 func newDownloadCommand(g *globalOptions) *cobra.Command {
@@ -33,6 +34,7 @@ as a store: --store file://<that folder>. Files appear only when whole and verif
 		},
 	}
 	o.pick.addFlags(cmd)
+	o.identity.addFlags(cmd)
 	cmd.Flags().StringVar(&o.to, "to", "", "target file (one snapshot) or folder (a chain)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "replace an existing --to file, or write into a non-empty folder")
 	return cmd
@@ -46,6 +48,10 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 	if err != nil {
 		return err
 	}
+	dec, err := o.identity.decrypter()
+	if err != nil {
+		return err
+	}
 	st, cat, err := openCatalog(ctx, g)
 	if err != nil {
 		return err
@@ -55,7 +61,7 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 	if err != nil {
 		return reportPickError(g, res, err)
 	}
-	out, err := download.Download(ctx, st, res, download.Config{To: o.to, Force: o.force, Progress: g.progress()})
+	out, err := download.Download(ctx, st, res, download.Config{To: o.to, Force: o.force, Progress: g.progress(), Decrypt: dec})
 	if err != nil {
 		return err
 	}

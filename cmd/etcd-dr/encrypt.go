@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
+	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
 
@@ -22,4 +23,21 @@ func (o *encryptOptions) encrypter() (snapshot.Encrypter, error) {
 		return nil, err
 	}
 	return enc, nil
+}
+
+// identityOptions is --identity: the age identity file that opens encrypted (.age) backups.
+type identityOptions struct {
+	file string
+}
+
+func (o *identityOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.file, "identity", "", "age identity file (as written by age-keygen) to open encrypted (.age) backups")
+}
+
+// decrypter opens the identity file; nil without --identity (encrypted objects are then refused).
+func (o identityOptions) decrypter() (download.Decrypter, error) {
+	if o.file == "" {
+		return nil, nil
+	}
+	return crypt.Decrypter(o.file)
 }

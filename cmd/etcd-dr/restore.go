@@ -24,10 +24,12 @@ type restoreOptions struct {
 	markCompacted  bool
 	moveAside      bool
 	leaseTTL       int64
+	identity       identityOptions
 }
 
 func (o *restoreOptions) addFlags(cmd *cobra.Command) {
 	o.pick.addFlags(cmd)
+	o.identity.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.dataDir, "data-dir", "", "data directory to create (must not exist or be empty; see --move-aside)")
 	f.StringVar(&o.name, "name", "", "member name, as etcd's --name (default \"default\")")
@@ -62,6 +64,11 @@ func (o *restoreOptions) config(g *globalOptions) (restore.Config, error) {
 	if o.peerURLs != "" {
 		cfg.Cluster.PeerURLs = strings.Split(o.peerURLs, ",")
 	}
+	dec, err := o.identity.decrypter()
+	if err != nil {
+		return restore.Config{}, err
+	}
+	cfg.Decrypt = dec
 	return cfg, nil
 }
 

@@ -89,6 +89,21 @@ func TestSnapshotEncrypted(t *testing.T) {
 	dec, err := crypt.Decrypter(keyFile)
 	require.NoError(t, err)
 	snapshottest.JudgeWith(t, url, 0, cli, dec)
+
+	// The reading verbs open them with --identity, and refuse them without.
+	out, errOut, code := runCLI(t, "validate", "--store", url, "--identity", keyFile)
+	require.Equal(t, exitOK, code, out+errOut)
+	_, errOut, code = runCLI(t, "validate", "--store", url)
+	require.NotEqual(t, exitOK, code, errOut)
+	to := filepath.Join(t.TempDir(), "chain")
+	_, errOut, code = runCLI(t, "download", "--store", url, "--to", to, "--identity", keyFile)
+	require.Equal(t, exitOK, code, errOut)
+	dataDir := filepath.Join(t.TempDir(), "restored.etcd")
+	_, errOut, code = runCLI(t, "restore", "--store", url, "--data-dir", dataDir)
+	require.Equal(t, exitUsage, code, "restore of .age objects without --identity: %s", errOut)
+	require.Contains(t, errOut, "--identity")
+	_, errOut, code = runCLI(t, "restore", "--store", url, "--data-dir", dataDir, "--identity", keyFile)
+	require.Equal(t, exitOK, code, errOut)
 	_, _, code = runCLI(t, "snapshot", "--endpoints", ep, "--store", url, "--encrypt-to", "age1nope")
 	require.Equal(t, exitUsage, code)
 }

@@ -25,6 +25,7 @@ type validateOptions struct {
 	dataDir  string
 	trial    bool
 	trialDir string
+	identity identityOptions
 }
 
 func newValidateCommand(g *globalOptions) *cobra.Command {
@@ -46,6 +47,7 @@ Exit 3 when anything is wrong.`,
 	}
 	cmd.Flags().StringVar(&o.dataDir, "data-dir", "", "etcd data directory to check (read only; etcd may run on it, its db is then reported locked)")
 	cmd.Flags().BoolVar(&o.trial, "trial-restore", false, "with --store: also restore the newest restorable revision into a temporary folder, validate that data dir, and remove it")
+	o.identity.addFlags(cmd)
 	cmd.Flags().StringVar(&o.trialDir, "trial-dir", "", "folder for the trial restore (default: the system's temporary folder)")
 	return cmd
 }
@@ -57,12 +59,16 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 	if strings.TrimSpace(g.store) == "" {
 		return usagef("validate needs --store URL (check the backups) or --data-dir DIR (check a data directory)")
 	}
+	dec, err := o.identity.decrypter()
+	if err != nil {
+		return err
+	}
 	st, cat, err := openCatalog(ctx, g)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{Progress: g.progress()})
+	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{Progress: g.progress(), Decrypt: dec})
 	if err != nil {
 		return err
 	}
@@ -128,9 +134,13 @@ func trialRestore(ctx context.Context, g *globalOptions, o validateOptions, st *
 	defer os.RemoveAll(dir) // our own temporary folder
 	start := time.Now()
 	var dd *validate.DataDirReport
+	dec, err := o.identity.decrypter()
+	if err != nil {
+		return err
+	}
 	r, err := pick.Pick(cat, pick.Config{Revision: rev})
 	if err == nil {
-		_, err = restore.Restore(ctx, st, r, restore.Config{DataDir: filepath.Join(dir, "etcd"), Progress: g.progress()})
+		_, err = restore.Restore(ctx, st, r, restore.Config{DataDir: filepath.Join(dir, "etcd"), Progress: g.progress(), Decrypt: dec})
 	}
 	if err == nil {
 		dd = validate.DataDir(filepath.Join(dir, "etcd"), validate.DataDirConfig{})
