@@ -115,6 +115,16 @@ func TestNavigation(t *testing.T) {
 		mustContain(t, m, "KIND")
 		topIs[*catalogpage.Page](t, m)
 	})
+	t.Run("f1 opens help from a text field, where ? is typed", func(t *testing.T) {
+		m := newModel(t, false, v2)
+		start(m, 80, 24)
+		drive(m, key("p"), key("?"))
+		mustContain(t, m, "etcd version  ?")
+		drive(m, tea.KeyPressMsg{Code: tea.KeyF1})
+		mustContain(t, m, "On this screen (Pick)")
+		drive(m, key("esc"))
+		topIs[*pickpage.Page](t, m)
+	})
 	t.Run("q quits and cancels the context", func(t *testing.T) {
 		m := newModel(t, false, v2)
 		start(m, 80, 24)

@@ -171,7 +171,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	case !top.Capturing() && !top.Busy() && k.Quit.Matches(msg):
 		return m.quit()
-	case !top.Capturing() && k.Help.Matches(msg):
+	case k.Help.Matches(msg) && (!top.Capturing() || msg.String() == "f1"): // f1 works in text fields too
 		m.help = true
 		return nil
 	}
@@ -283,9 +283,9 @@ func (m *Model) footer(w int) string {
 	if m.help {
 		return common.Trunc(keymap.Short([]keymap.Binding{{Keys: []string{"esc"}, Label: "esc/?", Desc: "close help"}}, st.Key.Render, st.KeyDesc.Render), w)
 	}
-	tailKeys := []keymap.Binding{k.Help, k.Quit}
-	if m.top().Capturing() { // letters go to a text field: only ctrl+c leaves
-		tailKeys = []keymap.Binding{{Keys: k.Cancel.Keys, Desc: "quit"}}
+	tailKeys := []keymap.Binding{{Keys: k.Help.Keys, Desc: "help"}, k.Quit}
+	if m.top().Capturing() { // letters go to a text field: only f1 and ctrl+c are keys here
+		tailKeys = []keymap.Binding{{Keys: []string{"f1"}, Desc: "help"}, {Keys: k.Cancel.Keys, Desc: "quit"}}
 	}
 	tail := keymap.Short(tailKeys, st.Key.Render, st.KeyDesc.Render)
 	room := w - lipgloss.Width(tail) - 3

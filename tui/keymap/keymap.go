@@ -73,7 +73,7 @@ func Default() KeyMap {
 		Enter:     Binding{Keys: []string{"enter"}, Desc: "open / run"},
 		Back:      Binding{Keys: []string{"esc"}, Desc: "back"},
 		Filter:    Binding{Keys: []string{"/"}, Desc: "filter"},
-		Help:      Binding{Keys: []string{"?"}, Desc: "help"},
+		Help:      Binding{Keys: []string{"?", "f1"}, Label: "?/f1", Desc: "help"},
 		Quit:      Binding{Keys: []string{"q"}, Desc: "quit"},
 		Cancel:    Binding{Keys: []string{"ctrl+c"}, Desc: "cancel work, else quit"},
 		NextField: Binding{Keys: []string{"tab"}, Desc: "next field"},
