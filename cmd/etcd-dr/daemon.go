@@ -26,6 +26,7 @@ type daemonOptions struct {
 	fullSchedule string
 	deltaPeriod  time.Duration
 	memoryLimit  int64
+	gcPeriod     time.Duration
 	spoolDir     string
 	spoolLimit   int64
 	listen       string
@@ -50,6 +51,7 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.StringVar(&o.fullSchedule, "full-schedule", daemon.DefaultFullSchedule, "cron schedule (5 fields, UTC) of full snapshots, or @every DURATION")
 	f.DurationVar(&o.deltaPeriod, "delta-period", snapshot.DefaultDeltaPeriod, "store buffered events as a delta this often (nothing for a quiet period)")
 	f.Int64Var(&o.memoryLimit, "delta-memory-limit", snapshot.DefaultMemoryLimit, "store a delta early once buffered events pass this many bytes")
+	f.DurationVar(&o.gcPeriod, "gc-period", 0, "also run GC this often (it always runs at start and after each scheduled full snapshot)")
 	f.StringVar(&o.spoolDir, "spool-dir", "", "keep deltas in this folder while the store is away (the watch goes on; uploaded in order once it is back, also after a restart)")
 	f.Int64Var(&o.spoolLimit, "spool-limit", snapshot.DefaultSpoolLimit, "bytes the spool may hold; past it events wait in memory and the watch pauses")
 	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none")
@@ -117,7 +119,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	cfg.SpoolDir, cfg.SpoolLimit = o.spoolDir, o.spoolLimit
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, Logger: log, Metrics: daemon.NewMetrics(reg)})
+	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, GCPeriod: o.gcPeriod, Logger: log, Metrics: daemon.NewMetrics(reg)})
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -43,8 +43,9 @@ type Config struct {
 	Snapshot snapshot.Config
 	// FullSchedule is a 5-field cron spec, in UTC (default DefaultFullSchedule).
 	FullSchedule string
-	// GC, when set, runs after every scheduled full snapshot and at start.
-	GC *gc.Config
+	// GC, when set, runs at start, after every scheduled full snapshot, and every GCPeriod if that is set.
+	GC       *gc.Config
+	GCPeriod time.Duration
 	// Leadership gates all work (default AlwaysLeader).
 	Leadership Leadership
 	// LeaderPoll is how often Leadership is asked (default 1s).
@@ -166,6 +167,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopLoop()
 	poll := time.NewTicker(d.cfg.LeaderPoll)
 	defer poll.Stop()
+	var gcTick <-chan time.Time
+	if d.cfg.GCPeriod > 0 {
+		t := time.NewTicker(d.cfg.GCPeriod)
+		defer t.Stop()
+		gcTick = t.C
+	}
 	gcDone := make(chan struct{}, 1)
 	gcDone <- struct{}{}
 	restartAt := time.Time{}
@@ -194,6 +201,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.cfg.Logger.Info("daemon stopped")
 			return nil
 		case <-poll.C:
+		case <-gcTick:
+			if loopCancel != nil {
+				d.startGC(ctx, gcDone)
+			}
 		case err := <-loopDone:
 			// The loop ended on its own: it only does so when its context ends; restart after a pause.
 			loopCancel, loopDone = nil, nil

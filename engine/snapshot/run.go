@@ -98,7 +98,7 @@ func (r *runner) run(ctx context.Context) error {
 			switch {
 			case errors.Is(err, ErrCompacted):
 				r.s.cfg.Logger.Warn("watch hit a compacted revision; taking a full snapshot so the chain has no gap", "err", err)
-				r.buf.reset()
+				r.flush(ctx, false) // what is buffered still continues the current chain
 				if _, err := r.full(ctx, FullOptions{Forced: true}); err != nil {
 					r.s.cfg.Logger.Error("forced full snapshot failed; will retry", "err", err)
 					backoff.wait(ctx)
