@@ -34,6 +34,7 @@ type daemonOptions struct {
 	apiCert      string
 	apiKey       string
 	logFormat    string
+	identity     identityOptions
 }
 
 // addDaemon adds --daemon and its flags to the root command: with --daemon, the root runs the daemon instead
@@ -58,6 +59,9 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN)")
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
 	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
+	if f.Lookup("identity") == nil { // shared with the TUI: whoever comes first defines it
+		o.identity.addFlags(root)
+	}
 	f.StringVar(&o.logFormat, "log-format", "text", "daemon log format: text or json")
 	next := root.RunE
 	root.RunE = func(cmd *cobra.Command, args []string) error {
@@ -108,6 +112,11 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	if o.name == "" {
 		o.name, _ = os.Hostname()
 	}
+	o.identity.file = cmd.Flags().Lookup("identity").Value.String()
+	dec, err := o.identity.decrypter()
+	if err != nil {
+		return err
+	}
 	g.log = log
 	o.etcd = etcdFromFlags(cmd)
 	cfg, closeAll, err := o.write.open(ctx, g, o.etcd)
@@ -131,7 +140,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 		ready := make(chan struct{})
 		go func() {
 			apiDone <- api.Serve(actx, api.Config{Listen: o.listen, Token: o.apiToken, CertFile: o.apiCert, KeyFile: o.apiKey,
-				Backend: d, Store: cfg.Store, Gatherer: reg, Logger: log}, func(addr string) {
+				Backend: d, Store: cfg.Store, Decrypt: dec, Gatherer: reg, Logger: log}, func(addr string) {
 				log.Info("HTTP API listening", "addr", addr, "token", o.apiToken != "")
 				close(ready)
 			})

@@ -245,6 +245,10 @@ func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 		}
+		if b.Encrypted && h.cfg.Decrypt == nil {
+			why = fmt.Sprintf("%s is encrypted and the daemon has no --identity to open it", b.Key)
+			continue
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set(HeaderEtcdVersion, b.EtcdVersion)
 		w.Header().Set(HeaderRevision, strconv.FormatInt(b.EndRevision, 10))

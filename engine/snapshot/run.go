@@ -75,6 +75,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(r.s.cfg.DeltaPeriod)
 	defer tick.Stop()
+	watchBackoff := newBackoff() // a watch that keeps failing (no leader, etcd down) is not restarted in a busy loop
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,6 +92,7 @@ func (r *runner) run(ctx context.Context) error {
 			}
 		case resp, ok := <-r.w.ch:
 			if !ok {
+				watchBackoff.wait(ctx)
 				r.restartWatch()
 				continue
 			}
@@ -106,10 +108,12 @@ func (r *runner) run(ctx context.Context) error {
 				r.restartWatch()
 				continue
 			case err != nil:
-				r.s.cfg.Logger.Warn("watch failed; restarting it", "err", err)
+				r.s.cfg.Logger.Warn("watch failed; restarting it", "err", err, "in", watchBackoff.peek())
+				watchBackoff.wait(ctx)
 				r.restartWatch()
 				continue
 			}
+			watchBackoff = newBackoff()
 			if last > 0 {
 				r.next = last + 1
 			}
