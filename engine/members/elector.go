@@ -74,10 +74,37 @@ type Elector struct {
 	ownEP string
 	epIDs map[string]ID // which member answers at each of --endpoints (asked once, when needed)
 
-	mu      sync.Mutex
-	state   State
-	checked time.Time // when the check that set state started
+	mu         sync.Mutex
+	state      State
+	checked    time.Time // when the check that set state started
+	ledSince   time.Time // when a check first saw the own member lead (zero: it does not)
+	lastLeader ID        // the last other member seen leading
 }
+
+// gone tells whether member id's etcd refuses connections (killed, stopped): then its daemon cannot be Leader.
+func (e *Elector) gone(ctx context.Context, id ID) bool {
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	ml, err := e.cli.MemberList(cctx, clientv3.WithSerializable())
+	if err != nil {
+		return false
+	}
+	for _, m := range ml.Members {
+		if ID(m.ID) == id && len(m.ClientURLs) > 0 {
+			for _, u := range m.ClientURLs {
+				if Reachable(cctx, u, e.cfg.Timeout) == nil {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// stepUp is how long the own member must lead before this daemon becomes Leader: one period, less a tenth
+// for the ticker's jitter.
+func (e *Elector) stepUp() time.Duration { return e.cfg.Period - e.cfg.Period/10 }
 
 // NewElector checks the settings; it does not contact etcd. Call Run (or Poll), and Close at the end.
 func NewElector(cfg ElectorConfig) (*Elector, error) {
@@ -187,6 +214,27 @@ func (e *Elector) Poll(ctx context.Context) State {
 	}
 	e.mu.Lock()
 	prev := e.state
+	// Step up only after the own member has led for a whole period: the previous leader's daemon, checking at
+	// the same period, has seen the change and stepped down by then (a graceful leadership transfer is instant).
+	if next.LeaderID != 0 && next.LeaderID != next.MemberID {
+		e.lastLeader = next.LeaderID
+	}
+	leads := next.Role == Leader
+	if !leads {
+		e.ledSince = time.Time{}
+	}
+	if leads && prev.Role != Leader {
+		if e.ledSince.IsZero() {
+			e.ledSince = started
+			if e.lastLeader != 0 && e.lastLeader != next.MemberID && e.gone(ctx, e.lastLeader) {
+				e.ledSince = started.Add(-e.stepUp()) // the previous leader's etcd is down: its daemon cannot lead
+			}
+		}
+		if wait := e.stepUp() - started.Sub(e.ledSince); wait > 0 {
+			next.Role = prev.Role
+			next.Why = fmt.Sprintf("own etcd member is the raft leader; taking over in %v, once the previous leader's daemon has stepped down", wait.Round(time.Millisecond))
+		}
+	}
 	next.Since = prev.Since
 	if next.Role != prev.Role {
 		next.Since = time.Now()

@@ -54,7 +54,12 @@ func startDaemonsWithStore(t *testing.T, c *testenv.Cluster, period time.Duratio
 		d.electors = append(d.electors, e)
 		d.metrics = append(d.metrics, cfg.Metrics)
 		wg.Add(1)
-		go func() { defer wg.Done(); _ = e.Run(runCtx) }()
+		go func() {
+			defer wg.Done()
+			// Daemons on different hosts check out of phase.
+			time.Sleep(time.Duration(i) * period / 3)
+			_ = e.Run(runCtx)
+		}()
 		if st != nil {
 			wg.Add(1)
 			go func() {
@@ -282,6 +287,23 @@ func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
 	leader := c.Leader(t)
 	d.waitRoles(t, 25, "a Leader again after recovery", oneLeaderAt(indexOf(c, leader)))
 	waitBeats("heartbeats show the Leader again", func(hb map[string]Heartbeat) bool { return hb[leader.Name].Role == Leader })
+	d.noTwoLeaders(t)
+}
+
+// A graceful leadership transfer (etcd does one when its leader stops on SIGTERM) is instant: the new leader's
+// daemon steps up only after a period, by when the old one has stepped down.
+func TestElectorLeaderTransferNoOverlap(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	d := startDaemons(t, c, 300*time.Millisecond)
+	leader := c.Leader(t)
+	d.waitRoles(t, 25, "first leader", oneLeaderAt(indexOf(c, leader)))
+	for i := 0; i < 3; i++ {
+		target := c.Members[(indexOf(c, leader)+1)%3]
+		_, err := leader.Client(t).MoveLeader(ctx(t), target.ID())
+		require.NoError(t, err)
+		d.waitRoles(t, 10, "the transferee's daemon is Leader", oneLeaderAt(indexOf(c, target)))
+		leader = target
+	}
 	d.noTwoLeaders(t)
 }
 
