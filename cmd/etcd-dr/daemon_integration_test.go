@@ -158,3 +158,52 @@ func TestDaemonTrials(t *testing.T) {
 	require.True(t, last.Final, "last delta %s is not .final", last.Key)
 	snapshottest.Judge(t, url, 0, cli)
 }
+
+// kill -9 in the middle of a multipart upload to S3 (versitygw): nothing becomes visible, and the next run
+// takes the full snapshot again and continues.
+func TestDaemonKilledMidUploadS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "etcd-dr")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "kill")
+	url := s3.URL("kill", "etcd-main")
+	e, cli := testenv.StartEmbedded(t)
+	ep := e.Config().AdvertiseClientUrls[0].String()
+	ctx := t.Context()
+	big := strings.Repeat("w", 64<<10)
+	for i := 0; i < 600; i++ {
+		_, err := cli.Put(ctx, fmt.Sprintf("/big/%04d", i), big)
+		require.NoError(t, err)
+	}
+	tmp := t.TempDir()
+	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--compression", "none", "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *"}
+	d := startDaemon(t, bin, args...)
+	for killed := false; !killed; time.Sleep(2 * time.Millisecond) {
+		matches, _ := filepath.Glob(filepath.Join(tmp, "etcd-dr-full-*.db"))
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && fi.Size() > 12<<20 { // past the first 5 MiB parts
+				require.NoError(t, d.cmd.Process.Kill())
+				killed = true
+			}
+		}
+	}
+	_ = d.cmd.Wait()
+	cat := snapshottest.Catalog(t, url)
+	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
+	require.Empty(t, cat.Problems, "a killed upload left a visible object")
+
+	d = startDaemon(t, bin, args...)
+	d.waitLog(t, `"msg":"full snapshot"`)
+	require.NoError(t, fixture.Workload(ctx, cli, "/after-kill", 10))
+	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, d.cmd.Wait())
+	rev, err := fixture.Revision(ctx, cli)
+	require.NoError(t, err)
+	require.Equal(t, rev, snapshottest.Catalog(t, url).Newest().EndRevision)
+	snapshottest.Judge(t, url, 0, cli)
+}
