@@ -30,7 +30,7 @@ type Verified struct {
 
 // Object streams one backup object into w: decrypted and decompressed on the fly, its sha256 trailer verified
 // (and the stored-bytes sha256 from metadata, when present). m counts bytes written (may be nil).
-// A full snapshot without a trailer is an error unless allowNoTrailer; w then has received every byte anyway.
+// A full snapshot without a trailer is an error (its integrity cannot be proven); w has then received every byte.
 func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Writer, m *progress.Meter, dec Decrypter) (Verified, error) {
 	v := Verified{Key: snap.Key}
 	rc, err := st.NewReader(ctx, snap.Key)
