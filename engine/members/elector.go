@@ -281,6 +281,10 @@ func (e *Elector) decide(ctx context.Context) State {
 		s.Why = "no leader: own etcd member sees none (election in progress or quorum lost)"
 		return s
 	}
+	if st.IsLearner { // a learner never leads, and serves no linearizable read
+		s.Role = Follower
+		return s
+	}
 	if err := quorumRead(cctx, e.own, e.cfg.Timeout); err != nil {
 		s.Why = fmt.Sprintf("quorum read through own etcd member %s failed (quorum lost?): %s", orID(own), describe(err))
 		return s

@@ -315,6 +315,10 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 		m.Error = "no leader: this member sees none (quorum lost?)"
 		return
 	}
+	if m.Learner { // a learner serves no linearizable read; it is healthy when it answers and follows a leader
+		m.Healthy = true
+		return
+	}
 	if err := quorumRead(ctx, cli, cfg.timeout()); err != nil {
 		m.Error = fmt.Sprintf("unhealthy: quorum read through %s failed: %s", m.Endpoint, describe(err))
 		return

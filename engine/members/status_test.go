@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
@@ -191,4 +193,45 @@ func settle(t *testing.T, e *Elector) State {
 	e.Poll(ctx(t))
 	time.Sleep(e.Period())
 	return e.Poll(ctx(t))
+}
+
+func TestStatusAndElectorWithALearner(t *testing.T) {
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	peer := fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
+	var add *clientv3.MemberAddResponse
+	require.Eventually(t, func() bool { // etcd adds members only to a cluster that has been connected for a while
+		var err error
+		add, err = c.Client(t).MemberAddAsLearner(ctx(t), []string{peer})
+		return err == nil
+	}, 30*time.Second, 500*time.Millisecond)
+	var initial []string
+	for _, m := range add.Members {
+		name := ""
+		for _, tm := range c.Members {
+			if tm.PeerURL == m.PeerURLs[0] {
+				name = tm.Name
+			}
+		}
+		if m.ID == add.Member.ID {
+			name = "learner"
+		}
+		initial = append(initial, name+"="+m.PeerURLs[0])
+	}
+	l := testenv.StartEtcdOnDataDir(t, testenv.Binary(t, "etcd"), filepath.Join(t.TempDir(), "learner.etcd"), "learner",
+		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+		"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "existing")
+
+	cl, err := Query(ctx(t), queryCfg(c.Endpoints()))
+	require.NoError(t, err)
+	require.Len(t, cl.Members, 4)
+	m := byName(t, cl, "learner")
+	require.True(t, m.Learner)
+	require.True(t, m.Up && m.Healthy, m.Error)
+	require.False(t, m.Leader)
+
+	e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: []string{l.ClientURL}}, Period: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer e.Close()
+	s := settle(t, e)
+	require.Equal(t, Follower, s.Role, s.Why)
 }
