@@ -17,6 +17,16 @@ import (
 
 // clusterOptions are the daemon's cluster-awareness flags: who of the daemons is the backup leader, the
 // heartbeats they leave in the store, and the scheduled rolling defragmentation.
+//
+// Wiring into the daemon (daemon.go):
+//
+//	o.cluster.addFlags(root.Flags())                     // in addDaemon
+//	etcdMember := ""                                     // in runDaemon, after the store is open:
+//	if cmd.Flags().Changed("name") { etcdMember = o.name } // --name given: follow that etcd member; else the first endpoint's
+//	bm, err := o.cluster.start(ctx, backupMemberConfig{Etcd: o.etcd.config(), Name: o.name, EtcdMember: etcdMember,
+//		Store: cfg.Store, Registry: reg, LastSnapshot: ..., Log: log}) // err: exit 2 on a --name that is no member
+//	daemon.Config{..., Leadership: bm.Elector}
+//	... d.Run(ctx); bm.Wait()                            // Wait writes the last heartbeat ("daemon stopped")
 type clusterOptions struct {
 	leaderCheckPeriod time.Duration
 	heartbeatPeriod   time.Duration
