@@ -165,7 +165,8 @@ func TestElectorsExactlyOneLeader(t *testing.T) {
 	d := startDaemons(t, c, 200*time.Millisecond)
 	d.waitRoles(t, 25, "the etcd leader's daemon is Leader, the others Follower", oneLeaderAt(indexOf(c, leader)))
 	time.Sleep(2 * time.Second)
-	d.waitRoles(t, 1, "roles stay", oneLeaderAt(indexOf(c, leader)))
+	leader = c.Leader(t) // the same, unless a loaded machine made etcd elect again
+	d.waitRoles(t, 5, "roles follow etcd's leader", oneLeaderAt(indexOf(c, leader)))
 	d.noTwoLeaders(t)
 
 	li := indexOf(c, leader)
