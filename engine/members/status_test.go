@@ -235,3 +235,21 @@ func TestStatusAndElectorWithALearner(t *testing.T) {
 	s := settle(t, e)
 	require.Equal(t, Follower, s.Role, s.Why)
 }
+
+func TestStatusAndElectorOnOtherEtcdVersions(t *testing.T) {
+	for _, bin := range []string{"etcd-3.5", "etcd-3.7"} {
+		t.Run(bin, func(t *testing.T) {
+			c := testenv.StartCluster(t, testenv.Binary(t, bin), 1)
+			cl, err := Query(ctx(t), queryCfg(c.Endpoints()))
+			require.NoError(t, err)
+			require.Len(t, cl.Members, 1)
+			m := cl.Members[0]
+			require.True(t, m.Healthy && m.Leader, m.Error)
+			require.Equal(t, bin[len("etcd-"):], m.Version[:3])
+			e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: c.Endpoints()}, Name: "m0", Period: 200 * time.Millisecond})
+			require.NoError(t, err)
+			defer e.Close()
+			require.Equal(t, Leader, settle(t, e).Role)
+		})
+	}
+}
