@@ -3,10 +3,12 @@ package etcdconn
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -86,7 +88,11 @@ func New(c Config) (*clientv3.Client, error) {
 		MaxCallRecvMsgSize: 0, // unlimited: snapshots and big ranges stream
 	})
 	if err != nil {
-		return nil, fmt.Errorf("connect to etcd %s: %w (check --endpoints and that etcd is up)", strings.Join(eps, ","), err)
+		hint := "check --endpoints and that etcd is up"
+		if errors.Is(err, rpctypes.ErrAuthFailed) || strings.Contains(err.Error(), "authentication failed") {
+			hint = "check --user and --password (ETCDCTL_USER, ETCDCTL_PASSWORD)"
+		}
+		return nil, fmt.Errorf("connect to etcd %s: %w (%s)", strings.Join(eps, ","), err, hint)
 	}
 	return cli, nil
 }
