@@ -45,6 +45,8 @@ func timed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 					if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
 						kb, _ := strconv.ParseInt(f[1], 10, 64)
 						peak = max(peak, kb<<10)
+					} else if len(f) == 3 && os.Getenv("ETCD_DR_BENCH_RSS") != "" && (f[0] == "RssAnon:" || f[0] == "RssFile:") {
+						b.Logf("%s %s %s", filepath.Base(bin), f[0], f[1])
 					}
 				}
 			}

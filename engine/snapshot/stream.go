@@ -56,7 +56,7 @@ func (s *Snapshotter) stream(ctx context.Context, key string, meta map[string]st
 	if tee != nil {
 		dst = append(dst, tee)
 	}
-	if _, err := io.CopyBuffer(io.MultiWriter(dst...), src, make([]byte, 1<<20)); err != nil {
+	if _, err := fanout(src, dst...); err != nil {
 		return nil, err
 	}
 	if err := comp.Close(); err != nil {
