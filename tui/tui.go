@@ -73,6 +73,8 @@ type Model struct {
 	help    bool
 	start   Start
 	started bool
+	// quitting: asked to quit while work was running; the TUI ends once that work has stopped (and cleaned up).
+	quitting bool
 }
 
 // New builds the root model. ctx ends long work when it is cancelled; the TUI cancels it on quit too.
@@ -133,6 +135,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	p, cmd := m.top().Update(msg)
 	m.stack[len(m.stack)-1] = p
+	if m.quitting && !m.top().Busy() {
+		return m, m.quit()
+	}
 	return m, tea.Batch(cmd, m.navigate())
 }
 
@@ -156,6 +161,9 @@ func (m *Model) navigate() tea.Cmd {
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys
 	top := m.top()
+	if m.quitting {
+		return nil // stopping: keys would only start new work
+	}
 	if m.help {
 		if k.Help.Matches(msg) || k.Back.Matches(msg) || k.Quit.Matches(msg) || k.Enter.Matches(msg) {
 			m.help = false
@@ -180,8 +188,14 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
+// quit ends the TUI. Running work is cancelled first and the TUI waits for it to stop, so that an engine never
+// leaves partial files behind because the process ended under it.
 func (m *Model) quit() tea.Cmd {
 	m.cancel()
+	if m.top().Busy() {
+		m.quitting = true
+		return nil
+	}
 	for _, s := range m.sources {
 		if s.Store != nil {
 			s.Store.Close()
@@ -268,7 +282,9 @@ func (m *Model) render() string {
 	title := st.Title.Render("etcd-dr") + " " + st.Crumb.Render(strings.Join(crumbs, " › "))
 	bw, bh := m.bodySize()
 	var body string
-	if m.help {
+	if m.quitting {
+		body = st.Warn.Render("Stopping the running work and cleaning up, then quitting…")
+	} else if m.help {
 		body = m.helpView(bw)
 	} else {
 		body = m.top().View()

@@ -108,6 +108,56 @@ func TestDownloadWizard(t *testing.T) {
 	})
 }
 
+// Quitting during a download (ctrl+c from the help overlay) cancels it and waits until it has stopped, so that
+// no partial file outlives the TUI.
+func TestQuitWaitsForRunningWork(t *testing.T) {
+	big := bigStore(t)
+	dir := shortTemp(t)
+	m := newModel(t, false, big)
+	start(m, 80, 24)
+	drive(m, keys("enter", "down", "d", "ctrl+u")...)
+	drive(m, typeText(filepath.Join(dir, "big.db"))...)
+	_, cmd := m.Update(key("enter"))
+	drive(m, tea.KeyPressMsg{Code: tea.KeyF1})
+	if _, q := m.Update(key("ctrl+c")); q != nil {
+		if _, ok := q().(tea.QuitMsg); ok {
+			t.Fatal("quit while the download was still running")
+		}
+	}
+	if !strings.Contains(screen(m), "Stopping the running work") {
+		t.Fatalf("no stopping notice:\n%s", screen(m))
+	}
+	// Deliver the job's messages; the last one ends the TUI.
+	quit := false
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 && !quit {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil:
+		case tea.QuitMsg:
+			quit = true
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+	if !quit {
+		t.Fatal("the TUI did not quit after the work stopped")
+	}
+	left, _ := os.ReadDir(dir)
+	for _, e := range left {
+		if strings.Contains(e.Name(), ".partial-") {
+			t.Fatalf("partial file left: %s", e.Name())
+		}
+	}
+}
+
 // bigStore holds one 64 MiB full snapshot (zeros + etcd's sha256 trailer): big enough to cancel mid-way.
 func bigStore(t *testing.T) string {
 	t.Helper()
