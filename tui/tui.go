@@ -162,6 +162,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys
 	top := m.top()
 	if m.quitting {
+		if k.Cancel.Matches(msg) {
+			return tea.Quit // a second ctrl+c: leave now, whatever the work leaves behind
+		}
 		return nil // stopping: keys would only start new work
 	}
 	if m.help {
@@ -283,7 +286,8 @@ func (m *Model) render() string {
 	bw, bh := m.bodySize()
 	var body string
 	if m.quitting {
-		body = st.Warn.Render("Stopping the running work and cleaning up, then quitting…")
+		body = st.Warn.Render("Stopping the running work and cleaning up, then quitting…") + "\n" +
+			st.Muted.Render("ctrl+c again leaves at once (partial files may stay behind)")
 	} else if m.help {
 		body = m.helpView(bw)
 	} else {
