@@ -1,6 +1,9 @@
 package download
 
-import "io"
+import (
+	"context"
+	"io"
+)
 
 // copyBufSize and copyBufs size the pipeline: big reads cut syscalls, several buffers let reading/writing and
 // hashing overlap.
@@ -11,7 +14,7 @@ const (
 
 // teeCopy copies src to dst while a second goroutine feeds the same bytes to side (a hash), so that hashing
 // runs beside the I/O instead of after it. It returns the bytes copied. side must not fail.
-func teeCopy(dst io.Writer, src io.Reader, side io.Writer) (int64, error) {
+func teeCopy(ctx context.Context, dst io.Writer, src io.Reader, side io.Writer) (int64, error) {
 	free := make(chan []byte, copyBufs)
 	for i := 0; i < copyBufs; i++ {
 		free <- make([]byte, copyBufSize)
@@ -28,6 +31,9 @@ func teeCopy(dst io.Writer, src io.Reader, side io.Writer) (int64, error) {
 	var total int64
 	var err error
 	for {
+		if err = ctx.Err(); err != nil {
+			break // the store's reader may not watch the context (file://, mem://): stop here
+		}
 		buf := <-free
 		n, rerr := fill(src, buf)
 		if n > 0 {

@@ -114,6 +114,12 @@ func Download(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) 
 		}
 	}
 	for i, f := range plan {
+		if err := ctx.Err(); err != nil {
+			if staging == "" {
+				removeWritten(res.Files)
+			}
+			return nil, err
+		}
 		s := snaps[i]
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
 			return nil, fmt.Errorf("create folder for %s: %w", f.Path, err)

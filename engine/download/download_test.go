@@ -144,3 +144,15 @@ func TestDownloadRefusesCorruptObjects(t *testing.T) {
 		})
 	}
 }
+
+func TestDownloadStopsWhenCancelled(t *testing.T) {
+	st, cat := open(t, filepath.Join(testenv.Testdata(t), "stores/etcdbr-v2"))
+	r := picked(t, cat, pick.Config{Revision: 62})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := t.TempDir()
+	_, err := download.Download(ctx, st, r, download.Config{To: filepath.Join(out, "chain")})
+	require.ErrorIs(t, err, context.Canceled)
+	entries, _ := os.ReadDir(out)
+	require.Empty(t, entries, "a cancelled download leaves nothing behind")
+}

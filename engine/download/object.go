@@ -63,7 +63,7 @@ func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Wr
 		// Verification only: hash straight from the reader, no second goroutine to feed.
 		_, copyErr = io.CopyBuffer(th, plain, make([]byte, copyBufSize))
 	} else {
-		_, copyErr = teeCopy(progress.Writer{W: w, M: m}, plain, th)
+		_, copyErr = teeCopy(ctx, progress.Writer{W: w, M: m}, plain, th)
 	}
 	if err := copyErr; err != nil {
 		if src.err != nil || ctx.Err() != nil {

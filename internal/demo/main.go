@@ -65,7 +65,7 @@ func run(dir, bin, etcd35 string) error {
 
 // show runs the etcd-dr binary with the terminal attached; a non-zero exit is shown, not fatal (the demo has a gap on purpose).
 func show(bin string, args ...string) error {
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append(args, "--non-interactive")...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	err := cmd.Run()
 	if _, ok := err.(*exec.ExitError); ok {
