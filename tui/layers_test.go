@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// The layering rule of the design: tui talks to the engine (and opens stores for it), never to etcd directly,
+// The layering rule of the design: tui talks to the engine only (stores open through engine/catalog), never to etcd,
 // never to cmd; pages never import each other (the opener wires them); components and common import no page.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/etcd-dr/etcd-dr/"

@@ -13,14 +13,5 @@ func openCatalog(ctx context.Context, g *globalOptions) (*store.Store, *catalog.
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		return nil, nil, err
-	}
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, cat, nil
+	return catalog.Open(ctx, url)
 }

@@ -11,7 +11,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // LoadTimeout bounds opening and listing one store, so an unreachable endpoint ends in an error panel, not a hang.
@@ -22,7 +21,7 @@ type Source struct {
 	// Index is the store's place among the --store flags (what LoadCmd reports back).
 	Index   int
 	URL     string
-	Store   *store.Store
+	Store   *catalog.Store
 	Catalog *catalog.Catalog
 	Err     error
 	Loading bool
@@ -33,7 +32,7 @@ type Source struct {
 // SourceLoadedMsg carries the result of LoadCmd for the source at Index.
 type SourceLoadedMsg struct {
 	Index   int
-	Store   *store.Store
+	Store   *catalog.Store
 	Catalog *catalog.Catalog
 	Err     error
 }
@@ -49,13 +48,8 @@ func LoadCmd(ctx context.Context, index int, url string) tea.Cmd {
 			}
 			return err
 		}
-		st, err := store.Open(ctx, url)
+		st, cat, err := catalog.Open(ctx, url)
 		if err != nil {
-			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
-		}
-		cat, err := catalog.Load(ctx, st)
-		if err != nil {
-			st.Close()
 			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
 		}
 		return SourceLoadedMsg{Index: index, Store: st, Catalog: cat}
@@ -128,11 +122,11 @@ func Remedy(err error) []string {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, store.ErrBadURL):
+	case errors.Is(err, catalog.ErrBadURL):
 		return []string{"Fix the URL given to --store.", "Supported: file:///dir, s3://bucket/prefix?endpoint=..&region=.., gs://bucket/prefix, azblob://container/prefix."}
-	case errors.Is(err, store.ErrAccessDenied):
+	case errors.Is(err, catalog.ErrAccessDenied):
 		return []string{"The store refused the credentials.", "Check the environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE),", "GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY."}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, catalog.ErrNotFound):
 		return []string{"Nothing is at that location.", "Check the bucket or directory name; --store points at the folder that holds v1/ or v2/", "(for etcd-operator: the cluster folder, e.g. file:///var/etcd-backup/v1/etcd-cluster)."}
 	case errors.Is(err, context.DeadlineExceeded):
 		return []string{"The store did not answer in time.", "Check the endpoint, DNS, proxy and network path to the store."}
@@ -143,11 +137,11 @@ func Remedy(err error) []string {
 // Reason names a load error in two or three words, for a table cell.
 func Reason(err error) string {
 	switch {
-	case errors.Is(err, store.ErrBadURL):
+	case errors.Is(err, catalog.ErrBadURL):
 		return "bad URL"
-	case errors.Is(err, store.ErrAccessDenied):
+	case errors.Is(err, catalog.ErrAccessDenied):
 		return "access denied"
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, catalog.ErrNotFound):
 		return "not found"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "no answer"

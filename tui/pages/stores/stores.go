@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/list"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
@@ -139,7 +139,7 @@ func (p *Page) updateAdd(msg tea.Msg) tea.Cmd {
 			return nil
 		case "enter":
 			url := strings.TrimSpace(p.add.Value())
-			if _, err := store.ParseURL(url); err != nil {
+			if err := catalog.CheckURL(url); err != nil {
 				p.addErr = err.Error()
 				return nil
 			}
