@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine/download"
-	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
@@ -52,15 +51,11 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 	if err != nil {
 		return err
 	}
-	st, cat, err := openCatalog(ctx, g)
+	st, res, err := openPicked(ctx, g, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := pick.Pick(cat, cfg)
-	if err != nil {
-		return reportPickError(g, res, err)
-	}
 	out, err := download.Download(ctx, st, res, download.Config{To: o.to, Force: o.force, Progress: g.progress(), Decrypt: dec})
 	if err != nil {
 		return err

@@ -4,14 +4,29 @@ import (
 	"context"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
 )
 
 // openCatalog opens --store and builds its catalog. The caller closes the store.
-func openCatalog(ctx context.Context, g *globalOptions) (*store.Store, *catalog.Catalog, error) {
+func openCatalog(ctx context.Context, g *globalOptions) (*catalog.Store, *catalog.Catalog, error) {
 	url, err := g.requireStore()
 	if err != nil {
 		return nil, nil, err
 	}
 	return catalog.Open(ctx, url)
+}
+
+// openPicked opens --store and picks what cfg asks for: the shared first half of pick, download and restore.
+// A pick error is already reported (with its refusals); the store is closed on every error.
+func openPicked(ctx context.Context, g *globalOptions, cfg pick.Config) (*catalog.Store, *pick.Result, error) {
+	st, cat, err := openCatalog(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := pick.Pick(cat, cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, reportPickError(g, res, err)
+	}
+	return st, res, nil
 }

@@ -57,15 +57,11 @@ func runPick(ctx context.Context, g *globalOptions, o pickOptions) error {
 	if err != nil {
 		return err
 	}
-	st, cat, err := openCatalog(ctx, g)
+	st, res, err := openPicked(ctx, g, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := pick.Pick(cat, cfg)
-	if err != nil {
-		return reportPickError(g, res, err)
-	}
 	if g.output == "json" {
 		writeJSON(g.stdout, res)
 		return nil

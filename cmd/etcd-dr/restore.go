@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 )
 
@@ -108,15 +107,11 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 	if err := restore.CheckTarget(cfg.DataDir, cfg.MoveAside); err != nil {
 		return err
 	}
-	st, cat, err := openCatalog(ctx, g)
+	st, res, err := openPicked(ctx, g, pcfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := pick.Pick(cat, pcfg)
-	if err != nil {
-		return reportPickError(g, res, err)
-	}
 	out, err := restore.Restore(ctx, st, res, cfg)
 	if err != nil {
 		return err
