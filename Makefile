@@ -102,12 +102,10 @@ screenshots: build sysdeps
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; }
 	cd tools/screenshots && $(GO) run . -bin $(CURDIR)/bin/etcd-dr -out $(CURDIR)/screenshots -testdata $(CURDIR)/testdata
 
-# The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr. Needs no tools.
+# The demo: an embedded etcd, real backups of it in .demo/, shown by bin/etcd-dr; on a terminal it then keeps an
+# etcd with writes going on, backs it up with etcd-dr --daemon into .demo/stores/live and opens the console.
 run: build
 	$(GO) run ./internal/demo -dir .demo -bin bin/etcd-dr -etcd35 $(TOOLS_ABS)/etcd-3.5
-	@# Then the console on the demo's stores (on a terminal; without one this prints the help).
-	bin/etcd-dr --store file://$(CURDIR)/.demo/stores/etcdbr-v2 --store file://$(CURDIR)/.demo/stores/operator/v1/etcd-cluster \
-		--store file://$(CURDIR)/.demo/stores/etcdbr-v1
 
 clean:
 	rm -rf bin .demo

@@ -11,7 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 )
@@ -20,8 +23,13 @@ func main() {
 	dir := flag.String("dir", ".demo", "where the demo stores go")
 	bin := flag.String("bin", "bin/etcd-dr", "the etcd-dr binary to show them with")
 	etcd35 := flag.String("etcd35", "", "etcd 3.5 binary for an older operator snapshot (optional)")
+	live := flag.Bool("live", term.IsTerminal(int(os.Stdin.Fd())), "then keep an etcd with writes going on, back it up with etcd-dr --daemon, and open the console (default: on a terminal)")
 	flag.Parse()
-	if err := run(*dir, *bin, *etcd35); err != nil {
+	err := run(*dir, *bin, *etcd35)
+	if err == nil && *live {
+		err = runLive(*dir, *bin)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -61,6 +69,68 @@ func run(dir, bin, etcd35 string) error {
 	_ = show(bin, "pick", "--store", url, "--etcd-version", "3.7.0")
 	fmt.Printf("\nTry: %s list --store file://%s -o json\n", bin, filepath.Join(abs, fixture.StoreBRv2))
 	return nil
+}
+
+// runLive starts an embedded etcd with writes going on, an etcd-dr daemon backing it up into stores/live, and the
+// console on every demo store with the etcd's endpoint (Members screen); when the console quits, the daemon gets
+// SIGTERM (it stores a final delta) and the etcd stops.
+func runLive(dir, bin string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "etcd-dr-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // the demo etcd's own scratch data, never a user's
+	e, cli, err := fixture.StartEmbedded(tmp)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	defer cli.Close()
+	endpoint := cli.Endpoints()[0]
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() { // writes going on: a few keys a second, with deletes, transactions and leases
+		for i := 0; ctx.Err() == nil; i++ {
+			_ = fixture.Workload(ctx, cli, fmt.Sprintf("/demo/live/%05d", i), 2)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	liveStore := filepath.Join(abs, "stores", "live")
+	if err := os.MkdirAll(liveStore, 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.Create(filepath.Join(abs, "daemon.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	daemon := exec.Command(bin, "--daemon", "--endpoints", endpoint, "--store", "file://"+liveStore, "--name", "fixture", // the embedded member's name
+		"--delta-period", "5s", "--full-schedule", "@every 2m", "--listen=")
+	daemon.Stdout, daemon.Stderr = logFile, logFile
+	if err := daemon.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = daemon.Process.Signal(syscall.SIGTERM)
+		_ = daemon.Wait()
+	}()
+	fmt.Printf("\nLive: etcd on %s with writes going on, etcd-dr --daemon backing it up into %s (log: %s).\nOpening the console...\n",
+		endpoint, liveStore, logFile.Name())
+	time.Sleep(2 * time.Second) // let the daemon store its first full snapshot
+	args := []string{"--endpoints", endpoint}
+	for _, s := range []string{fixture.StoreBRv2, fixture.StoreBRv1, fixture.StoreOperator, "stores/live"} {
+		args = append(args, "--store", "file://"+filepath.Join(abs, s))
+	}
+	console := exec.Command(bin, args...)
+	console.Stdin, console.Stdout, console.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return console.Run()
 }
 
 // show runs the etcd-dr binary with the terminal attached; a non-zero exit is shown, not fatal (the demo has a gap on purpose).
