@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,7 @@ type daemonOptions struct {
 	apiKey       string
 	logFormat    string
 	identity     identityOptions
+	cluster      clusterOptions
 }
 
 // addDaemon adds --daemon and its flags to the root command: with --daemon, the root runs the daemon instead
@@ -48,7 +50,8 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	}
 	o.write.addFlags(root)
 	o.gc.addFlags(root, "")
-	f.StringVar(&o.name, "name", "", "this backup member's name (heartbeats; default the host name)")
+	f.StringVar(&o.name, "name", "", "this backup member's name: its heartbeat <store>/members/<name>.json, and the etcd member it sits beside (default: the host name, beside the first endpoint's member)")
+	o.cluster.addFlags(f)
 	f.StringVar(&o.fullSchedule, "full-schedule", daemon.DefaultFullSchedule, "cron schedule (5 fields, UTC) of full snapshots, or @every DURATION")
 	f.DurationVar(&o.deltaPeriod, "delta-period", snapshot.DefaultDeltaPeriod, "store buffered events as a delta this often (nothing for a quiet period)")
 	f.Int64Var(&o.memoryLimit, "delta-memory-limit", snapshot.DefaultMemoryLimit, "store a delta early once buffered events pass this many bytes")
@@ -109,6 +112,13 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	if (o.apiCert == "") != (o.apiKey == "") {
 		return usagef("--api-cert and --api-key go together")
 	}
+	if err := o.cluster.check(); err != nil {
+		return err
+	}
+	etcdMember := "" // the member answering on the first endpoint, unless --name names one
+	if cmd.Flags().Changed("name") {
+		etcdMember = o.name
+	}
 	if o.name == "" {
 		o.name, _ = os.Hostname()
 	}
@@ -128,10 +138,26 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	cfg.SpoolDir, cfg.SpoolLimit = o.spoolDir, o.spoolLimit
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, GCPeriod: o.gcPeriod, Logger: log, Metrics: daemon.NewMetrics(reg)})
+	// Cluster awareness: only the backup leader (the daemon beside etcd's raft leader) snapshots, collects garbage
+	// and defragments; every daemon writes its heartbeat. It runs until the daemon has stored its last delta.
+	var running atomic.Pointer[daemon.Daemon]
+	mctx, stopMember := context.WithCancel(context.WithoutCancel(ctx))
+	bm, err := o.cluster.start(mctx, backupMemberConfig{Etcd: o.etcd.config(), Name: o.name, EtcdMember: etcdMember, Store: cfg.Store,
+		Registry: reg, LastSnapshot: func() (int64, time.Time) { return lastSnapshot(running.Load()) }, Log: log})
+	if err != nil {
+		stopMember()
+		return err
+	}
+	defer func() {
+		stopMember()
+		bm.Wait() // the last heartbeat says the daemon stopped
+	}()
+	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, GCPeriod: o.gcPeriod, Leadership: bm.Elector,
+		Logger: log, Metrics: daemon.NewMetrics(reg)})
 	if err != nil {
 		return usagef("%v", err)
 	}
+	running.Store(d)
 	log.Info("etcd-dr daemon starting", "name", o.name, "store", cfg.Store.URL(), "endpoint", o.etcd.endpoints[0],
 		"fullSchedule", o.fullSchedule, "deltaPeriod", o.deltaPeriod, "gcPolicy", o.gc.policy, "listen", o.listen)
 	actx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
@@ -160,6 +186,22 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 		log.Error("HTTP API stopped", "err", aerr)
 	}
 	return err
+}
+
+// lastSnapshot is the revision and time of the daemon's last stored snapshot (zero before the first).
+func lastSnapshot(d *daemon.Daemon) (int64, time.Time) {
+	if d == nil {
+		return 0, time.Time{}
+	}
+	s := d.Status()
+	var rev int64
+	var t time.Time
+	for _, r := range []*snapshot.Result{s.LastFull, s.LastDelta} {
+		if r != nil && r.EndRevision > rev {
+			rev, t = r.EndRevision, r.Time
+		}
+	}
+	return rev, t
 }
 
 // etcdFromFlags reads etcdctl's connection flags of cmd by name, whoever defined them.

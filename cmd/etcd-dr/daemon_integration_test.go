@@ -24,15 +24,33 @@ import (
 
 // daemonProc is a running `etcd-dr --daemon`.
 type daemonProc struct {
-	cmd  *exec.Cmd
-	logs chan string
-	api  string
+	cmd    *exec.Cmd
+	logs   chan string
+	api    string
+	exited chan struct{}
+	err    error // valid once exited is closed
+}
+
+// wait waits for the process to end and returns its exit error.
+func (d *daemonProc) wait() error {
+	<-d.exited
+	return d.err
+}
+
+// running reports whether the process has not ended yet.
+func (d *daemonProc) running() bool {
+	select {
+	case <-d.exited:
+		return false
+	default:
+		return true
+	}
 }
 
 func startDaemon(t *testing.T, bin string, args ...string) *daemonProc {
 	t.Helper()
 	port := testenv.FreePort(t)
-	d := &daemonProc{api: fmt.Sprintf("http://127.0.0.1:%d", port), logs: make(chan string, 1000)}
+	d := &daemonProc{api: fmt.Sprintf("http://127.0.0.1:%d", port), logs: make(chan string, 1000), exited: make(chan struct{})}
 	d.cmd = exec.Command(bin, append([]string{"--daemon", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-format", "json"}, args...)...)
 	stderr, err := d.cmd.StderrPipe()
 	require.NoError(t, err)
@@ -41,12 +59,17 @@ func startDaemon(t *testing.T, bin string, args ...string) *daemonProc {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if !strings.Contains(sc.Text(), `"level":"INFO"`) {
+				t.Log(sc.Text())
+			}
 			select {
 			case d.logs <- sc.Text():
 			default:
 			}
 		}
 		close(d.logs)
+		d.err = d.cmd.Wait()
+		close(d.exited)
 	}()
 	return d
 }
@@ -97,12 +120,14 @@ func TestDaemonTrials(t *testing.T) {
 	storeDir := filepath.Join(t.TempDir(), "store")
 	url := "file://" + storeDir
 	tmp := t.TempDir()
-	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *", "--api-token", "s3cret"}
+	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *", "--api-token", "s3cret",
+		"--name", "embedded", "--leader-check-period", "200ms"}
 
 	// kill -9 while the first full snapshot streams.
 	d := startDaemon(t, bin, args...)
 	killed := false
 	for !killed {
+		require.True(t, d.running(), "the daemon exited before it could be killed")
 		matches, _ := filepath.Glob(filepath.Join(tmp, "etcd-dr-full-*.db"))
 		for _, m := range matches {
 			if fi, err := os.Stat(m); err == nil && fi.Size() > 1<<20 {
@@ -112,7 +137,7 @@ func TestDaemonTrials(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	_ = d.cmd.Wait()
+	_ = d.wait()
 	cat := snapshottest.Catalog(t, url)
 	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
 	require.Empty(t, cat.Problems, "a killed upload left a visible object")
@@ -147,7 +172,7 @@ func TestDaemonTrials(t *testing.T) {
 
 	require.NoError(t, fixture.Workload(ctx, cli, "/last", 10))
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, d.cmd.Wait(), "SIGTERM must end the daemon cleanly")
+	require.NoError(t, d.wait(), "SIGTERM must end the daemon cleanly")
 	cat = snapshottest.Catalog(t, url)
 	newest := cat.Newest()
 	rev, err := fixture.Revision(ctx, cli)
@@ -156,6 +181,8 @@ func TestDaemonTrials(t *testing.T) {
 	require.NotEmpty(t, newest.Deltas)
 	last := newest.Deltas[len(newest.Deltas)-1]
 	require.True(t, last.Final, "last delta %s is not .final", last.Key)
+	require.Len(t, cat.Heartbeats, 1, "the backup member's heartbeat")
+	require.Equal(t, "members/embedded.json", cat.Heartbeats[0].Key)
 	snapshottest.Judge(t, url, 0, cli)
 }
 
@@ -181,9 +208,11 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 		require.NoError(t, err)
 	}
 	tmp := t.TempDir()
-	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--compression", "none", "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *"}
+	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--compression", "none", "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *",
+		"--leader-check-period", "200ms"}
 	d := startDaemon(t, bin, args...)
 	for killed := false; !killed; time.Sleep(2 * time.Millisecond) {
+		require.True(t, d.running(), "the daemon exited before it could be killed")
 		matches, _ := filepath.Glob(filepath.Join(tmp, "etcd-dr-full-*.db"))
 		for _, m := range matches {
 			if fi, err := os.Stat(m); err == nil && fi.Size() > 12<<20 { // past the first 5 MiB parts
@@ -192,7 +221,7 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 			}
 		}
 	}
-	_ = d.cmd.Wait()
+	_ = d.wait()
 	cat := snapshottest.Catalog(t, url)
 	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
 	require.Empty(t, cat.Problems, "a killed upload left a visible object")
@@ -201,7 +230,7 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 	d.waitLog(t, `"msg":"full snapshot"`)
 	require.NoError(t, fixture.Workload(ctx, cli, "/after-kill", 10))
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, d.cmd.Wait())
+	require.NoError(t, d.wait())
 	rev, err := fixture.Revision(ctx, cli)
 	require.NoError(t, err)
 	require.Equal(t, rev, snapshottest.Catalog(t, url).Newest().EndRevision)
