@@ -153,7 +153,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 		bm.Wait() // the last heartbeat says the daemon stopped
 	}()
 	d, err := daemon.New(daemon.Config{Snapshot: cfg, FullSchedule: o.fullSchedule, GC: gcCfg, GCPeriod: o.gcPeriod, Leadership: bm.Elector,
-		Logger: log, Metrics: daemon.NewMetrics(reg)})
+		TakeoverDelay: 2 * o.cluster.leaderCheckPeriod, Logger: log, Metrics: daemon.NewMetrics(reg)})
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	Leadership Leadership
 	// LeaderPoll is how often Leadership is asked (default 1s).
 	LeaderPoll time.Duration
+	// TakeoverDelay is how long a member that was a follower waits, once it becomes leader, before it resumes
+	// from the store's end: time for the previous leader to notice and stop (default 0; the CLI uses twice the
+	// leader check period). A member that leads from the start does not wait.
+	TakeoverDelay time.Duration
 	// Logger receives what happens (default: discard).
 	Logger *slog.Logger
 	// Metrics, when set, is updated (see NewMetrics).
@@ -65,6 +69,8 @@ type Daemon struct {
 
 	mu     sync.Mutex
 	status Status
+	// takeoverAt is when a follower that becomes leader may start (only the Run goroutine uses it).
+	takeoverAt time.Time
 }
 
 // Status is what the daemon knows about its work, for /v1/status and /healthz.
@@ -151,20 +157,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer c.Stop()
 	d.update(func(s *Status) { s.NextFull = d.sched.Next(time.Now().UTC()) })
 
-	var loopCancel context.CancelFunc
+	var loopCancel context.CancelCauseFunc
 	var loopDone chan error
-	stopLoop := func() {
+	stopLoop := func(cause error) {
 		if loopCancel == nil {
 			return
 		}
-		loopCancel()
+		loopCancel(cause)
 		if err := <-loopDone; err != nil {
 			d.failed(err)
 		}
 		loopCancel, loopDone = nil, nil
 		d.update(func(s *Status) { s.Running = false })
 	}
-	defer stopLoop()
+	defer stopLoop(nil)
 	poll := time.NewTicker(d.cfg.LeaderPoll)
 	defer poll.Stop()
 	var gcTick <-chan time.Time
@@ -182,7 +188,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		switch {
 		case leader && loopCancel == nil && !time.Now().Before(restartAt):
 			d.cfg.Logger.Info("backup leader: starting backups")
-			lctx, cancel := context.WithCancel(ctx)
+			if !d.takeoverAt.IsZero() && time.Now().Before(d.takeoverAt) {
+				break // let the previous leader's last upload land first
+			}
+			lctx, cancel := context.WithCancelCause(ctx)
 			loopCancel, loopDone = cancel, make(chan error, 1)
 			done := loopDone
 			go func() { done <- d.snap.Run(lctx, d.fulls) }()
@@ -190,14 +199,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.startGC(ctx, gcDone)
 		case !leader && loopCancel != nil:
 			d.cfg.Logger.Info("no longer the backup leader: stopping backups")
-			stopLoop()
+			stopLoop(snapshot.ErrHandOver)
 			d.update(func(s *Status) { s.Role = "Follower" })
 		case !leader:
 			d.update(func(s *Status) { s.Role = "Follower" })
+			d.takeoverAt = time.Now().Add(d.cfg.TakeoverDelay)
 		}
 		select {
 		case <-ctx.Done():
-			stopLoop()
+			stopLoop(nil)
 			d.cfg.Logger.Info("daemon stopped")
 			return nil
 		case <-poll.C:

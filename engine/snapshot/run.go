@@ -9,6 +9,10 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 )
 
+// ErrHandOver, as the cause of Run's context, stops Run without storing what it has buffered: another member
+// takes over from the store's end, and a late delta of ours would overlap its first one.
+var ErrHandOver = errors.New("backup leadership handed over")
+
 // FullRequest asks a running backup loop for a full snapshot; the result comes back on Reply (buffered, 1).
 type FullRequest struct {
 	Options FullOptions
@@ -79,6 +83,10 @@ func (r *runner) run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			if errors.Is(context.Cause(ctx), ErrHandOver) {
+				r.handOver()
+				return nil
+			}
 			return r.final()
 		case req := <-r.fulls:
 			res, err := r.full(ctx, req.Options)
@@ -261,6 +269,14 @@ func (r *runner) spoolFlush(ctx context.Context, final bool) bool {
 	r.s.cfg.Logger.Warn("store unreachable; delta spooled on local disk", "key", obj.res.Key, "from", obj.res.StartRevision, "to", obj.res.EndRevision, "err", err)
 	r.buf.reset()
 	return true
+}
+
+// handOver drops what is buffered: the next leader resumes from the store's end and stores those revisions.
+func (r *runner) handOver() {
+	if len(r.buf.events) > 0 {
+		r.s.cfg.Logger.Info("no longer the backup leader; leaving the buffered revisions to the next leader", "from", r.buf.first(), "to", r.buf.last())
+	}
+	r.buf.reset()
 }
 
 // final catches up to etcd's current revision and stores what is buffered as the last delta (.final).
