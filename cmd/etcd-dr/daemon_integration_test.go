@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/etcd-dr/etcd-dr/engine/api"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
@@ -235,4 +237,76 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, rev, snapshottest.Catalog(t, url).Newest().EndRevision)
 	snapshottest.Judge(t, url, 0, cli)
+}
+
+// Three daemons beside a 3-member etcd cluster: only the one beside the raft leader stores snapshots; when that
+// etcd member is killed, the daemon beside the new leader continues the chain from the store's end. The store
+// holds chains without gap and without overlap, ending at the live revision, and restores to the live keys.
+func TestDaemonLeaderHandover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, runs a 3-member cluster")
+	}
+	bin := filepath.Join(t.TempDir(), "etcd-dr")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	leader := c.Leader(t)
+	cli := c.Client(t)
+	ctx := t.Context()
+	require.NoError(t, fixture.Workload(ctx, cli, "/before", 20))
+	url := "file://" + filepath.Join(t.TempDir(), "store")
+	daemons := map[string]*daemonProc{}
+	for _, m := range c.Members {
+		daemons[m.Name] = startDaemon(t, bin, "--endpoints", m.ClientURL, "--name", m.Name, "--store", url, "--temp-dir", t.TempDir(),
+			"--delta-period", "100ms", "--leader-check-period", "200ms", "--heartbeat-period", "1s", "--full-schedule", "0 0 1 1 *")
+	}
+	daemons[leader.Name].waitLog(t, `"msg":"full snapshot"`)
+	require.NoError(t, fixture.Workload(ctx, cli, "/led", 20))
+	daemons[leader.Name].waitLog(t, `"msg":"delta snapshot"`)
+
+	leader.Kill()
+	var rest []string
+	for _, m := range c.Members {
+		if m != leader {
+			rest = append(rest, m.ClientURL)
+		}
+	}
+	cli2, err := clientv3.New(clientv3.Config{Endpoints: rest, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	require.NoError(t, err)
+	defer cli2.Close()
+	deadline := time.Now().Add(2 * time.Minute)
+	for i := 0; ; i++ { // writes succeed once the two left elect a leader
+		if _, err := cli2.Put(ctx, fmt.Sprintf("/after/%d", i), "x"); err == nil && i >= 50 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no writes after the leader was killed")
+		time.Sleep(10 * time.Millisecond)
+	}
+	want, err := fixture.Revision(ctx, cli2)
+	require.NoError(t, err)
+	for {
+		cat := snapshottest.Catalog(t, url)
+		if n := cat.Newest(); n != nil && n.EndRevision >= want {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the new backup leader did not continue the chain to revision %d", want)
+		time.Sleep(100 * time.Millisecond)
+	}
+	for name, d := range daemons {
+		if name != leader.Name {
+			require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
+			require.NoError(t, d.wait(), "daemon %s", name)
+		}
+	}
+	_ = daemons[leader.Name].cmd.Process.Kill()
+	cat := snapshottest.Catalog(t, url)
+	for _, ch := range cat.Chains {
+		require.Empty(t, ch.Gaps, "chain %s", ch.Base.Key)
+		require.Empty(t, ch.Notes, "chain %s: overlapping writers", ch.Base.Key)
+	}
+	rev, err := fixture.Revision(ctx, cli2)
+	require.NoError(t, err)
+	require.Equal(t, rev, cat.Newest().EndRevision)
+	require.Len(t, cat.Heartbeats, 3)
+	snapshottest.Judge(t, url, 0, cli2)
 }
