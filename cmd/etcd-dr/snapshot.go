@@ -11,7 +11,9 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
+	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 	"github.com/etcd-dr/etcd-dr/store"
@@ -69,11 +71,12 @@ func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions
 }
 
 type snapshotOptions struct {
-	etcd  etcdOptions
-	write writeOptions
-	full  bool
-	delta bool
-	force bool
+	etcd         etcdOptions
+	write        writeOptions
+	full         bool
+	delta        bool
+	force        bool
+	ignoreDaemon bool
 }
 
 func newSnapshotCommand(g *globalOptions) *cobra.Command {
@@ -102,6 +105,7 @@ etcd has compacted those revisions away, a full snapshot is taken instead, so th
 	cmd.Flags().BoolVar(&o.full, "full", false, "take a full snapshot (the default)")
 	cmd.Flags().BoolVar(&o.delta, "delta", false, "take a delta snapshot continuing the newest chain")
 	cmd.Flags().BoolVar(&o.force, "force", false, "take a full snapshot even when the revision has not changed")
+	cmd.Flags().BoolVar(&o.ignoreDaemon, "ignore-daemon", false, "take the snapshot even though a daemon is the backup leader of this store (its next delta may then overlap)")
 	return cmd
 }
 
@@ -117,6 +121,11 @@ func runSnapshot(ctx context.Context, g *globalOptions, o snapshotOptions) error
 		return err
 	}
 	defer closeAll()
+	if !o.ignoreDaemon {
+		if err := noLeadingDaemon(ctx, cfg.Store); err != nil {
+			return err
+		}
+	}
 	s, err := snapshot.New(cfg)
 	if err != nil {
 		return err
@@ -163,4 +172,20 @@ func lowMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(snapshotMemoryLimit)
 	}
+}
+
+// noLeadingDaemon refuses a snapshot while a daemon leads this store (a fresh Leader heartbeat): two writers on
+// one prefix would overlap their deltas. The daemon takes one on request instead.
+func noLeadingDaemon(ctx context.Context, st *store.Store) error {
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		return err
+	}
+	seen, _ := members.ReadHeartbeats(ctx, st, cat.Heartbeats, time.Now())
+	for _, hb := range seen {
+		if hb.Role == members.Leader && !hb.Stale {
+			return fault.Refused("daemon %q is the backup leader of this store (heartbeat %.0fs ago): ask it for a snapshot (GET /v1/backupnow on its --listen address), or pass --ignore-daemon", hb.Name, hb.AgeSeconds)
+		}
+	}
+	return nil
 }

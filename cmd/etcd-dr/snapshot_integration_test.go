@@ -6,16 +6,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	agelib "filippo.io/age"
 	"github.com/stretchr/testify/require"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
+	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // etcd-dr snapshot --full then --delta builds a chain that restores to the live etcd; an unchanged revision
@@ -58,6 +61,18 @@ func TestSnapshotVerb(t *testing.T) {
 	require.Len(t, cat.Chains, 1)
 	require.Len(t, cat.Chains[0].Deltas, 1)
 	snapshottest.Judge(t, url, 0, cli)
+
+	// A daemon leading this store: the verb refuses (two writers would overlap), unless --ignore-daemon.
+	st, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, members.WriteHeartbeat(ctx, st, members.Heartbeat{Name: "dr-0", Role: members.Leader, Time: time.Now(), PeriodSeconds: 30}))
+	require.NoError(t, fixture.Workload(ctx, cli, "/cli3", 5))
+	_, errOut, code = runCLI(t, "snapshot", "--endpoints", ep, "--store", url, "--delta")
+	require.Equal(t, exitUsage, code, errOut)
+	require.Contains(t, errOut, `daemon "dr-0" is the backup leader`)
+	_, errOut, code = runCLI(t, "snapshot", "--endpoints", ep, "--store", url, "--delta", "--ignore-daemon")
+	require.Equal(t, exitOK, code, errOut)
 }
 
 // --encrypt-to writes .age objects that only the identity opens; zstd names end in .zst.age.
