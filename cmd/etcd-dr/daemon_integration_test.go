@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -76,6 +77,25 @@ func startDaemon(t *testing.T, bin string, args ...string) *daemonProc {
 	return d
 }
 
+// busy keeps etcd's revision moving (a put every few milliseconds) until stop is called, so that a full
+// snapshot takes its certain path: a plain local copy beside the upload, to read the revision inside.
+func busy(ctx context.Context, cli *clientv3.Client) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(3 * time.Millisecond):
+			}
+			_, _ = cli.Put(ctx, fmt.Sprintf("/busy/%d", i%20), fmt.Sprint(i))
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
 // waitLog waits for a log line containing s (the test's deadline bounds it).
 func (d *daemonProc) waitLog(t *testing.T, s string) {
 	t.Helper()
@@ -125,7 +145,8 @@ func TestDaemonTrials(t *testing.T) {
 	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *", "--api-token", "s3cret",
 		"--name", "embedded", "--leader-check-period", "200ms"}
 
-	// kill -9 while the first full snapshot streams.
+	// kill -9 while the first full snapshot streams (etcd kept busy: the snapshot streams with its local copy).
+	stopBusy := busy(ctx, cli)
 	d := startDaemon(t, bin, args...)
 	killed := false
 	for !killed {
@@ -140,6 +161,7 @@ func TestDaemonTrials(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	_ = d.wait()
+	stopBusy()
 	cat := snapshottest.Catalog(t, url)
 	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
 	require.Empty(t, cat.Problems, "a killed upload left a visible object")
@@ -212,6 +234,7 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 	tmp := t.TempDir()
 	args := []string{"--endpoints", ep, "--store", url, "--temp-dir", tmp, "--compression", "none", "--delta-period", "100ms", "--full-schedule", "0 0 1 1 *",
 		"--leader-check-period", "200ms"}
+	stopBusy := busy(ctx, cli)
 	d := startDaemon(t, bin, args...)
 	for killed := false; !killed; time.Sleep(2 * time.Millisecond) {
 		require.True(t, d.running(), "the daemon exited before it could be killed")
@@ -224,6 +247,7 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 		}
 	}
 	_ = d.wait()
+	stopBusy()
 	cat := snapshottest.Catalog(t, url)
 	require.Empty(t, cat.Chains, "a killed upload left a visible snapshot")
 	require.Empty(t, cat.Problems, "a killed upload left a visible object")

@@ -51,63 +51,122 @@ func (s *Snapshotter) full(ctx context.Context, opts FullOptions) (Result, error
 		}
 	}
 	res.EtcdVersion = s.etcdVersion(ctx)
-	removeStaleCopies(s.cfg.TempDir, s.cfg.Logger)
-	tmp, err := os.CreateTemp(s.cfg.TempDir, fmt.Sprintf("etcd-dr-full-%d-*.db", os.Getpid()))
-	if err != nil {
-		return res, s.fail(catalog.Full, fmt.Errorf("temporary copy of the snapshot (set a temp dir with room for one etcd db): %w", err))
-	}
-	defer func() { tmp.Close(); os.Remove(tmp.Name()) }()
-
 	res.Time = s.cfg.Now().UTC()
-	key := s.fullKey(before, res.Time)
+	removeStaleCopies(s.cfg.TempDir, s.cfg.Logger)
+	// First straight into the store, while etcd stays at before: a watcher of the revision gives up at once
+	// when it moves. Then (a busy etcd) again with a plain local copy, to read the revision inside the db.
+	done, err := s.attempt(ctx, before, &res, false)
+	if errors.Is(err, errMoved) {
+		s.cfg.Logger.Info("etcd moved during the full snapshot; taking it again with a local copy to read the revision inside", "from", before)
+		if before, err = s.revision(ctx); err == nil {
+			done, err = s.attempt(ctx, before, &res, true)
+		}
+	}
+	if err != nil {
+		return res, s.fail(catalog.Full, err)
+	}
+	res.Key, res.EndRevision, res.Size, res.ContentSize = done.key, done.rev, done.stored, done.size
+	res.Took = time.Since(started)
+	s.cfg.Logger.Info("full snapshot", "key", res.Key, "revision", res.EndRevision, "bytes", res.Size, "dbBytes", res.ContentSize, "took", res.Took.Round(time.Millisecond), "forced", opts.Forced)
+	s.observe(res)
+	return res, nil
+}
+
+// errMoved: etcd's revision moved during a stream without a local copy; the name cannot be proven.
+var errMoved = errors.New("etcd's revision moved during the snapshot")
+
+// movedPoll is how often the revision is read while a snapshot streams without a local copy.
+const movedPoll = 100 * time.Millisecond
+
+type committed struct {
+	key          string
+	rev          int64
+	stored, size int64
+}
+
+// attempt streams one snapshot named for revision before and commits it when that is the revision inside it.
+// Without a copy it fails with errMoved as soon as etcd moves; with one, it reads the revision from the streamed
+// db and uploads the copy under the right name when they differ.
+func (s *Snapshotter) attempt(ctx context.Context, before int64, res *Result, withCopy bool) (committed, error) {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	g := newStallGuard(sctx, cancel, s.cfg.StallTimeout)
 	defer g.stop()
+	var tmp *os.File
+	if withCopy {
+		var err error
+		if tmp, err = os.CreateTemp(s.cfg.TempDir, fmt.Sprintf("etcd-dr-full-%d-*.db", os.Getpid())); err != nil {
+			return committed{}, fmt.Errorf("temporary copy of the snapshot (set a temp dir with room for one etcd db): %w", err)
+		}
+		defer func() { tmp.Close(); os.Remove(tmp.Name()) }()
+	} else {
+		go func() {
+			t := time.NewTicker(movedPoll)
+			defer t.Stop()
+			for {
+				select {
+				case <-sctx.Done():
+					return
+				case <-t.C:
+					if r, err := s.revision(sctx); err == nil && r != before {
+						cancel(errMoved)
+						return
+					}
+				}
+			}
+		}()
+	}
+	key := s.fullKey(before, res.Time)
 	rc, err := s.cfg.Client.Snapshot(sctx)
 	if err != nil {
-		return res, s.fail(catalog.Full, fmt.Errorf("start etcd snapshot: %w", err))
+		return committed{}, fmt.Errorf("start etcd snapshot: %w", err)
 	}
 	defer rc.Close()
-	p, err := s.stream(sctx, key, s.meta(res.EtcdVersion, 0, before, -1), g.reader(rc), tmp)
+	var tee io.Writer
+	if tmp != nil {
+		tee = tmp
+	}
+	p, err := s.stream(sctx, key, s.meta(res.EtcdVersion, 0, before, -1), g.reader(rc), tee)
 	if err != nil {
-		return res, s.fail(catalog.Full, g.explain(fmt.Errorf("stream etcd snapshot into %s: %w", key, err)))
+		if errors.Is(context.Cause(sctx), errMoved) {
+			return committed{}, errMoved
+		}
+		return committed{}, g.explain(fmt.Errorf("stream etcd snapshot into %s: %w", key, err))
 	}
 	after, err := s.revision(sctx)
 	if err != nil {
 		p.w.Abort()
-		return res, s.fail(catalog.Full, err)
+		return committed{}, err
 	}
 	inside := before
 	if after != before {
+		if tmp == nil {
+			p.w.Abort()
+			return committed{}, errMoved
+		}
 		// The snapshot holds a revision in [before, after]: read which from the streamed db itself.
 		if inside, err = DBRevision(tmp.Name()); err != nil {
 			p.w.Abort()
-			return res, s.fail(catalog.Full, fmt.Errorf("read the revision inside the streamed snapshot: %w", err))
+			return committed{}, fmt.Errorf("read the revision inside the streamed snapshot: %w", err)
 		}
 	}
 	if inside != before {
-		// etcd moved during the stream: the name would lie. Upload the plain copy again under the right name.
+		// The name would lie: upload the plain copy again under the revision inside it.
 		p.w.Abort()
-		s.cfg.Logger.Info("revision moved during the full snapshot; uploading under the revision inside it", "named", before, "inside", inside)
+		s.cfg.Logger.Info("uploading the full snapshot under the revision inside it", "named", before, "inside", inside)
 		key = s.fullKey(inside, res.Time)
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return res, s.fail(catalog.Full, err)
+			return committed{}, err
 		}
 		g.touch()
 		if p, err = s.stream(sctx, key, s.meta(res.EtcdVersion, 0, inside, p.th.Size()), g.reader(tmp), nil); err != nil {
-			return res, s.fail(catalog.Full, g.explain(fmt.Errorf("upload %s: %w", key, err)))
+			return committed{}, g.explain(fmt.Errorf("upload %s: %w", key, err))
 		}
 	}
 	if err := p.w.Commit(); err != nil {
-		return res, s.fail(catalog.Full, err)
+		return committed{}, err
 	}
-	res.Key, res.EndRevision = key, inside
-	res.Size, res.ContentSize = p.stored, p.th.Size()
-	res.Took = time.Since(started)
-	s.cfg.Logger.Info("full snapshot", "key", key, "revision", inside, "bytes", res.Size, "dbBytes", res.ContentSize, "took", res.Took.Round(time.Millisecond), "forced", opts.Forced)
-	s.observe(res)
-	return res, nil
+	return committed{key: key, rev: inside, stored: p.stored, size: p.th.Size()}, nil
 }
 
 func (s *Snapshotter) fullKey(rev int64, t time.Time) string {
