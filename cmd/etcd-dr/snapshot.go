@@ -166,7 +166,7 @@ func printSnapshot(g *globalOptions, res snapshot.Result) {
 
 // snapshotMemoryLimit is the Go heap's soft limit while snapshots stream (unless GOMEMLIMIT says otherwise):
 // streams allocate and drop buffers quickly, and the collector otherwise lets the heap grow to twice what is live.
-const snapshotMemoryLimit = 32 << 20
+const snapshotMemoryLimit = 24 << 20
 
 func lowMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {

@@ -22,7 +22,7 @@ type pending struct {
 // Multipart uploads hold at most uploadPartSize x uploadConcurrency bytes: constant memory at any db size.
 const (
 	uploadPartSize    = 5 << 20 // S3's minimum part size
-	uploadConcurrency = 2
+	uploadConcurrency = 4
 )
 
 // stream writes src into a new object key: plain bytes (teed into tee when set, and through the trailer check)
