@@ -82,6 +82,14 @@ func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Wr
 			return v, fault.Problems("object %s: stored bytes hash to sha256 %s but its metadata records %s: the object changed or is corrupt", snap.Key, got[:16], snap.SHA256)
 		}
 	}
+	return checkTrailer(snap, th, v)
+}
+
+// checkTrailer finishes a verification: a full snapshot must carry etcd's sha256 trailer, and every trailer must
+// match the content before it.
+func checkTrailer(snap catalog.Snapshot, th *format.TrailerHash, v Verified) (Verified, error) {
+	v.Bytes = th.Size()
+	v.SHA256 = th.Sum()
 	if snap.Kind == catalog.Full && !format.HasSnapshotTrailer(v.Bytes) {
 		return v, fault.Problems("full snapshot %s (%d bytes) carries no sha256 trailer: it is truncated, or a copied db file rather than a snapshot; its integrity cannot be proven", snap.Key, v.Bytes)
 	}
