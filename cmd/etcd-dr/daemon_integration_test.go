@@ -263,6 +263,22 @@ func TestDaemonKilledMidUploadS3(t *testing.T) {
 	snapshottest.Judge(t, url, 0, cli)
 }
 
+// daemonsBesideCluster builds the binary and starts a real 3-member etcd cluster (with some data) and a daemon beside
+// each member, all on one file store; heartbeat is the --heartbeat-period.
+func daemonsBesideCluster(t *testing.T, heartbeat string) (*testenv.Cluster, string, map[string]*daemonProc) {
+	t.Helper()
+	bin := buildBinary(t)
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	require.NoError(t, fixture.Workload(t.Context(), c.Client(t), "/before", 20))
+	url := "file://" + filepath.Join(t.TempDir(), "store")
+	daemons := map[string]*daemonProc{}
+	for _, m := range c.Members {
+		daemons[m.Name] = startDaemon(t, bin, "--endpoints", m.ClientURL, "--name", m.Name, "--store", url, "--temp-dir", t.TempDir(),
+			"--delta-period", "100ms", "--leader-check-period", "200ms", "--heartbeat-period", heartbeat, "--full-schedule", "0 0 1 1 *")
+	}
+	return c, url, daemons
+}
+
 // Three daemons beside a 3-member etcd cluster: only the one beside the raft leader stores snapshots; when that
 // etcd member is killed, the daemon beside the new leader continues the chain from the store's end. The store
 // holds chains without gap and without overlap, ending at the live revision, and restores to the live keys.
@@ -270,20 +286,10 @@ func TestDaemonLeaderHandover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs a 3-member cluster")
 	}
-	bin := filepath.Join(t.TempDir(), "etcd-dr")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	c, url, daemons := daemonsBesideCluster(t, "1s")
 	leader := c.Leader(t)
 	cli := c.Client(t)
 	ctx := t.Context()
-	require.NoError(t, fixture.Workload(ctx, cli, "/before", 20))
-	url := "file://" + filepath.Join(t.TempDir(), "store")
-	daemons := map[string]*daemonProc{}
-	for _, m := range c.Members {
-		daemons[m.Name] = startDaemon(t, bin, "--endpoints", m.ClientURL, "--name", m.Name, "--store", url, "--temp-dir", t.TempDir(),
-			"--delta-period", "100ms", "--leader-check-period", "200ms", "--heartbeat-period", "1s", "--full-schedule", "0 0 1 1 *")
-	}
 	daemons[leader.Name].waitLog(t, `"msg":"full snapshot"`)
 	require.NoError(t, fixture.Workload(ctx, cli, "/led", 20))
 	daemons[leader.Name].waitLog(t, `"msg":"delta snapshot"`)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,19 +49,9 @@ func TestDaemonQuorumLostThenRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs a 3-member cluster")
 	}
-	bin := filepath.Join(t.TempDir(), "etcd-dr")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
+	c, url, daemons := daemonsBesideCluster(t, "200ms")
 	leader := c.Leader(t)
 	ctx := t.Context()
-	require.NoError(t, fixture.Workload(ctx, c.Client(t), "/before", 10))
-	url := "file://" + filepath.Join(t.TempDir(), "store")
-	daemons := map[string]*daemonProc{}
-	for _, m := range c.Members {
-		daemons[m.Name] = startDaemon(t, bin, "--endpoints", m.ClientURL, "--name", m.Name, "--store", url, "--temp-dir", t.TempDir(),
-			"--delta-period", "100ms", "--leader-check-period", "200ms", "--heartbeat-period", "200ms", "--full-schedule", "0 0 1 1 *")
-	}
 	daemons[leader.Name].waitLog(t, `"msg":"full snapshot"`)
 
 	// Two of three members down, the leader among them: no leader, no quorum.
