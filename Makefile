@@ -66,6 +66,8 @@ $(TOOLS_BIN)/versitygw: $(TOOLS_BIN)/.versitygw.version
 # Azurite (Azure Blob emulator) from the npm registry, for the azblob:// store tests. Needs node and npm.
 $(TOOLS_BIN)/azurite-blob: $(TOOLS_BIN)/.azurite-blob.version
 	@echo "installing azurite $(AZURITE_VERSION)"
+	@command -v npm >/dev/null 2>&1 || { echo "installing nodejs and npm"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm install --silent --no-audit --no-fund --prefix $(CURDIR)/.tools/azurite azurite@$(AZURITE_VERSION)
 	@rm -f $@
 	printf '#!/bin/sh\nexec "$$(dirname "$$0")/../azurite/node_modules/.bin/azurite-blob" "$$@"\n' > $@
