@@ -22,11 +22,9 @@ import (
 
 func open(t testing.TB, dir string) (*store.Store, *catalog.Catalog) {
 	t.Helper()
-	st, err := store.Open(context.Background(), "file://"+dir)
+	st, cat, err := catalog.Open(context.Background(), "file://"+dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Load(context.Background(), st)
-	require.NoError(t, err)
 	return st, cat
 }
 
