@@ -147,6 +147,16 @@ func Download(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) 
 	return res, nil
 }
 
+// NewMeter counts the bytes written out for one object. Its total is the object's size only when the stored
+// bytes are the bytes written (no compression, no encryption); otherwise it is unknown.
+func NewMeter(r progress.Reporter, s catalog.Snapshot) *progress.Meter {
+	var total int64
+	if s.Codec == format.None && !s.Encrypted {
+		total = s.Size
+	}
+	return progress.NewMeter(r, "download", path.Base(s.Key), "bytes", total)
+}
+
 // writeAtomic writes one object to a temporary file beside path, syncs it and renames it into place.
 func writeAtomic(ctx context.Context, st *store.Store, s catalog.Snapshot, dst string, cfg Config) (Verified, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".partial-*")
@@ -160,11 +170,7 @@ func writeAtomic(ctx context.Context, st *store.Store, s catalog.Snapshot, dst s
 			os.Remove(tmp.Name()) // our own partial file, never user data
 		}
 	}()
-	var total int64 // known only when stored bytes are the downloaded bytes
-	if s.Codec == format.None && !s.Encrypted {
-		total = s.Size
-	}
-	m := progress.NewMeter(cfg.Progress, "download", path.Base(s.Key), "bytes", total)
+	m := NewMeter(cfg.Progress, s)
 	var v Verified
 	if src, ok := kernelCopyable(st, s); ok {
 		v, err = kernelCopy(ctx, st, s, src, tmp, m)

@@ -14,6 +14,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
@@ -153,4 +154,17 @@ func TestDownloadStopsWhenCancelled(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	entries, _ := os.ReadDir(out)
 	require.Empty(t, entries, "a cancelled download leaves nothing behind")
+}
+
+func TestMeterTotalOnlyWhenStoredBytesAreWritten(t *testing.T) {
+	var got []progress.Update
+	r := progress.Func(func(u progress.Update) { got = append(got, u) })
+	download.NewMeter(r, catalog.Snapshot{Key: "v2/Full-1.gz", Size: 500, Codec: format.Gzip}).Finish()
+	download.NewMeter(r, catalog.Snapshot{Key: "3.6.0_0000000000000001_etcd.backup", Size: 4128}).Finish()
+	download.NewMeter(r, catalog.Snapshot{Key: "v2/Full-2.age", Size: 700, Encrypted: true}).Finish()
+	require.Len(t, got, 3)
+	require.Equal(t, int64(0), got[0].Total, "a compressed object's stored size is not the bytes written")
+	require.Equal(t, int64(4128), got[1].Total)
+	require.Equal(t, int64(0), got[2].Total)
+	require.Equal(t, "Full-1.gz", got[0].Item)
 }

@@ -248,7 +248,7 @@ func downloadFull(ctx context.Context, st *store.Store, s catalog.Snapshot, path
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer f.Close()
-	m := progress.NewMeter(cfg.Progress, "download", s.Key, "bytes", s.Size)
+	m := download.NewMeter(cfg.Progress, s)
 	bw := bufio.NewWriterSize(f, 4<<20) // few large writes: 32 KiB ones cost more than the copy on some disks
 	v, err := download.Object(ctx, st, s, bw, m, cfg.Decrypt)
 	if err != nil {
