@@ -86,6 +86,10 @@ func kernelCopy(ctx context.Context, st *store.Store, snap catalog.Snapshot, src
 			n, err := io.CopyN(dst, f, kernelCopyChunk)
 			m.Add(n)
 			if err == io.EOF {
+				// Write the copy back to disk while the hash is still running, not after it.
+				if err := dst.Sync(); err != nil {
+					return fmt.Errorf("sync %s: %w", dst.Name(), err)
+				}
 				return nil
 			}
 			if err != nil {
