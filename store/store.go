@@ -202,6 +202,16 @@ func (s *Store) Attributes(ctx context.Context, key string) (Object, error) {
 		return Object{}, s.wrap("stat", key, err)
 	}
 	md := a.Metadata
+	if path, ok := s.LocalPath(key); ok {
+		// etcd-dr's own writes carry an extended attribute; older ones (and fileblob's) a sidecar, read above.
+		xmd, found, err := metadataFromXattr(path)
+		if err != nil {
+			return Object{}, s.wrap("stat", key, err)
+		}
+		if found {
+			md = xmd
+		}
+	}
 	if md == nil {
 		md = map[string]string{}
 	}
@@ -270,7 +280,7 @@ func (r *reader) Close() error { return r.r.Close() }
 // LocalPath returns the filesystem path of key when the store is a directory (file://), so that callers may
 // copy it with the kernel's copy_file_range. ok is false for every other backend.
 func (s *Store) LocalPath(key string) (path string, ok bool) {
-	if s.loc.Scheme != "file" || CheckKey(key) != nil {
+	if s.loc.Scheme != "file" || CheckKey(key) != nil || !plainFileKey(key) {
 		return "", false
 	}
 	p := filepath.Join(s.loc.Bucket, filepath.FromSlash(key))
@@ -278,6 +288,20 @@ func (s *Store) LocalPath(key string) (path string, ok bool) {
 		p = filepath.Join(s.loc.Bucket, filepath.FromSlash(s.loc.Prefix), filepath.FromSlash(key))
 	}
 	return p, true
+}
+
+// plainFileKey reports whether fileblob stores key under the path spelled by its own characters: it hex-escapes
+// control characters, "//" and a trailing "/", which only it knows how to find again.
+func plainFileKey(key string) bool {
+	if strings.Contains(key, "//") || strings.HasSuffix(key, "/") {
+		return false
+	}
+	for _, c := range key {
+		if c < 32 {
+			return false
+		}
+	}
+	return true
 }
 
 // Delete removes one object.

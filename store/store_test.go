@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
 
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/store"
@@ -196,4 +198,65 @@ func TestAzureStore(t *testing.T) {
 	az.Env(t)
 	az.CreateContainer(t, "backups")
 	exercise(t, az.URL("backups", "etcd-main"))
+}
+
+// A directory store keeps metadata in an extended attribute, not in fileblob's "<object>.attrs" sidecar, which
+// etcd-backup-restore would parse as one more snapshot; sidecars written earlier are still read, and replaced
+// with the object they describe.
+func TestFileStoreMetadataWithoutSidecars(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const key = "v2/Full-00000000-00000262-1700000000.gz"
+	// An object written by an older etcd-dr, through fileblob with its sidecar.
+	old, err := fileblob.OpenBucket(dir, nil)
+	require.NoError(t, err)
+	require.NoError(t, old.WriteAll(ctx, "v2/Full-00000000-00000100-1600000000.gz", []byte("old"), &blob.WriterOptions{Metadata: map[string]string{"etcd-version": "3.5.9"}}))
+	require.NoError(t, old.WriteAll(ctx, key, []byte("stale"), &blob.WriterOptions{Metadata: map[string]string{"etcd-version": "3.4.0"}}))
+	require.NoError(t, old.Close())
+	require.FileExists(t, filepath.Join(dir, key+".attrs"))
+
+	st, err := store.Open(ctx, "file://"+dir)
+	require.NoError(t, err)
+	defer st.Close()
+	w, err := st.NewWriter(ctx, key, store.WriteOptions{Metadata: map[string]string{"etcd-version": "3.6.16", "etcd-dr": "dev"}})
+	require.NoError(t, err)
+	_, err = w.Write([]byte("new"))
+	require.NoError(t, err)
+	require.NoError(t, w.Commit())
+
+	entries, err := os.ReadDir(filepath.Join(dir, "v2"))
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	require.Equal(t, []string{"Full-00000000-00000100-1600000000.gz", "Full-00000000-00000100-1600000000.gz.attrs", "Full-00000000-00000262-1700000000.gz"}, names,
+		"the new object has no sidecar, and the stale one of the object it replaced is gone")
+
+	objs, err := st.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, objs, 2, "sidecars are never listed as objects")
+	require.NoError(t, st.FetchMetadata(ctx, objs, nil))
+	require.Equal(t, "3.5.9", objs[0].Metadata["etcd-version"], "an older sidecar is still read")
+	require.Equal(t, map[string]string{"etcd-version": "3.6.16", "etcd-dr": "dev"}, objs[1].Metadata)
+}
+
+// A write whose context ends before Commit leaves nothing behind: no object, no temporary file.
+func TestFileStoreCanceledWriteLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), "file://"+dir)
+	require.NoError(t, err)
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := st.NewWriter(ctx, "v2/Full-1", store.WriteOptions{})
+	require.NoError(t, err)
+	_, err = w.Write([]byte("partial"))
+	require.NoError(t, err)
+	cancel()
+	_, err = w.Write([]byte("more"))
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, w.Commit(), context.Canceled)
+	entries, err := os.ReadDir(filepath.Join(dir, "v2"))
+	require.NoError(t, err)
+	require.Empty(t, entries)
 }

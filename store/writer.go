@@ -19,17 +19,30 @@ type WriteOptions struct {
 // Writer streams one object. It becomes visible under its key only on Commit; Abort (or a failed Commit)
 // leaves nothing visible.
 type Writer struct {
-	w      *blob.Writer
-	cancel context.CancelFunc
-	s      *Store
-	key    string
-	done   bool
+	w    objectWriter
+	s    *Store
+	key  string
+	done bool
+}
+
+// objectWriter is one backend's way of writing an object: gocloud's blob writer, or fileWriter on a directory.
+type objectWriter interface {
+	Write(p []byte) (int, error)
+	commit() error
+	abort()
 }
 
 // NewWriter starts writing key. Always finish with Commit or Abort.
 func (s *Store) NewWriter(ctx context.Context, key string, opts WriteOptions) (*Writer, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, err
+	}
+	if path, ok := s.LocalPath(key); ok {
+		fw, err := newFileWriter(ctx, path, opts.Metadata)
+		if err != nil {
+			return nil, s.wrap("write", key, err)
+		}
+		return &Writer{w: fw, s: s, key: key}, nil
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	ct := opts.ContentType
@@ -41,7 +54,7 @@ func (s *Store) NewWriter(ctx context.Context, key string, opts WriteOptions) (*
 		cancel()
 		return nil, s.wrap("write", key, err)
 	}
-	return &Writer{w: w, cancel: cancel, s: s, key: key}, nil
+	return &Writer{w: &blobWriter{w: w, cancel: cancel}, s: s, key: key}, nil
 }
 
 func (w *Writer) Write(p []byte) (int, error) {
@@ -58,8 +71,7 @@ func (w *Writer) Commit() error {
 		return fmt.Errorf("write %s object %s: already finished", w.s.url, w.key)
 	}
 	w.done = true
-	defer w.cancel()
-	if err := w.w.Close(); err != nil {
+	if err := w.w.commit(); err != nil {
 		return w.s.wrap("commit", w.key, err)
 	}
 	return nil
@@ -71,9 +83,26 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
-	w.cancel() // gocloud: a writer whose context is canceled does not commit on Close
+	w.w.abort()
+}
+
+// blobWriter writes through gocloud: the object appears when Close succeeds with its context still live.
+type blobWriter struct {
+	w      *blob.Writer
+	cancel context.CancelFunc
+}
+
+func (b *blobWriter) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+func (b *blobWriter) commit() error {
+	defer b.cancel()
+	return b.w.Close()
+}
+
+func (b *blobWriter) abort() {
+	b.cancel() // gocloud: a writer whose context is canceled does not commit on Close
 	// gocloud v0.47's azureblob writer can dereference a nil pipe when closed after its context was canceled
 	// mid-upload; the upload is abandoned either way, so the panic is contained here.
 	defer func() { _ = recover() }()
-	_ = w.w.Close()
+	_ = b.w.Close()
 }
