@@ -4,6 +4,7 @@ ETCD_35_VERSION   := v3.5.35
 ETCD_37_VERSION   := v3.7.3
 VERSITYGW_VERSION := v1.8.0
 AZURITE_VERSION   := 3.37.0
+ETCDBR_VERSION    := v0.40.0
 
 GO        ?= go
 # Targets use the relative path (so "make .tools/bin/etcd" works); commands get the absolute one.
@@ -12,7 +13,8 @@ TOOLS_ABS := $(CURDIR)/$(TOOLS_BIN)
 
 # Tool binaries built by "make tools" (from the Go module proxy, never downloaded prebuilt).
 TOOLS := $(TOOLS_BIN)/etcd $(TOOLS_BIN)/etcdctl $(TOOLS_BIN)/etcdutl \
-	$(TOOLS_BIN)/etcd-3.5 $(TOOLS_BIN)/etcd-3.7 $(TOOLS_BIN)/versitygw $(TOOLS_BIN)/azurite-blob
+	$(TOOLS_BIN)/etcd-3.5 $(TOOLS_BIN)/etcd-3.7 $(TOOLS_BIN)/versitygw $(TOOLS_BIN)/azurite-blob \
+	$(TOOLS_BIN)/etcdbrctl
 
 # Version each binary should be at; the stamp file .tools/bin/.<name>.version holds it.
 VERSION_etcd      := $(ETCD_VERSION)
@@ -22,6 +24,7 @@ VERSION_etcd-3.5  := $(ETCD_35_VERSION)
 VERSION_etcd-3.7  := $(ETCD_37_VERSION)
 VERSION_versitygw := $(VERSITYGW_VERSION)
 VERSION_azurite-blob := $(AZURITE_VERSION)
+VERSION_etcdbrctl := $(ETCDBR_VERSION)
 
 .PHONY: all tools sysdeps build lint test bench testdata run screenshots clean clean-tools FORCE
 
@@ -55,6 +58,12 @@ $(TOOLS_BIN)/etcd-3.5: $(TOOLS_BIN)/.etcd-3.5.version tools/etcd-3.5/go.mod tool
 	$(call etcd_build,etcd-3.5,go.etcd.io/etcd/server/v3)
 $(TOOLS_BIN)/etcd-3.7: $(TOOLS_BIN)/.etcd-3.7.version tools/etcd-3.7/go.mod tools/etcd-3.7/go.sum
 	$(call etcd_build,etcd-3.7,go.etcd.io/etcd/server/v3)
+
+# gardener's etcd-backup-restore, for the interoperability tests. The checksum database does not know its
+# releases (it answers 404), so tools/etcdbr/go.sum, committed, is what its download is checked against.
+$(TOOLS_BIN)/etcdbrctl: $(TOOLS_BIN)/.etcdbrctl.version tools/etcdbr/go.mod tools/etcdbr/go.sum
+	@echo "building etcdbrctl $(ETCDBR_VERSION)"
+	cd tools/etcdbr && CGO_ENABLED=0 GONOSUMDB=github.com/gardener $(GO) build -trimpath -o $(CURDIR)/$@ github.com/gardener/etcd-backup-restore
 
 $(TOOLS_BIN)/versitygw: $(TOOLS_BIN)/.versitygw.version
 	@echo "building versitygw $(VERSITYGW_VERSION)"

@@ -69,7 +69,7 @@ func modulePath(gomod []byte) string {
 }
 
 // Binary returns the path of the tool name (etcd, etcd-3.5, etcd-3.7,
-// etcdctl, etcdutl, versitygw) in ToolsDir. If it is missing the test fails
+// etcdctl, etcdutl, versitygw, etcdbrctl) in ToolsDir. If it is missing the test fails
 // when CI=true and is skipped otherwise.
 func Binary(t testing.TB, name string) string {
 	t.Helper()

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/restore"
+	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+)
+
+// brStore is one bucket as both tools name it: etcd-dr's store URL, and etcdbrctl's flags and environment for
+// the same place (etcd-backup-restore appends "v2" to --store-prefix itself).
+type brStore struct {
+	name  string
+	url   string
+	flags []string
+	env   []string
+}
+
+// brStores gives a directory store (etcdbrctl's Local provider lives under $HOME) and an S3 bucket on versitygw
+// (etcdbrctl reads its endpoint and keys from a JSON file, as on a Gardener shoot).
+func brStores(t *testing.T, prefix string) []brStore {
+	t.Helper()
+	home := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(home, "backups"), 0o755))
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "backups")
+	creds := filepath.Join(t.TempDir(), "s3.json")
+	b, err := json.Marshal(map[string]any{"accessKeyID": s3.AccessKey, "secretAccessKey": s3.SecretKey, "region": s3.Region, "endpoint": s3.Endpoint, "s3ForcePathStyle": true})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(creds, b, 0o600))
+	return []brStore{
+		{
+			name:  "file",
+			url:   "file://" + filepath.Join(home, "backups", prefix),
+			flags: []string{"--storage-provider", "Local", "--store-container", "backups", "--store-prefix", prefix},
+			env:   []string{"HOME=" + home},
+		},
+		{
+			name:  "s3",
+			url:   s3.URL("backups", prefix),
+			flags: []string{"--storage-provider", "S3", "--store-container", "backups", "--store-prefix", prefix},
+			// etcdbrctl hands the SDK a plain http.Client, which cannot take a CA bundle: a host-wide
+			// AWS_CA_BUNDLE (set on some machines) would make it refuse to start.
+			env: []string{"AWS_APPLICATION_CREDENTIALS_JSON=" + creds, "AWS_CA_BUNDLE="},
+		},
+	}
+}
+
+// etcdbrctl runs gardener's etcdbrctl to completion; the test fails with its output if it exits non-zero.
+func etcdbrctl(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.Binary(t, "etcdbrctl"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "etcdbrctl %s:\n%s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+func revisionOf(t *testing.T, cli *clientv3.Client) int64 {
+	t.Helper()
+	rev, err := fixture.Revision(t.Context(), cli)
+	require.NoError(t, err)
+	return rev
+}
+
+// withoutDeltaLeases is what etcdbrctl restores: it replays delta events as puts without their lease
+// (pkg/snapshot/restorer/restorer.go, "//, clientv3.WithLease(...)" commented out), so a key last written after
+// the full snapshot comes back unleased. etcd-dr's own restore keeps it; that is tested against the source itself.
+func withoutDeltaLeases(kvs []fixture.KV, fullRev int64) {
+	for i := range kvs {
+		if kvs[i].ModRevision > fullRev {
+			kvs[i].Lease = 0
+		}
+	}
+}
+
+// etcd-dr writes the etcd-backup-restore v2 naming so that etcdbrctl restores from etcd-dr's bucket: a full
+// snapshot (gzip) and a delta written by etcd-dr, restored by etcdbrctl v0.40 from a directory store and from S3,
+// then served by a real etcd 3.5 with every key, value, revision and version of the source.
+func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
+	etcd35 := testenv.Binary(t, "etcd-3.5")
+	testenv.Binary(t, "etcdbrctl")
+	c := testenv.StartCluster(t, etcd35, 1)
+	cli := c.Client(t)
+	ep := c.Endpoints()[0]
+	ctx := t.Context()
+	stores := brStores(t, "etcd-main")
+
+	require.NoError(t, fixture.Workload(ctx, cli, "/before-full", 30))
+	fullRev := revisionOf(t, cli)
+	for _, s := range stores {
+		_, errOut, code := runCLI(t, "snapshot", "--endpoints", ep, "--store", s.url, "--full")
+		require.Equal(t, exitOK, code, "%s: %s", s.name, errOut)
+	}
+	require.NoError(t, fixture.Workload(ctx, cli, "/after-full", 30))
+	for _, s := range stores {
+		_, errOut, code := runCLI(t, "snapshot", "--endpoints", ep, "--store", s.url, "--delta")
+		require.Equal(t, exitOK, code, "%s: %s", s.name, errOut)
+	}
+	rev := revisionOf(t, cli)
+	want, err := fixture.State(ctx, cli, rev)
+	require.NoError(t, err)
+	withoutDeltaLeases(want, fullRev)
+
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			if s.name == "file" {
+				// Nothing beside the objects that etcdbrctl's local store would take for one more snapshot.
+				dir := strings.TrimPrefix(s.url, "file://")
+				entries, err := os.ReadDir(filepath.Join(dir, "v2"))
+				require.NoError(t, err)
+				require.Len(t, entries, 2, "one full and one delta object, no sidecar files: %v", entries)
+			}
+			work := t.TempDir()
+			dataDir := filepath.Join(work, "etcd")
+			etcdbrctl(t, s.env, append([]string{"restore", "--data-dir", dataDir,
+				"--snapstore-temp-directory", filepath.Join(work, "snapstore-tmp"),
+				"--restoration-temp-snapshots-dir", filepath.Join(work, "restoration-tmp"),
+				"--embedded-etcd-quota-bytes", fmt.Sprint(256 << 20)}, s.flags...)...)
+			restoretest.Judge(t, etcd35, dataDir, "default", rev, want)
+		})
+	}
+}
+
+// etcdbrctl's own snapshotter, run against a real etcd, writes a full snapshot and deltas; etcd-dr lists them as
+// one etcd-backup-restore chain without problems, picks the newest revision and restores a data dir that a real
+// etcd 3.5 serves exactly as the source was — from a directory store (gzip) and from S3 (uncompressed).
+func TestEtcdDRRestoresWhatEtcdbrctlWrote(t *testing.T) {
+	etcd35 := testenv.Binary(t, "etcd-3.5")
+	bin := testenv.Binary(t, "etcdbrctl")
+	c := testenv.StartCluster(t, etcd35, 1)
+	cli := c.Client(t)
+	ep := c.Endpoints()[0]
+	ctx := t.Context()
+	require.NoError(t, fixture.Workload(ctx, cli, "/before-full", 30))
+
+	for i, s := range brStores(t, "etcd-main") {
+		t.Run(s.name, func(t *testing.T) {
+			args := append([]string{"snapshot", "--endpoints", ep,
+				"--schedule", "0 0 1 1 *", // one full snapshot at start, the rest deltas
+				"--delta-snapshot-period", "1s",
+				"--garbage-collection-period", "0",
+				"--defragmentation-schedule", "0 0 1 1 *",
+				"--snapstore-temp-directory", t.TempDir()}, s.flags...)
+			if i == 0 {
+				args = append(args, "--compress-snapshots", "--compression-policy", "gzip")
+			}
+			logPath := filepath.Join(t.TempDir(), "etcdbrctl.log")
+			logf, err := os.Create(logPath)
+			require.NoError(t, err)
+			defer logf.Close()
+			cmd := exec.Command(bin, args...)
+			cmd.Env = append(os.Environ(), s.env...)
+			cmd.Stdout, cmd.Stderr = logf, logf
+			require.NoError(t, cmd.Start())
+			stopped := false
+			stop := func() {
+				if !stopped {
+					stopped = true
+					_ = cmd.Process.Signal(syscall.SIGTERM)
+					done := make(chan struct{})
+					go func() { _ = cmd.Wait(); close(done) }()
+					select {
+					case <-done:
+					case <-time.After(30 * time.Second):
+						_ = cmd.Process.Kill()
+						<-done
+					}
+				}
+			}
+			t.Cleanup(stop)
+			logTail := func() string { b, _ := os.ReadFile(logPath); return string(b[max(0, len(b)-3000):]) }
+
+			// Wait for its full snapshot, write more, and wait until its deltas hold the newest revision.
+			waitChain := func(rev int64) catalog.Chain {
+				var ch catalog.Chain
+				require.Eventually(t, func() bool {
+					st, cat, err := catalog.Open(ctx, s.url)
+					if err != nil {
+						return false
+					}
+					st.Close()
+					if len(cat.Chains) != 1 {
+						return false
+					}
+					ch = cat.Chains[0]
+					return ch.EndRevision >= rev
+				}, 90*time.Second, 250*time.Millisecond, "etcdbrctl never stored revision %d; its log:\n%s", rev, logTail())
+				return ch
+			}
+			waitChain(revisionOf(t, cli))
+			require.NoError(t, fixture.Workload(ctx, cli, fmt.Sprintf("/after-full-%d", i), 30))
+			rev := revisionOf(t, cli)
+			ch := waitChain(rev)
+			stop()
+			require.NotEmpty(t, ch.Deltas, "etcdbrctl wrote deltas")
+			want, err := fixture.State(ctx, cli, rev)
+			require.NoError(t, err)
+
+			out, errOut, code := runCLI(t, "list", "--store", s.url, "-o", "json")
+			require.Equal(t, exitOK, code, errOut)
+			var cat catalog.Catalog
+			require.NoError(t, json.Unmarshal([]byte(out), &cat))
+			require.Empty(t, cat.Problems, "etcdbrctl's bucket holds only objects etcd-dr understands")
+			require.Len(t, cat.Chains, 1)
+			require.Equal(t, catalog.EtcdBRv2, cat.Chains[0].Layout)
+			require.Empty(t, cat.Chains[0].Gaps)
+			if i == 0 {
+				require.Equal(t, "gzip", cat.Chains[0].Base.Compression, "etcdbrctl --compression-policy gzip")
+			}
+
+			dataDir := filepath.Join(t.TempDir(), "etcd")
+			out, errOut, code = runCLI(t, "restore", "--store", s.url, "--data-dir", dataDir, "--revision", fmt.Sprint(rev), "-o", "json")
+			require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", out, errOut)
+			var res restore.Result
+			require.NoError(t, json.Unmarshal([]byte(out), &res))
+			require.Equal(t, rev, res.Revision)
+			restoretest.Judge(t, etcd35, dataDir, restore.DefaultName, rev, want)
+		})
+	}
+}
