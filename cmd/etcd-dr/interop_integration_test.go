@@ -81,17 +81,6 @@ func revisionOf(t *testing.T, cli *clientv3.Client) int64 {
 	return rev
 }
 
-// withoutDeltaLeases is what etcdbrctl restores: it replays delta events as puts without their lease
-// (pkg/snapshot/restorer/restorer.go, "//, clientv3.WithLease(...)" commented out), so a key last written after
-// the full snapshot comes back unleased. etcd-dr's own restore keeps it; that is tested against the source itself.
-func withoutDeltaLeases(kvs []fixture.KV, fullRev int64) {
-	for i := range kvs {
-		if kvs[i].ModRevision > fullRev {
-			kvs[i].Lease = 0
-		}
-	}
-}
-
 // etcd-dr writes the etcd-backup-restore v2 naming so that etcdbrctl restores from etcd-dr's bucket: a full
 // snapshot (gzip) and a delta written by etcd-dr, restored by etcdbrctl v0.40 from a directory store and from S3,
 // then served by a real etcd 3.5 with every key, value, revision and version of the source.
@@ -118,7 +107,8 @@ func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
 	rev := revisionOf(t, cli)
 	want, err := fixture.State(ctx, cli, rev)
 	require.NoError(t, err)
-	withoutDeltaLeases(want, fullRev)
+	// etcdbrctl replays deltas without their leases; etcd-dr's own restore keeps them (tested against the source).
+	want = restoretest.WithoutDeltaLeases(want, fullRev)
 
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {

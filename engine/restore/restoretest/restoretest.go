@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -113,6 +114,19 @@ func CheckServes(t testing.TB, cli *clientv3.Client, rev int64, want []fixture.K
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i].Key < got[j].Key })
 	Compare(t, got, want)
+}
+
+// WithoutDeltaLeases is what gardener's etcdbrctl restores of a chain whose state is kvs: it replays delta events
+// as puts without their lease (pkg/snapshot/restorer/restorer.go, "//, clientv3.WithLease(...)" commented out),
+// so a key last written after the full snapshot at fullRev comes back unleased. etcd-dr keeps the leases.
+func WithoutDeltaLeases(kvs []fixture.KV, fullRev int64) []fixture.KV {
+	out := slices.Clone(kvs)
+	for i := range out {
+		if out[i].ModRevision > fullRev {
+			out[i].Lease = 0
+		}
+	}
+	return out
 }
 
 // Compare reports every difference between two key lists.

@@ -20,11 +20,12 @@ import (
 
 // Chain is a generated etcd-backup-restore v2 chain and what a restore of it must serve.
 type Chain struct {
-	Store    string // folder of the store (file://<Store>)
-	Revision int64  // last revision
-	Events   int    // delta events
-	Deletes  int    // of which deletes
-	State    []fixture.KV
+	Store        string // folder of the store (file://<Store>)
+	Revision     int64  // last revision
+	FullRevision int64  // revision of the full snapshot
+	Events       int    // delta events
+	Deletes      int    // of which deletes
+	State        []fixture.KV
 }
 
 // SyntheticChain writes a large etcd-backup-restore v2 chain into a new store folder: a real full snapshot of an
@@ -35,9 +36,16 @@ type Chain struct {
 // alongside, so a restore can be judged without replaying the events anywhere else.
 func SyntheticChain(t testing.TB, baseKeys, events, perDelta, valueSize int) *Chain {
 	t.Helper()
+	_, cli := testenv.StartEmbedded(t)
+	return SyntheticChainOf(t, cli, baseKeys, events, perDelta, valueSize)
+}
+
+// SyntheticChainOf is SyntheticChain with the full snapshot taken of the etcd behind cli, which must be empty
+// (an etcd 3.5 binary, say, for a tool that cannot read 3.6 snapshots).
+func SyntheticChainOf(t testing.TB, cli *clientv3.Client, baseKeys, events, perDelta, valueSize int) *Chain {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	_, cli := testenv.StartEmbedded(t)
 	snapLease, err := cli.Grant(ctx, 600)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +119,7 @@ func SyntheticChain(t testing.TB, baseKeys, events, perDelta, valueSize int) *Ch
 		out = append(out, kv)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return &Chain{Store: dir, Revision: g.rev, Events: n, Deletes: g.deletes, State: out}
+	return &Chain{Store: dir, Revision: g.rev, FullRevision: rev, Events: n, Deletes: g.deletes, State: out}
 }
 
 // synth makes the events of one revision at a time and keeps the state they lead to.
