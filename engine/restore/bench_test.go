@@ -97,16 +97,7 @@ func BenchmarkRestoreFullSnapshot1GiB(b *testing.B) {
 		b.Logf("etcdutl %d: %v", i, time.Since(t0))
 		os.RemoveAll(out)
 	}
-	for i := 0; i < b.N; i++ {
-		// Take turns going first, so page cache and writeback favour neither.
-		if i%2 == 0 {
-			runOurs(i)
-			runTheirs(i)
-		} else {
-			runTheirs(i)
-			runOurs(i)
-		}
-	}
+	takeTurns(b.N, runOurs, runTheirs)
 	b.ReportMetric(ours.Seconds()/float64(b.N), "s/restore")
 	b.ReportMetric(theirs.Seconds()/float64(b.N), "s/etcdutl")
 	b.ReportMetric(ours.Seconds()/theirs.Seconds(), "ratio")
@@ -163,15 +154,7 @@ func BenchmarkRestoreChainVsEtcdbrctl(b *testing.B) {
 		theirsRSS = max(theirsRSS, rss)
 	}
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			runOurs(i)
-			runTheirs(i)
-		} else {
-			runTheirs(i)
-			runOurs(i)
-		}
-	}
+	takeTurns(b.N, runOurs, runTheirs)
 	b.StopTimer()
 	b.ReportMetric(ours.Seconds()/float64(b.N), "s/etcd-dr")
 	b.ReportMetric(theirs.Seconds()/float64(b.N), "s/etcdbrctl")
@@ -180,4 +163,18 @@ func BenchmarkRestoreChainVsEtcdbrctl(b *testing.B) {
 	b.ReportMetric(float64(theirsRSS>>20), "MiB-RSS/etcdbrctl")
 	restoretest.Judge(b, etcd35, oursDir, restore.DefaultName, ch.Revision, ch.State)
 	restoretest.Judge(b, etcd35, theirsDir, "default", ch.Revision, restoretest.WithoutDeltaLeases(ch.State, ch.FullRevision))
+}
+
+// takeTurns runs n rounds of two contenders, alternating which goes first, so that page cache and writeback
+// favour neither.
+func takeTurns(n int, ours, theirs func(round int)) {
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			ours(i)
+			theirs(i)
+		} else {
+			theirs(i)
+			ours(i)
+		}
+	}
 }
