@@ -1,17 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -62,18 +60,6 @@ func brStores(t *testing.T, prefix string) []brStore {
 	}
 }
 
-// etcdbrctl runs gardener's etcdbrctl to completion; the test fails with its output if it exits non-zero.
-func etcdbrctl(t *testing.T, env []string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testenv.Binary(t, "etcdbrctl"), args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "etcdbrctl %s:\n%s", strings.Join(args, " "), out)
-	return string(out)
-}
-
 func revisionOf(t *testing.T, cli *clientv3.Client) int64 {
 	t.Helper()
 	rev, err := fixture.Revision(t.Context(), cli)
@@ -86,7 +72,7 @@ func revisionOf(t *testing.T, cli *clientv3.Client) int64 {
 // then served by a real etcd 3.5 with every key, value, revision and version of the source.
 func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
 	etcd35 := testenv.Binary(t, "etcd-3.5")
-	testenv.Binary(t, "etcdbrctl")
+	testenv.Binary(t, "etcdbrctl") // skip (or fail in CI) before starting anything
 	c := testenv.StartCluster(t, etcd35, 1)
 	cli := c.Client(t)
 	ep := c.Endpoints()[0]
@@ -121,7 +107,7 @@ func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
 			}
 			work := t.TempDir()
 			dataDir := filepath.Join(work, "etcd")
-			etcdbrctl(t, s.env, append([]string{"restore", "--data-dir", dataDir,
+			testenv.Etcdbrctl(t, s.env, append([]string{"restore", "--data-dir", dataDir,
 				"--snapstore-temp-directory", filepath.Join(work, "snapstore-tmp"),
 				"--restoration-temp-snapshots-dir", filepath.Join(work, "restoration-tmp"),
 				"--embedded-etcd-quota-bytes", fmt.Sprint(256 << 20)}, s.flags...)...)
@@ -135,7 +121,7 @@ func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
 // etcd 3.5 serves exactly as the source was — from a directory store (gzip) and from S3 (uncompressed).
 func TestEtcdDRRestoresWhatEtcdbrctlWrote(t *testing.T) {
 	etcd35 := testenv.Binary(t, "etcd-3.5")
-	bin := testenv.Binary(t, "etcdbrctl")
+	testenv.Binary(t, "etcdbrctl") // skip (or fail in CI) before starting anything
 	c := testenv.StartCluster(t, etcd35, 1)
 	cli := c.Client(t)
 	ep := c.Endpoints()[0]
@@ -153,36 +139,12 @@ func TestEtcdDRRestoresWhatEtcdbrctlWrote(t *testing.T) {
 			if i == 0 {
 				args = append(args, "--compress-snapshots", "--compression-policy", "gzip")
 			}
-			logPath := filepath.Join(t.TempDir(), "etcdbrctl.log")
-			logf, err := os.Create(logPath)
-			require.NoError(t, err)
-			defer logf.Close()
-			cmd := exec.Command(bin, args...)
-			cmd.Env = append(os.Environ(), s.env...)
-			cmd.Stdout, cmd.Stderr = logf, logf
-			require.NoError(t, cmd.Start())
-			stopped := false
-			stop := func() {
-				if !stopped {
-					stopped = true
-					_ = cmd.Process.Signal(syscall.SIGTERM)
-					done := make(chan struct{})
-					go func() { _ = cmd.Wait(); close(done) }()
-					select {
-					case <-done:
-					case <-time.After(30 * time.Second):
-						_ = cmd.Process.Kill()
-						<-done
-					}
-				}
-			}
-			t.Cleanup(stop)
-			logTail := func() string { b, _ := os.ReadFile(logPath); return string(b[max(0, len(b)-3000):]) }
+			p := testenv.StartTool(t, "etcdbrctl", s.env, args...)
 
 			// Wait for its full snapshot, write more, and wait until its deltas hold the newest revision.
 			waitChain := func(rev int64) catalog.Chain {
 				var ch catalog.Chain
-				require.Eventually(t, func() bool {
+				stored := assert.Eventually(t, func() bool {
 					st, cat, err := catalog.Open(ctx, s.url)
 					if err != nil {
 						return false
@@ -193,14 +155,17 @@ func TestEtcdDRRestoresWhatEtcdbrctlWrote(t *testing.T) {
 					}
 					ch = cat.Chains[0]
 					return ch.EndRevision >= rev
-				}, 90*time.Second, 250*time.Millisecond, "etcdbrctl never stored revision %d; its log:\n%s", rev, logTail())
+				}, 90*time.Second, 250*time.Millisecond, "etcdbrctl never stored revision %d", rev)
+				if !stored {
+					t.FailNow() // StartTool's cleanup shows etcdbrctl's log
+				}
 				return ch
 			}
 			waitChain(revisionOf(t, cli))
 			require.NoError(t, fixture.Workload(ctx, cli, fmt.Sprintf("/after-full-%d", i), 30))
 			rev := revisionOf(t, cli)
 			ch := waitChain(rev)
-			stop()
+			p.Stop(30 * time.Second)
 			require.NotEmpty(t, ch.Deltas, "etcdbrctl wrote deltas")
 			want, err := fixture.State(ctx, cli, rev)
 			require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -100,23 +101,31 @@ func FreePort(t testing.TB) int {
 // output; the test fails if it exits non-zero.
 func Etcdctl(t testing.TB, args ...string) []byte {
 	t.Helper()
-	return runTool(t, "etcdctl", args...)
+	return runTool(t, "etcdctl", nil, args...)
 }
 
 // Etcdutl runs the pinned etcdutl (3.6) with args and returns its standard
 // output; the test fails if it exits non-zero.
 func Etcdutl(t testing.TB, args ...string) []byte {
 	t.Helper()
-	return runTool(t, "etcdutl", args...)
+	return runTool(t, "etcdutl", nil, args...)
 }
 
-func runTool(t testing.TB, name string, args ...string) []byte {
+// Etcdbrctl runs the pinned etcdbrctl (gardener's etcd-backup-restore) with
+// args and env (NAME=value, on top of the test's environment) and returns its
+// standard output; the test fails if it exits non-zero.
+func Etcdbrctl(t testing.TB, env []string, args ...string) []byte {
+	t.Helper()
+	return runTool(t, "etcdbrctl", env, args...)
+}
+
+func runTool(t testing.TB, name string, env []string, args ...string) []byte {
 	t.Helper()
 	bin := Binary(t, name)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "ETCDCTL_API=3")
+	cmd.Env = append(append(os.Environ(), "ETCDCTL_API=3"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -124,6 +133,32 @@ func runTool(t testing.TB, name string, args ...string) []byte {
 	}
 	return stdout.Bytes()
 }
+
+// Process is a long-running tool started by StartTool (etcdbrctl snapshot,
+// say), its output in a log file.
+type Process struct{ p *proc }
+
+// StartTool starts the pinned tool name with args and env (NAME=value, on top
+// of the test's environment). It is killed at cleanup, and its log shown if the
+// test failed.
+func StartTool(t testing.TB, name string, env []string, args ...string) *Process {
+	t.Helper()
+	bin := Binary(t, name)
+	p, err := startProc(bin, args, env, filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log of %s (%s):\n%s", name, p.log, logTail(p.log, 30))
+		}
+		p.stop(os.Kill, 0)
+	})
+	return &Process{p: p}
+}
+
+// Stop asks the process to end (SIGTERM) and waits for it, killing it after grace.
+func (p *Process) Stop(grace time.Duration) { p.p.stop(syscall.SIGTERM, grace) }
 
 // proc is a child process whose output goes to a log file.
 type proc struct {
