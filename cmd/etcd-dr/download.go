@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
@@ -43,20 +43,16 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 	if o.to == "" {
 		return usagef("--to is required: a file for one snapshot, a folder for a chain")
 	}
-	cfg, err := o.pick.config()
+	req, err := o.pick.request()
 	if err != nil {
 		return err
 	}
-	dec, err := o.identity.decrypter()
+	repo, res, err := openPicked(ctx, g, o.identity, req)
 	if err != nil {
 		return err
 	}
-	st, res, err := openPicked(ctx, g, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	out, err := download.Download(ctx, st, res, download.Config{To: o.to, Force: o.force, Progress: g.progress(), Decrypt: dec})
+	defer repo.Close()
+	out, err := repo.Download(ctx, engine.DownloadRequest{Point: res, To: o.to, Replace: o.force, Progress: g.progress()})
 	if err != nil {
 		return err
 	}

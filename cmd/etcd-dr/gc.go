@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/gc"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // gcOptions are the retention flags, shared by the gc verb and the daemon.
@@ -81,12 +81,12 @@ func runGC(ctx context.Context, g *globalOptions, o gcVerbOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, url)
+	repo, err := engine.OpenUnlisted(ctx, url, engine.Options{Logger: g.log})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	p, err := gc.Run(ctx, st, *cfg, o.dryRun)
+	defer repo.Close()
+	p, err := repo.GC(ctx, engine.GCRequest{Policy: *cfg, DryRun: o.dryRun})
 	if g.output == "json" && p != nil {
 		writeJSON(g.stdout, p)
 		if err != nil {

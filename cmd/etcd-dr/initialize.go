@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 )
 
@@ -29,7 +30,7 @@ with exit 3 unless --move-aside, which renames it to <dir>.broken-<timestamp> an
 }
 
 func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) error {
-	pcfg, err := o.pick.config()
+	req, err := o.pick.request()
 	if err != nil {
 		return err
 	}
@@ -37,12 +38,12 @@ func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) erro
 	if err != nil {
 		return err
 	}
-	st, cat, err := openCatalog(ctx, g)
+	repo, err := openRepo(ctx, g, o.identity)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	res, err := restore.Initialize(ctx, st, cat, pcfg, cfg)
+	defer repo.Close()
+	res, err := repo.Initialize(ctx, engine.InitializeRequest{Pick: req, Config: cfg})
 	if g.output == "json" && res != nil {
 		writeJSON(g.stdout, res)
 		if err != nil {
@@ -61,9 +62,9 @@ func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) erro
 		fmt.Fprintf(g.stdout, "Data dir %s is valid (revision %d); nothing to do.\n", res.Validation.Path, res.Validation.Revision)
 	default:
 		if res.Validation.Missing {
-			fmt.Fprintf(g.stdout, "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, cat.Store)
+			fmt.Fprintf(g.stdout, "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
 		} else {
-			fmt.Fprintf(g.stdout, "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, cat.Store)
+			fmt.Fprintf(g.stdout, "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
 		}
 		printRestore(g.stdout, res.Restore, o)
 	}

@@ -40,13 +40,14 @@ type listJSON struct {
 }
 
 func runList(ctx context.Context, g *globalOptions, _ listOptions) error {
-	st, cat, err := openCatalog(ctx, g)
+	repo, err := openRepo(ctx, g, identityOptions{})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer repo.Close()
+	cat := repo.Catalog()
 	now := time.Now()
-	beats, hbProblems := members.ReadHeartbeats(ctx, st, cat.Heartbeats, now)
+	beats, hbProblems := repo.Heartbeats(ctx, now)
 	if g.output == "json" {
 		writeJSON(g.stdout, listJSON{Store: cat.Store, Chains: cat.Chains, Members: beats, Problems: append(cat.Problems, hbProblems...)})
 		return nil

@@ -59,15 +59,17 @@ func report(g *globalOptions, err error) int {
 		return code
 	}
 	if g.output == "json" {
-		writeJSON(g.stdout, errorJSON{Error: err.Error(), ExitCode: code})
+		writeJSON(g.stdout, errorJSON{Error: err.Error(), Hint: hint(err), ExitCode: code})
 	} else {
-		fmt.Fprintf(g.stderr, "etcd-dr: %v\n", err)
+		fmt.Fprintf(g.stderr, "etcd-dr: %s\n", worded(err))
 	}
 	return code
 }
 
 type errorJSON struct {
-	Error    string `json:"error"`
+	Error string `json:"error"`
+	// Hint says what to do next, in the CLI's words (absent when there is nothing to add).
+	Hint     string `json:"hint,omitempty"`
 	ExitCode int    `json:"exitCode"`
 }
 

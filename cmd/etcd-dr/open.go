@@ -3,30 +3,35 @@ package main
 import (
 	"context"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 )
 
-// openCatalog opens --store and builds its catalog. The caller closes the store.
-func openCatalog(ctx context.Context, g *globalOptions) (*catalog.Store, *catalog.Catalog, error) {
+// openRepo opens --store through the engine's one door, with the verb's --identity for encrypted objects.
+// The caller closes the Repo.
+func openRepo(ctx context.Context, g *globalOptions, id identityOptions) (*engine.Repo, error) {
 	url, err := g.requireStore()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return catalog.Open(ctx, url)
+	dec, err := id.decrypter()
+	if err != nil {
+		return nil, err
+	}
+	return engine.Open(ctx, url, engine.Options{Decrypt: dec, Logger: g.log})
 }
 
-// openPicked opens --store and picks what cfg asks for: the shared first half of pick, download and restore.
-// A pick error is already reported (with its refusals); the store is closed on every error.
-func openPicked(ctx context.Context, g *globalOptions, cfg pick.Config) (*catalog.Store, *pick.Result, error) {
-	st, cat, err := openCatalog(ctx, g)
+// openPicked opens --store and picks what req asks for: the shared first half of pick, download and restore.
+// A pick error is already reported (with its refusals); the Repo is closed on every error.
+func openPicked(ctx context.Context, g *globalOptions, id identityOptions, req engine.PickRequest) (*engine.Repo, *pick.Result, error) {
+	repo, err := openRepo(ctx, g, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := pick.Pick(cat, cfg)
+	res, err := repo.Pick(req)
 	if err != nil {
-		st.Close()
+		repo.Close()
 		return nil, nil, reportPickError(g, res, err)
 	}
-	return st, res, nil
+	return repo, res, nil
 }

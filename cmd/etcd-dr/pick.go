@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 )
 
@@ -20,12 +21,12 @@ func (o *pickOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.revision, "revision", "", "exact revision to restore to (decimal); default: the newest restorable")
 }
 
-func (o *pickOptions) config() (pick.Config, error) {
+func (o *pickOptions) request() (engine.PickRequest, error) {
 	rev, err := parseRevision(o.revision)
 	if err != nil {
-		return pick.Config{}, err
+		return engine.PickRequest{}, err
 	}
-	return pick.Config{EtcdVersion: o.etcdVersion, Revision: rev}, nil
+	return engine.PickRequest{EtcdVersion: o.etcdVersion, Revision: rev}, nil
 }
 
 func newPickCommand(g *globalOptions) *cobra.Command {
@@ -47,21 +48,22 @@ func newPickCommand(g *globalOptions) *cobra.Command {
 // pickErrorJSON is pick's JSON when nothing fits: the error plus every refusal, so scripts see why.
 type pickErrorJSON struct {
 	Error    string         `json:"error"`
+	Hint     string         `json:"hint,omitempty"`
 	ExitCode int            `json:"exitCode"`
 	Refused  []pick.Refusal `json:"refused"`
 	Warnings []string       `json:"warnings,omitempty"`
 }
 
 func runPick(ctx context.Context, g *globalOptions, o pickOptions) error {
-	cfg, err := o.config()
+	req, err := o.request()
 	if err != nil {
 		return err
 	}
-	st, res, err := openPicked(ctx, g, cfg)
+	repo, res, err := openPicked(ctx, g, identityOptions{}, req)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer repo.Close()
 	if g.output == "json" {
 		writeJSON(g.stdout, res)
 		return nil
@@ -80,7 +82,7 @@ func reportPickError(g *globalOptions, res *pick.Result, err error) error {
 		if refused == nil {
 			refused = []pick.Refusal{}
 		}
-		writeJSON(g.stdout, pickErrorJSON{Error: err.Error(), ExitCode: exitCode(err), Refused: refused, Warnings: res.Warnings})
+		writeJSON(g.stdout, pickErrorJSON{Error: err.Error(), Hint: hint(err), ExitCode: exitCode(err), Refused: refused, Warnings: res.Warnings})
 		return reportedError{err}
 	}
 	printRefusals(g.stderr, res)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 )
 
@@ -63,11 +64,6 @@ func (o *restoreOptions) config(g *globalOptions) (restore.Config, error) {
 	if o.peerURLs != "" {
 		cfg.Cluster.PeerURLs = strings.Split(o.peerURLs, ",")
 	}
-	dec, err := o.identity.decrypter()
-	if err != nil {
-		return restore.Config{}, err
-	}
-	cfg.Decrypt = dec
 	return cfg, nil
 }
 
@@ -96,7 +92,7 @@ folder such as a mount point) and moved into place only when complete and checke
 }
 
 func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
-	pcfg, err := o.pick.config()
+	req, err := o.pick.request()
 	if err != nil {
 		return err
 	}
@@ -104,15 +100,15 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := restore.CheckTarget(cfg.DataDir, cfg.MoveAside); err != nil {
+	if err := engine.CheckTarget(cfg.DataDir, cfg.MoveAside); err != nil {
 		return err
 	}
-	st, res, err := openPicked(ctx, g, pcfg)
+	repo, res, err := openPicked(ctx, g, o.identity, req)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	out, err := restore.Restore(ctx, st, res, cfg)
+	defer repo.Close()
+	out, err := repo.Restore(ctx, engine.RestoreRequest{Point: res, Config: cfg})
 	if err != nil {
 		return err
 	}

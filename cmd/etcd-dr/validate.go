@@ -4,21 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
-	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
-	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 type validateOptions struct {
@@ -59,23 +54,14 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 	if strings.TrimSpace(g.store) == "" {
 		return usagef("validate needs --store URL (check the backups) or --data-dir DIR (check a data directory)")
 	}
-	dec, err := o.identity.decrypter()
+	repo, err := openRepo(ctx, g, o.identity)
 	if err != nil {
 		return err
 	}
-	st, cat, err := openCatalog(ctx, g)
+	defer repo.Close()
+	rep, err := repo.ValidateBackups(ctx, engine.ValidateBackupsRequest{TrialRestore: o.trial, TrialDir: o.trialDir, Progress: g.progress()})
 	if err != nil {
 		return err
-	}
-	defer st.Close()
-	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{Progress: g.progress(), Decrypt: dec})
-	if err != nil {
-		return err
-	}
-	if o.trial {
-		if err := trialRestore(ctx, g, o, st, cat, rep); err != nil {
-			return err
-		}
 	}
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
@@ -89,16 +75,15 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 }
 
 func runValidateDataDir(ctx context.Context, g *globalOptions, o validateOptions) error {
-	cfg := validate.DataDirConfig{}
+	rep := engine.ValidateDataDirAlone(o.dataDir)
 	if strings.TrimSpace(g.store) != "" {
-		st, cat, err := openCatalog(ctx, g)
+		repo, err := openRepo(ctx, g, identityOptions{})
 		if err != nil {
 			return err
 		}
-		st.Close()
-		cfg.StoreRevision, cfg.Store = restore.NewestRestorable(cat), cat.Store
+		rep = repo.ValidateDataDir(o.dataDir)
+		repo.Close()
 	}
-	rep := validate.DataDir(o.dataDir, cfg)
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
 	} else {
@@ -119,37 +104,6 @@ func problemsFound(g *globalOptions, err error) error {
 		return reportedError{err}
 	}
 	return err
-}
-
-// trialRestore restores the newest restorable revision into a temporary folder, validates it and removes it.
-func trialRestore(ctx context.Context, g *globalOptions, o validateOptions, st *store.Store, cat *catalog.Catalog, rep *validate.StoreReport) error {
-	rev := restore.NewestRestorable(cat)
-	if rev == 0 {
-		return nil
-	}
-	dir, err := os.MkdirTemp(o.trialDir, "etcd-dr-trial-")
-	if err != nil {
-		return fmt.Errorf("trial restore folder: %w", err)
-	}
-	defer os.RemoveAll(dir) // our own temporary folder
-	start := time.Now()
-	var dd *validate.DataDirReport
-	dec, err := o.identity.decrypter()
-	if err != nil {
-		return err
-	}
-	r, err := pick.Pick(cat, pick.Config{Revision: rev})
-	if err == nil {
-		_, err = restore.Restore(ctx, st, r, restore.Config{DataDir: filepath.Join(dir, "etcd"), Progress: g.progress(), Decrypt: dec})
-	}
-	if err == nil {
-		dd = validate.DataDir(filepath.Join(dir, "etcd"), validate.DataDirConfig{})
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	rep.AddTrial(rev, time.Since(start).Seconds(), err, dd)
-	return nil
 }
 
 func printStoreReport(w io.Writer, r *validate.StoreReport) {

@@ -67,7 +67,7 @@ func Download(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) 
 	start := time.Now()
 	snaps := r.Snapshots()
 	if cfg.To == "" {
-		return nil, fault.Refused("--to is required: a file for one snapshot, a folder for a chain")
+		return nil, fault.Refused("no download target given: a file for one snapshot, a folder for a chain")
 	}
 	target := filepath.Clean(cfg.To)
 	fi, statErr := os.Stat(target)
@@ -77,16 +77,16 @@ func Download(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) 
 	switch {
 	case len(snaps) == 1 && !isDir:
 		if statErr == nil && !cfg.Force {
-			return nil, fault.Refused("--to %s already exists; pass --force to replace it, or choose another path", target)
+			return nil, &fault.TargetExists{Path: target, What: "already exists", ReplaceHelps: true}
 		}
 		plan = []File{{Key: snaps[0].Key, Path: target}}
 	default:
 		if statErr == nil && !isDir {
-			return nil, fault.Refused("--to %s is a file, but this chain has %d objects and needs a folder; choose a new folder path", target, len(snaps))
+			return nil, &fault.TargetExists{Path: target, What: fmt.Sprintf("is a file, but this chain has %d objects and needs a folder; choose a new folder path", len(snaps))}
 		}
 		if isDir && !cfg.Force {
 			if entries, _ := os.ReadDir(target); len(entries) > 0 {
-				return nil, fault.Refused("--to %s is a folder that is not empty; pass --force to write into it, or choose a new folder", target)
+				return nil, &fault.TargetExists{Path: target, What: "is a folder that is not empty", ReplaceHelps: true}
 			}
 		}
 		for _, s := range snaps {
@@ -94,7 +94,7 @@ func Download(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) 
 		}
 	}
 	if statErr != nil && !os.IsNotExist(statErr) {
-		return nil, fmt.Errorf("check --to %s: %w", target, statErr)
+		return nil, fmt.Errorf("check download target %s: %w", target, statErr)
 	}
 	res.Path = target
 	// A new chain folder is staged beside the target and renamed into place whole.

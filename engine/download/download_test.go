@@ -74,7 +74,9 @@ func TestDownloadSnapshotToFileAndRefuseOverwrite(t *testing.T) {
 	before, _ := os.ReadFile(to)
 	_, err = download.Download(context.Background(), st, r, download.Config{To: to})
 	require.True(t, errors.Is(err, fault.ErrRefused), "%v", err)
-	require.Contains(t, err.Error(), "--force")
+	var te *fault.TargetExists
+	require.ErrorAs(t, err, &te)
+	require.True(t, te.ReplaceHelps)
 	after, _ := os.ReadFile(to)
 	require.Equal(t, before, after)
 

@@ -46,7 +46,7 @@ func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Wr
 	}
 	if snap.Encrypted {
 		if dec == nil {
-			return v, fault.Refused("object %s is encrypted (.age): pass --identity FILE with an age identity that can read it", snap.Key)
+			return v, &fault.Encrypted{Object: snap.Key}
 		}
 		if raw, err = dec(raw); err != nil {
 			return v, fault.Problems("decrypt %s: %v", snap.Key, err)

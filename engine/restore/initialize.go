@@ -31,7 +31,7 @@ func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc p
 	if cfg.DataDir == "" {
 		return nil, fault.Refused("--data-dir is required")
 	}
-	rep := validate.DataDir(cfg.DataDir, validate.DataDirConfig{StoreRevision: NewestRestorable(cat), Store: cat.Store, Logger: cfg.Logger})
+	rep := validate.DataDir(cfg.DataDir, validate.DataDirConfig{StoreRevision: catalog.NewestRestorable(cat), Store: cat.Store, Logger: cfg.Logger})
 	out := &InitResult{Action: ActionNone, Validation: rep}
 	switch {
 	case rep.OK:
@@ -49,15 +49,6 @@ func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc p
 	}
 	out.Action, out.Restore = ActionRestored, res
 	return out, nil
-}
-
-// NewestRestorable is the highest revision any chain of cat restores to (0 for an empty store).
-func NewestRestorable(cat *catalog.Catalog) int64 {
-	var best int64
-	for _, ch := range cat.Chains {
-		best = max(best, ch.RestorableRevision)
-	}
-	return best
 }
 
 func firstProblem(rep *validate.DataDirReport) string {

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+)
+
+// hint says, in the CLI's words (its flags), what to do about a typed engine error; "" when there is nothing to add.
+// The engine states facts; each face adds its own next step (the console says it with keys).
+func hint(err error) string {
+	var (
+		target *fault.TargetExists
+		gap    *fault.Gap
+		enc    *fault.Encrypted
+		dir    *fault.InvalidDataDir
+		amb    *fault.Ambiguous
+	)
+	switch {
+	case errors.As(err, &target) && target.MoveAsideHelps:
+		return fmt.Sprintf("pass --move-aside to rename it to %s.broken-<timestamp> first (nothing is deleted), or choose another --data-dir", target.Path)
+	case errors.As(err, &target) && target.ReplaceHelps:
+		return "pass --force to replace it, or choose another --to"
+	case errors.As(err, &gap):
+		return fmt.Sprintf("rerun with --revision %d to accept that point", gap.SafeRevision)
+	case errors.As(err, &enc):
+		return "pass --identity FILE with an age identity that can read it"
+	case errors.As(err, &dir) && dir.MoveAsideHelps:
+		return "pass --move-aside to move it aside (nothing is deleted) and restore from the store"
+	case errors.As(err, &amb):
+		return "pass --cluster C (one of " + strings.Join(amb.Clusters, ", ") + "), or point --store at one cluster's folder"
+	}
+	return ""
+}
+
+// worded is err as the CLI prints it: the engine's message, then the CLI's hint.
+func worded(err error) string {
+	if h := hint(err); h != "" {
+		return err.Error() + " — " + h
+	}
+	return err.Error()
+}

@@ -1,0 +1,110 @@
+package fault
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Typed domain errors. Each belongs to one class (errors.Is(err, ErrRefused) etc. keeps the CLI's exit codes) and
+// carries the facts a face needs to word its own hint: the CLI names its flags, the console its keys. Their
+// messages name no flag.
+
+// TargetExists: a restore or download target that must not be written (occupied, a file, locked by a running
+// etcd, ...). Class: refused.
+type TargetExists struct {
+	Path string
+	// What says why it cannot be used ("is not empty (it holds member)", "is locked by a running etcd").
+	What string
+	// MoveAsideHelps is true when moving the target aside first would let the restore go on.
+	MoveAsideHelps bool
+	// ReplaceHelps is true when allowing a replace (download) would let it go on.
+	ReplaceHelps bool
+}
+
+func (e *TargetExists) Error() string {
+	return fmt.Sprintf("%s %s; nothing was changed", e.Path, e.What)
+}
+
+func (e *TargetExists) Is(target error) bool { return target == ErrRefused }
+
+// Gap: the revisions wanted lie at or after a gap in a chain. Class: problems.
+type Gap struct {
+	// Chain names the chain (its full snapshot's key).
+	Chain string
+	// From and To are the first and last revision no object holds.
+	From, To int64
+	// Revision is what was asked (0 = the newest).
+	Revision int64
+	// SafeRevision is the newest revision before the gap, which restores.
+	SafeRevision int64
+}
+
+func (e *Gap) Error() string {
+	if e.Revision > 0 {
+		return fmt.Sprintf("revision %d lies at or after a gap in chain %s (revisions %d-%d are in no object); the newest revision before the gap is %d",
+			e.Revision, e.Chain, e.From, e.To, e.SafeRevision)
+	}
+	return fmt.Sprintf("the newest chain (%s) has a gap: revisions %d-%d are in no object; it restores only up to revision %d",
+		e.Chain, e.From, e.To, e.SafeRevision)
+}
+
+func (e *Gap) Is(target error) bool { return target == ErrProblems }
+
+// NoneCompatible: no backup fits the version or revision asked for. Class: nothing compatible.
+type NoneCompatible struct {
+	// What says what was looked for and what is nearest.
+	What string
+	// Refused counts the backups refused (the pick result lists them with why).
+	Refused int
+}
+
+func (e *NoneCompatible) Error() string { return e.What }
+
+func (e *NoneCompatible) Is(target error) bool { return target == ErrNothingCompatible }
+
+// Ambiguous: a store that holds several clusters, and a job that must choose one. Class: refused.
+type Ambiguous struct {
+	Store    string
+	Clusters []string
+}
+
+func (e *Ambiguous) Error() string {
+	return fmt.Sprintf("%s holds %d clusters (%s); revisions of different clusters are not comparable: choose one",
+		e.Store, len(e.Clusters), strings.Join(e.Clusters, ", "))
+}
+
+func (e *Ambiguous) Is(target error) bool { return target == ErrRefused }
+
+// Corrupt: an object whose bytes do not check out (hash, decoding, a name that lies about its content).
+// Class: problems.
+type Corrupt struct {
+	Object string
+	What   string
+}
+
+func (e *Corrupt) Error() string { return fmt.Sprintf("%s: %s", e.Object, e.What) }
+
+func (e *Corrupt) Is(target error) bool { return target == ErrProblems }
+
+// InvalidDataDir: a data dir that validation found damaged or older than the store. Class: problems.
+type InvalidDataDir struct {
+	Path string
+	What string
+	// MoveAsideHelps is true when it can be moved aside and restored from the store.
+	MoveAsideHelps bool
+}
+
+func (e *InvalidDataDir) Error() string {
+	return fmt.Sprintf("data dir %s is not valid (%s)", e.Path, e.What)
+}
+
+func (e *InvalidDataDir) Is(target error) bool { return target == ErrProblems }
+
+// Encrypted: an .age object and no identity to open it. Class: refused.
+type Encrypted struct{ Object string }
+
+func (e *Encrypted) Error() string {
+	return fmt.Sprintf("object %s is encrypted (.age) and no age identity that can read it was given", e.Object)
+}
+
+func (e *Encrypted) Is(target error) bool { return target == ErrRefused }

@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/restore"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
+)
+
+// ValidateBackupsRequest says which backups to check. The zero value checks every chain of the store.
+type ValidateBackupsRequest struct {
+	// Chain limits the check to one chain of the catalog (nil = every chain and every problem object).
+	Chain *catalog.Chain
+	// TrialRestore also restores the newest restorable revision into a temporary folder under TrialDir (default
+	// the system temp dir), validates it as a data dir and removes it.
+	TrialRestore bool
+	TrialDir     string
+	// Progress receives bytes read per object; nil for none.
+	Progress progress.Reporter
+	// Parallel is how many objects are read at once (default validate.DefaultParallel).
+	Parallel int
+}
+
+// ValidateBackups reads every object asked for: full snapshots' sha256, deltas' checksums and decoding, chain
+// continuity. Problems are in the report (OK false), not in the error, which is for I/O and cancellation.
+func (r *Repo) ValidateBackups(ctx context.Context, req ValidateBackupsRequest) (*validate.StoreReport, error) {
+	cat := r.Catalog()
+	if req.Chain != nil {
+		cat = &catalog.Catalog{Store: cat.Store, Chains: []catalog.Chain{*req.Chain}, Problems: []catalog.Problem{}}
+	}
+	rep, err := validate.Backups(ctx, r.st, cat, validate.BackupConfig{Progress: req.Progress, Decrypt: r.opts.Decrypt, Parallel: req.Parallel})
+	if err != nil || !req.TrialRestore {
+		return rep, err
+	}
+	return rep, r.trialRestore(ctx, cat, req, rep)
+}
+
+// trialRestore restores the newest restorable revision of cat into a temporary folder, validates it and removes it.
+func (r *Repo) trialRestore(ctx context.Context, cat *catalog.Catalog, req ValidateBackupsRequest, rep *validate.StoreReport) error {
+	rev := catalog.NewestRestorable(cat)
+	if rev == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp(req.TrialDir, "etcd-dr-trial-")
+	if err != nil {
+		return fmt.Errorf("trial restore folder: %w", err)
+	}
+	defer os.RemoveAll(dir) // our own temporary folder, never a data dir we did not make
+	start := time.Now()
+	var dd *validate.DataDirReport
+	pt, err := pick.Pick(cat, pick.Config{Revision: rev})
+	if err == nil {
+		_, err = restore.Restore(ctx, r.st, pt, restore.Config{DataDir: filepath.Join(dir, "etcd"), Progress: req.Progress, Decrypt: r.opts.Decrypt})
+	}
+	if err == nil {
+		dd = validate.DataDir(filepath.Join(dir, "etcd"), validate.DataDirConfig{})
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	rep.AddTrial(rev, time.Since(start).Seconds(), err, dd)
+	return nil
+}
+
+// ValidateDataDir checks an etcd data directory without changing it, and compares its revision with the
+// newest restorable revision of this store (older = data loss suspected). Safe beside a running etcd.
+func (r *Repo) ValidateDataDir(dir string) *validate.DataDirReport {
+	return validate.DataDir(dir, validate.DataDirConfig{StoreRevision: r.NewestRestorable(), Store: r.Catalog().Store})
+}
+
+// ValidateDataDirAlone checks a data directory with no store to compare it with.
+func ValidateDataDirAlone(dir string) *validate.DataDirReport {
+	return validate.DataDir(dir, validate.DataDirConfig{})
+}
