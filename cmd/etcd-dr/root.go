@@ -106,7 +106,7 @@ func (g *globalOptions) progress() progress.Reporter {
 		return progress.JSON{W: g.stderr}
 	}
 	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return progress.Text{W: g.stderr}
+		return textProgress{w: g.stderr}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package progress
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,11 +35,8 @@ func TestMeterReportsAndNilIsSafe(t *testing.T) {
 	require.Equal(t, int64(5), quiet.Done())
 }
 
-func TestTextAndJSON(t *testing.T) {
+func TestJSON(t *testing.T) {
 	var b bytes.Buffer
-	Text{W: &b}.Report(Update{Phase: "p", Done: 1, Unit: "events", Finished: true})
-	require.True(t, strings.HasSuffix(b.String(), "\n"))
-	b.Reset()
 	JSON{W: &b}.Report(Update{Phase: "p", Done: 3, Unit: "events"})
 	require.Contains(t, b.String(), `{"progress":{"phase":"p","done":3,"unit":"events"`)
 }

@@ -8,19 +8,6 @@ import (
 	"time"
 )
 
-// Text draws one updating line on a terminal (carriage return), and a final line per phase.
-type Text struct{ W io.Writer }
-
-// Report draws u.
-func (t Text) Report(u Update) {
-	line := FormatLine(u)
-	if u.Finished {
-		fmt.Fprintf(t.W, "\r\033[K%s\n", line)
-		return
-	}
-	fmt.Fprintf(t.W, "\r\033[K%s", line)
-}
-
 // FormatLine renders an update for humans: "download Full-... 512.0 MiB / 1.0 GiB (50%) 210.3 MiB/s ETA 2s".
 func FormatLine(u Update) string {
 	var b strings.Builder
