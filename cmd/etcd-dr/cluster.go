@@ -43,7 +43,10 @@ func (o *clusterOptions) check() error {
 	if o.leaderCheckPeriod <= 0 || o.heartbeatPeriod <= 0 {
 		return usagef("--leader-check-period and --heartbeat-period want positive durations, e.g. 5s and 30s")
 	}
-	return defrag.CheckSchedule(o.defragSchedule)
+	if err := defrag.CheckSchedule(o.defragSchedule); err != nil {
+		return usagef("--defrag-schedule: %v", err)
+	}
+	return nil
 }
 
 // backupMember is a running daemon's cluster awareness. Its Elector is the daemon's Leadership.

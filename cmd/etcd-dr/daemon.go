@@ -104,7 +104,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 		return err
 	}
 	if err := daemon.CheckSchedule(o.fullSchedule); err != nil {
-		return usagef("%v", err)
+		return usagef("--full-schedule: %v", err)
 	}
 	if o.deltaPeriod <= 0 || o.memoryLimit <= 0 {
 		return usagef("--delta-period and --delta-memory-limit must be positive")

@@ -15,23 +15,12 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/gc"
+	"github.com/etcd-dr/etcd-dr/engine/schedule"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
 
 // DefaultFullSchedule takes a full snapshot at the start of every hour.
 const DefaultFullSchedule = "0 */1 * * *"
-
-// Leadership says whether this member may take snapshots, run GC and defragment. Only one member of a cluster
-// should be leader at a time.
-type Leadership interface {
-	IsLeader() bool
-}
-
-// AlwaysLeader is the Leadership of a single member.
-type AlwaysLeader struct{}
-
-// IsLeader is always true.
-func (AlwaysLeader) IsLeader() bool { return true }
 
 // ErrNotLeader refuses work that only the backup leader does.
 var ErrNotLeader = errors.New("this member is not the backup leader")
@@ -47,7 +36,7 @@ type Config struct {
 	GC       *gc.Config
 	GCPeriod time.Duration
 	// Leadership gates all work (default AlwaysLeader).
-	Leadership Leadership
+	Leadership schedule.Leadership
 	// LeaderPoll is how often Leadership is asked (default 1s).
 	LeaderPoll time.Duration
 	// TakeoverDelay is how long a member that was a follower waits, once it becomes leader, before it resumes
@@ -94,33 +83,28 @@ type GCStatus struct {
 	Error   string    `json:"error,omitempty"`
 }
 
-// CheckSchedule refuses a cron spec the daemon cannot run, before anything starts.
-func CheckSchedule(spec string) error {
-	if spec == "" {
-		return nil
-	}
-	if _, err := cron.ParseStandard(spec); err != nil {
-		return fmt.Errorf("--full-schedule %q: %w (want 5 cron fields, e.g. \"0 */1 * * *\", or @every 30m)", spec, err)
-	}
-	return nil
-}
+// fullScheduleName names the full-snapshot schedule in errors.
+const fullScheduleName = "full snapshot schedule"
+
+// CheckSchedule refuses a full-snapshot schedule the daemon cannot run, before anything starts.
+func CheckSchedule(spec string) error { return schedule.Check(fullScheduleName, spec) }
 
 // New checks cfg and builds the snapshotter.
 func New(cfg Config) (*Daemon, error) {
 	if cfg.FullSchedule == "" {
 		cfg.FullSchedule = DefaultFullSchedule
 	}
-	if err := CheckSchedule(cfg.FullSchedule); err != nil {
+	sched, err := schedule.Parse(fullScheduleName, cfg.FullSchedule)
+	if err != nil {
 		return nil, err
 	}
-	sched, _ := cron.ParseStandard(cfg.FullSchedule)
 	if cfg.GC != nil {
 		if err := cfg.GC.Validate(); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Leadership == nil {
-		cfg.Leadership = AlwaysLeader{}
+		cfg.Leadership = schedule.AlwaysLeader{}
 	}
 	if cfg.LeaderPoll <= 0 {
 		cfg.LeaderPoll = time.Second
@@ -134,7 +118,6 @@ func New(cfg Config) (*Daemon, error) {
 	if sc.Logger == nil {
 		sc.Logger = cfg.Logger
 	}
-	var err error
 	if d.snap, err = snapshot.New(sc); err != nil {
 		return nil, err
 	}

@@ -5,38 +5,26 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
-	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/schedule"
 )
 
-// Leadership says whether this daemon is the backup leader (members.Elector is one).
-type Leadership interface {
-	IsLeader() bool
-}
+// scheduleName names the defragmentation schedule in errors.
+const scheduleName = "defragmentation schedule"
 
-// CheckSchedule refuses a --defrag-schedule the daemon cannot run, before anything starts. Empty means never.
-func CheckSchedule(spec string) error {
-	if spec == "" {
-		return nil
-	}
-	if _, err := cron.ParseStandard(spec); err != nil {
-		return fault.Refused("--defrag-schedule %q: %v (want 5 cron fields in UTC, e.g. \"0 3 * * 0\" for Sundays 03:00, or @every 24h)", spec, err)
-	}
-	return nil
-}
+// CheckSchedule refuses a defragmentation schedule the daemon cannot run, before anything starts. Empty means never.
+func CheckSchedule(spec string) error { return schedule.Check(scheduleName, spec) }
 
 // RunScheduled runs a rolling defragmentation at every time of the cron spec (UTC) while leader.IsLeader(),
 // until ctx ends. A refused or failed run is logged (and counted in cfg.Metrics) and tried again at the next
 // time; runs never overlap. An empty spec returns at once.
-func RunScheduled(ctx context.Context, spec string, cfg Config, leader Leadership) error {
+func RunScheduled(ctx context.Context, spec string, cfg Config, leader schedule.Leadership) error {
 	if spec == "" {
 		return nil
 	}
-	if err := CheckSchedule(spec); err != nil {
+	sched, err := schedule.Parse(scheduleName, spec)
+	if err != nil {
 		return err
 	}
-	sched, _ := cron.ParseStandard(spec)
 	cfg.defaults()
 	for {
 		next := sched.Next(time.Now().UTC())

@@ -1,0 +1,40 @@
+// Package schedule is the daemon's clock and its gate: cron specs (one parser and one check for full snapshots,
+// GC and defragmentation) and Leadership, which says whether this member may do the work at all.
+package schedule
+
+import (
+	"github.com/robfig/cron/v3"
+
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+)
+
+// Leadership says whether this member may take snapshots, run GC and defragment. Only one member of a cluster
+// is leader at a time (members.Elector decides it from etcd's raft view).
+type Leadership interface {
+	IsLeader() bool
+}
+
+// AlwaysLeader is the Leadership of a single member.
+type AlwaysLeader struct{}
+
+// IsLeader is always true.
+func (AlwaysLeader) IsLeader() bool { return true }
+
+// Parse reads a 5-field cron spec (or @every/@hourly...), evaluated in UTC. what names the job in the error
+// ("full snapshot schedule"); a bad spec is refused before anything starts.
+func Parse(what, spec string) (cron.Schedule, error) {
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, fault.Refused("%s %q: %v (want 5 cron fields in UTC, e.g. \"0 */1 * * *\" hourly or \"0 3 * * 0\" Sundays 03:00, or @every 30m)", what, spec, err)
+	}
+	return s, nil
+}
+
+// Check is Parse for a spec that may be empty (empty = never).
+func Check(what, spec string) error {
+	if spec == "" {
+		return nil
+	}
+	_, err := Parse(what, spec)
+	return err
+}
