@@ -35,10 +35,26 @@ func hint(err error) string {
 	return ""
 }
 
-// worded is err as the CLI prints it: the engine's message, then the CLI's hint.
+// flagOf names the flag behind each setting the engine refuses (fault.BadSetting.Setting).
+var flagOf = map[string]string{
+	"endpoints":                  "--endpoints",
+	"client certificate and key": "--cert and --key",
+	"etcd TLS files":             "--cacert/--cert/--key",
+	"age recipient":              "--encrypt-to",
+	"age identity file":          "--identity",
+}
+
+// worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.
 func worded(err error) string {
-	if h := hint(err); h != "" {
-		return err.Error() + " — " + h
+	msg := err.Error()
+	var bad *fault.BadSetting
+	if errors.As(err, &bad) {
+		if flag, ok := flagOf[bad.Setting]; ok {
+			msg = strings.Replace(msg, bad.Error(), flag+strings.TrimPrefix(bad.Error(), bad.Setting), 1)
+		}
 	}
-	return err.Error()
+	if h := hint(err); h != "" {
+		return msg + " — " + h
+	}
+	return msg
 }

@@ -23,7 +23,7 @@ func ParseRecipients(list []string) ([]age.Recipient, error) {
 		}
 		r, err := age.ParseX25519Recipient(s)
 		if err != nil {
-			return nil, fault.Refused("--encrypt-to %q: %v (want an age recipient, age1..., as printed by age-keygen)", s, err)
+			return nil, fault.Bad("age recipient", s, "%v (want age1..., as printed by age-keygen)", err)
 		}
 		out = append(out, r)
 	}
@@ -45,17 +45,17 @@ func Encrypter(recipients []string) (func(io.Writer) (io.WriteCloser, error), er
 func Decrypter(file string) (func(io.Reader) (io.Reader, error), error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, fault.Refused("--identity %s: %v", file, err)
+		return nil, fault.Bad("age identity file", file, "%v", err)
 	}
 	defer f.Close()
 	ids, err := age.ParseIdentities(f)
 	if err != nil {
-		return nil, fault.Refused("--identity %s: %v (want an age identity file, as written by age-keygen)", file, err)
+		return nil, fault.Bad("age identity file", file, "%v (want an age identity file, as written by age-keygen)", err)
 	}
 	return func(r io.Reader) (io.Reader, error) {
 		d, err := age.Decrypt(r, ids...)
 		if err != nil {
-			return nil, fmt.Errorf("age: %w (is --identity the key for this backup's recipient?)", err)
+			return nil, fmt.Errorf("age: %w (is the identity the key for this backup's recipient?)", err)
 		}
 		return d, nil
 	}, nil

@@ -31,15 +31,15 @@ type Config struct {
 // Validate refuses settings that cannot work, before anything connects.
 func (c Config) Validate() error {
 	if len(c.Endpoints) == 0 {
-		return fault.Refused("--endpoints is required, e.g. --endpoints http://127.0.0.1:2379 (or ETCDCTL_ENDPOINTS)")
+		return fault.Bad("endpoints", "", "are required, e.g. http://127.0.0.1:2379 (or ETCDCTL_ENDPOINTS)")
 	}
 	for _, e := range c.Endpoints {
 		if strings.TrimSpace(e) == "" {
-			return fault.Refused("--endpoints has an empty entry")
+			return fault.Bad("endpoints", strings.Join(c.Endpoints, ","), "has an empty entry")
 		}
 	}
 	if (c.Cert == "") != (c.Key == "") {
-		return fault.Refused("--cert and --key go together (a client certificate needs its key)")
+		return fault.Bad("client certificate and key", "", "go together (a client certificate needs its key)")
 	}
 	return nil
 }
@@ -52,7 +52,7 @@ func (c Config) TLS() (*tls.Config, error) {
 	info := transport.TLSInfo{TrustedCAFile: c.CACert, CertFile: c.Cert, KeyFile: c.Key}
 	t, err := info.ClientConfig()
 	if err != nil {
-		return nil, fault.Refused("etcd TLS files (--cacert %q, --cert %q, --key %q): %v", c.CACert, c.Cert, c.Key, err)
+		return nil, fault.Bad("etcd TLS files", "", "CA %q, certificate %q, key %q: %v", c.CACert, c.Cert, c.Key, err)
 	}
 	return t, nil
 }

@@ -108,3 +108,27 @@ func (e *Encrypted) Error() string {
 }
 
 func (e *Encrypted) Is(target error) bool { return target == ErrRefused }
+
+// BadSetting: a setting of a request that cannot be used, refused before anything changes. Setting names the
+// request field in plain words ("endpoints", "data dir"), which each face maps to its own control (the CLI to its
+// flag, see cmd/etcd-dr/hints.go); the engine never names a flag. Class: refused.
+type BadSetting struct {
+	Setting string
+	// Value is what was given ("" when nothing was, or when the value itself says nothing).
+	Value string
+	What  string
+}
+
+func (e *BadSetting) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("%s %q: %s", e.Setting, e.Value, e.What)
+	}
+	return e.Setting + " " + e.What
+}
+
+func (e *BadSetting) Is(target error) bool { return target == ErrRefused }
+
+// Bad builds a BadSetting.
+func Bad(setting, value, format string, args ...any) error {
+	return &BadSetting{Setting: setting, Value: value, What: fmt.Sprintf(format, args...)}
+}
