@@ -14,8 +14,13 @@ type PickRequest struct {
 	Revision int64
 }
 
-// Pick chooses the restore point. Errors are typed: fault.Gap when the newest data sits behind a gap,
-// fault.NoneCompatible when nothing fits (the Result still lists every refusal), a refusal for bad input.
+// Pick chooses the restore point. Errors are typed: fault.Ambiguous for a store of several clusters (choose one
+// with Options.Cluster), fault.Gap when the newest data sits behind a gap, fault.NoneCompatible when nothing fits
+// (the Result still lists every refusal), a refusal for bad input.
 func (r *Repo) Pick(req PickRequest) (*pick.Result, error) {
-	return pick.Pick(r.Catalog(), pick.Config{EtcdVersion: req.EtcdVersion, Revision: req.Revision})
+	cat, err := r.oneCluster()
+	if err != nil {
+		return nil, err
+	}
+	return pick.Pick(cat, pick.Config{EtcdVersion: req.EtcdVersion, Revision: req.Revision})
 }

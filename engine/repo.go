@@ -19,12 +19,16 @@ type Options struct {
 	Create bool
 	// Logger receives the engine's logs; nil for none.
 	Logger *slog.Logger
+	// Cluster narrows the Repo to one cluster folder of the store, as list shows it ("" = the store as given).
+	// Jobs that choose a restore point or write refuse a store of several clusters unless one is chosen.
+	Cluster string
 }
 
 // Repo is an opened backup store and its catalog: what every face holds. It is safe to read from several
 // goroutines; Reload replaces the catalog.
 type Repo struct {
 	url  string
+	root string // the store as given, when Options.Cluster narrowed it
 	st   *store.Store
 	cat  *catalog.Catalog
 	opts Options
@@ -40,6 +44,10 @@ func Open(ctx context.Context, url string, opts Options) (*Repo, error) {
 		r.Close()
 		return nil, err
 	}
+	if err := r.checkClusterFound(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -51,6 +59,14 @@ func OpenUnlisted(ctx context.Context, url string, opts Options) (*Repo, error) 
 }
 
 func open(ctx context.Context, url string, opts Options) (*Repo, error) {
+	if opts.Cluster != "" {
+		return openCluster(ctx, url, opts)
+	}
+	return openAt(ctx, url, opts)
+}
+
+// openAt opens the store at url as it is.
+func openAt(ctx context.Context, url string, opts Options) (*Repo, error) {
 	var so []store.OpenOptions
 	if opts.Create {
 		so = append(so, store.OpenOptions{Create: true})
@@ -59,7 +75,7 @@ func open(ctx context.Context, url string, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{url: url, st: st, opts: opts}, nil
+	return &Repo{url: url, root: url, st: st, opts: opts}, nil
 }
 
 // CheckURL checks a store URL without touching the network.
@@ -81,6 +97,7 @@ func (r *Repo) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cat.WithinCluster(r.opts.Cluster)
 	r.cat = cat
 	return nil
 }

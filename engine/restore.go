@@ -48,5 +48,9 @@ func (r *Repo) Initialize(ctx context.Context, req InitializeRequest) (*restore.
 	if cfg.Decrypt == nil {
 		cfg.Decrypt = r.opts.Decrypt
 	}
-	return restore.Initialize(ctx, r.st, r.Catalog(), pick.Config{EtcdVersion: req.Pick.EtcdVersion, Revision: req.Pick.Revision}, cfg)
+	cat, err := r.oneCluster()
+	if err != nil {
+		return nil, err
+	}
+	return restore.Initialize(ctx, r.st, cat, pick.Config{EtcdVersion: req.Pick.EtcdVersion, Revision: req.Pick.Revision}, cfg)
 }

@@ -70,9 +70,14 @@ func (r *Repo) trialRestore(ctx context.Context, cat *catalog.Catalog, req Valid
 }
 
 // ValidateDataDir checks an etcd data directory without changing it, and compares its revision with the
-// newest restorable revision of this store (older = data loss suspected). Safe beside a running etcd.
-func (r *Repo) ValidateDataDir(dir string) *validate.DataDirReport {
-	return validate.DataDir(dir, validate.DataDirConfig{StoreRevision: r.NewestRestorable(), Store: r.Catalog().Store})
+// newest restorable revision of this store's cluster (older = data loss suspected; a store of several clusters
+// is refused: their revisions are not comparable). Safe beside a running etcd.
+func (r *Repo) ValidateDataDir(dir string) (*validate.DataDirReport, error) {
+	cat, err := r.oneCluster()
+	if err != nil {
+		return nil, err
+	}
+	return validate.DataDir(dir, validate.DataDirConfig{StoreRevision: catalog.NewestRestorable(cat), Store: cat.Store}), nil
 }
 
 // ValidateDataDirAlone checks a data directory with no store to compare it with.

@@ -81,7 +81,7 @@ func runGC(ctx context.Context, g *globalOptions, o gcVerbOptions) error {
 	if err != nil {
 		return err
 	}
-	repo, err := engine.OpenUnlisted(ctx, url, engine.Options{Logger: g.log})
+	repo, err := engine.OpenUnlisted(ctx, url, engine.Options{Logger: g.log, Cluster: g.cluster})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ func hint(err error) string {
 		return "pass --identity FILE with an age identity that can read it"
 	case errors.As(err, &dir) && dir.MoveAsideHelps:
 		return "pass --move-aside to move it aside (nothing is deleted) and restore from the store"
+	case errors.As(err, &amb) && amb.Below:
+		return "pass --cluster " + strings.Join(amb.Clusters, "") + ", or point --store at that folder"
 	case errors.As(err, &amb):
 		return "pass --cluster C (one of " + strings.Join(amb.Clusters, ", ") + "), or point --store at one cluster's folder"
 	}
@@ -42,6 +44,7 @@ var flagOf = map[string]string{
 	"etcd TLS files":             "--cacert/--cert/--key",
 	"age recipient":              "--encrypt-to",
 	"age identity file":          "--identity",
+	"cluster":                    "--cluster",
 }
 
 // worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.

@@ -5,41 +5,57 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
-type listOptions struct{}
+type listOptions struct {
+	maxAge time.Duration
+}
 
 func newListCommand(g *globalOptions) *cobra.Command {
 	var o listOptions
-	return &cobra.Command{
-		Use:   "list --store URL",
-		Short: "List backup chains, gaps and problems in a store",
+	cmd := &cobra.Command{
+		Use:   "list --store URL [--cluster C] [--max-age D]",
+		Short: "List backup chains, gaps and problems in a store, per cluster",
+		Long: `Lists what the store holds, read from the store itself: every cluster (a store root may hold many clusters'
+backups, one folder each), then the chains of each (full snapshot + deltas), gaps, problems and the backup
+daemons' heartbeats. --max-age marks every cluster whose newest backup is older and exits 3 if any is: a
+freshness check for cron jobs and alerts.`,
 		Example: `  etcd-dr list --store file:///var/etcd-backup/v1/etcd-cluster
-  etcd-dr list --store 's3://backups/etcd-main?endpoint=https://minio:9000&use_path_style=true' -o json`,
+  etcd-dr list --store 's3://backups/etcd-main?endpoint=https://minio:9000&use_path_style=true' -o json
+  etcd-dr list --store s3://seed-backups --max-age 2h     # exit 3 when any cluster's newest backup is older`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runList(cmd.Context(), g, o)
 		},
 	}
+	cmd.Flags().DurationVar(&o.maxAge, "max-age", 0, "mark clusters whose newest backup is older than this (e.g. 2h) and exit 3 if any is")
+	return cmd
 }
 
 // listJSON is the contract's list shape.
 type listJSON struct {
-	Store    string            `json:"store"`
-	Chains   []catalog.Chain   `json:"chains"`
-	Members  []members.Seen    `json:"members"`
-	Problems []catalog.Problem `json:"problems"`
+	Store    string                 `json:"store"`
+	Clusters []engine.ClusterHealth `json:"clusters"`
+	Chains   []catalog.Chain        `json:"chains"`
+	Members  []members.Seen         `json:"members"`
+	Problems []catalog.Problem      `json:"problems"`
 }
 
-func runList(ctx context.Context, g *globalOptions, _ listOptions) error {
+func runList(ctx context.Context, g *globalOptions, o listOptions) error {
+	if o.maxAge < 0 {
+		return usagef("--max-age %s: want a positive duration, e.g. 2h", o.maxAge)
+	}
 	repo, err := openRepo(ctx, g, identityOptions{})
 	if err != nil {
 		return err
@@ -47,17 +63,53 @@ func runList(ctx context.Context, g *globalOptions, _ listOptions) error {
 	defer repo.Close()
 	cat := repo.Catalog()
 	now := time.Now()
-	beats, hbProblems := repo.Heartbeats(ctx, now)
+	health, beats, hbProblems := repo.Health(ctx, now, o.maxAge)
 	if g.output == "json" {
-		writeJSON(g.stdout, listJSON{Store: cat.Store, Chains: cat.Chains, Members: beats, Problems: append(cat.Problems, hbProblems...)})
-		return nil
+		writeJSON(g.stdout, listJSON{Store: cat.Store, Clusters: health, Chains: cat.Chains, Members: beats, Problems: append(cat.Problems, hbProblems...)})
+	} else {
+		if len(health) > 1 || o.maxAge > 0 {
+			printClusters(g.stdout, cat.Store, health, now, o.maxAge)
+		}
+		printCatalog(g.stdout, cat, now)
+		if len(beats) > 0 || len(hbProblems) > 0 {
+			fmt.Fprintln(g.stdout)
+			printHeartbeats(g.stdout, cat.Store, beats, hbProblems, now)
+		}
 	}
-	printCatalog(g.stdout, cat, now)
-	if len(beats) > 0 || len(hbProblems) > 0 {
-		fmt.Fprintln(g.stdout)
-		printHeartbeats(g.stdout, cat.Store, beats, hbProblems, now)
+	var old []string
+	for _, h := range health {
+		if h.TooOld {
+			old = append(old, clusterName(h.Cluster))
+		}
+	}
+	if len(old) > 0 {
+		return problemsFound(g, fault.Problems("%s older than %s: %s", plural(len(old), "cluster's newest backup is", "clusters' newest backups are"), o.maxAge, strings.Join(old, ", ")))
 	}
 	return nil
+}
+
+// printClusters prints one row per cluster, worst first, before the chains.
+func printClusters(w io.Writer, store string, health []engine.ClusterHealth, now time.Time, maxAge time.Duration) {
+	fmt.Fprintf(w, "Store %s: %s\n\n", store, plural(len(health), "cluster", "clusters"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLUSTER\tLAYOUT\tCHAINS\tRESTORABLE TO\tGAPS\tPROBLEMS\tLEADER\tLAST BACKUP")
+	for _, h := range health {
+		last := age(h.LastBackup, now)
+		if h.TooOld {
+			last += fmt.Sprintf(" OLDER THAN %s", maxAge)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", clusterName(h.Cluster), h.Layout, h.Chains, h.RestorableRevision, h.Gaps, h.Problems, orDash(h.Leader), last)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+// clusterName shows the store's own cluster ("") as "." so that it can be told from a missing value.
+func clusterName(c string) string {
+	if c == "" {
+		return "."
+	}
+	return c
 }
 
 // printCatalog renders chains newest last, so the answer to "what is my newest backup" sits above the prompt.
@@ -66,7 +118,11 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 	if len(cat.Chains) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "#\tLAYOUT\tFULL SNAPSHOT\tDELTAS\tREVISIONS\tRESTORABLE TO\tETCD\tSIZE\tTAKEN")
+		many := len(cat.Clusters()) > 1
 		for i, ch := range cat.Chains {
+			if many && (i == 0 || cat.Chains[i-1].Cluster != ch.Cluster) {
+				fmt.Fprintf(tw, "cluster %s\t\t\t\t\t\t\t\t\n", clusterName(ch.Cluster))
+			}
 			var size int64
 			for _, s := range ch.Objects() {
 				size += s.Size
@@ -94,8 +150,8 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 			fmt.Fprintf(w, "  %s: %s\n", p.Object, p.What)
 		}
 	}
-	if n := cat.Newest(); n != nil {
-		fmt.Fprintf(w, "\nNewest restorable revision: %d (chain %s)\n", n.RestorableRevision, path.Base(n.Base.Key))
+	if len(cat.Clusters()) == 1 {
+		fmt.Fprintf(w, "\nNewest restorable revision: %d\n", catalog.NewestRestorable(cat))
 	}
 }
 

@@ -18,7 +18,7 @@ func openRepo(ctx context.Context, g *globalOptions, id identityOptions) (*engin
 	if err != nil {
 		return nil, err
 	}
-	return engine.Open(ctx, url, engine.Options{Decrypt: dec, Logger: g.log})
+	return engine.Open(ctx, url, engine.Options{Decrypt: dec, Logger: g.log, Cluster: g.cluster})
 }
 
 // openPicked opens --store and picks what req asks for: the shared first half of pick, download and restore.

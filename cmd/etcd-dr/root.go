@@ -12,14 +12,15 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // globalOptions are the flags every verb shares.
 type globalOptions struct {
 	store          string
 	stores         []string // every --store given, for the TUI (see tui.go)
+	cluster        string   // --cluster: one cluster folder of a store that holds several
 	output         string
 	nonInteractive bool
 	logLevel       string
@@ -62,6 +63,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 	pf := root.PersistentFlags()
 	g.store = os.Getenv("ETCD_DR_STORE")
 	pf.Var(storeFlag{last: &g.store, all: &g.stores}, "store", "backup store URL: file:///dir, s3://bucket/prefix?endpoint=..&region=..&use_path_style=true, gs://, azblob://, mem:// (env ETCD_DR_STORE; repeat to open several in the TUI)")
+	pf.StringVar(&g.cluster, "cluster", "", "one cluster folder of the store, as list shows it (a store may hold many clusters' backups; jobs that restore or write need one)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVar(&g.nonInteractive, "non-interactive", false, "never prompt; run headless (implied when there is no terminal)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
@@ -94,7 +96,7 @@ func (g *globalOptions) requireStore() (string, error) {
 	if strings.TrimSpace(g.store) == "" {
 		return "", usagef("--store is required (or set ETCD_DR_STORE); supported schemes: file://, s3://, gs://, azblob://, mem://")
 	}
-	if _, err := store.ParseURL(g.store); err != nil {
+	if err := engine.CheckURL(g.store); err != nil {
 		return "", err
 	}
 	return g.store, nil

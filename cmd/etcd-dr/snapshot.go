@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
@@ -60,14 +61,21 @@ func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions
 	if err != nil {
 		return cfg, nil, err
 	}
-	st, err := store.Open(ctx, url, store.OpenOptions{Create: true})
+	repo, err := engine.OpenUnlisted(ctx, url, engine.Options{Create: true, Cluster: g.cluster, Logger: g.log})
 	if err != nil {
 		cli.Close()
 		return cfg, nil, err
 	}
+	// A writer never picks a folder of a store of several clusters, nor starts a second cluster beside one.
+	if err := repo.CheckWriter(ctx); err != nil {
+		repo.Close()
+		cli.Close()
+		return cfg, nil, err
+	}
+	st := repo.Store()
 	cfg = snapshot.Config{Client: cli, Store: st, Compression: comp, CompressionSet: true, Encrypt: enc,
 		TempDir: o.tempDir, StallTimeout: o.stallTimeout, Logger: g.log}
-	return cfg, func() { st.Close(); cli.Close() }, nil
+	return cfg, func() { repo.Close(); cli.Close() }, nil
 }
 
 type snapshotOptions struct {

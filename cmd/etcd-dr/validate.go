@@ -81,8 +81,11 @@ func runValidateDataDir(ctx context.Context, g *globalOptions, o validateOptions
 		if err != nil {
 			return err
 		}
-		rep = repo.ValidateDataDir(o.dataDir)
+		rep, err = repo.ValidateDataDir(o.dataDir)
 		repo.Close()
+		if err != nil {
+			return err
+		}
 	}
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -51,9 +50,11 @@ type Gap struct {
 
 // Chain is a full snapshot and the deltas that continue it, in apply order.
 type Chain struct {
-	Layout Layout     `json:"layout"`
-	Base   Snapshot   `json:"base"`
-	Deltas []Snapshot `json:"deltas"`
+	// Cluster is the store-relative folder of the cluster the chain belongs to ("" = the store itself).
+	Cluster string     `json:"cluster"`
+	Layout  Layout     `json:"layout"`
+	Base    Snapshot   `json:"base"`
+	Deltas  []Snapshot `json:"deltas"`
 	// EndRevision is the last revision any object of the chain holds.
 	EndRevision int64 `json:"endRevision"`
 	// RestorableRevision is the last revision reachable without crossing a gap.
@@ -68,6 +69,8 @@ type Chain struct {
 type Problem struct {
 	Object string `json:"object"`
 	What   string `json:"what"`
+	// Cluster is the cluster folder the object sits in, as far as its folder tells.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // Catalog is everything found in one store.
@@ -100,7 +103,7 @@ func Build(storeURL string, objs []store.Object) *Catalog {
 	cat := &Catalog{Store: storeURL, Chains: []Chain{}, Problems: []Problem{}}
 	groups := map[string][]Snapshot{} // folder -> etcd-backup-restore style snapshots
 	for _, o := range objs {
-		if strings.HasPrefix(o.Key, MembersDir+"/") {
+		if IsHeartbeat(o.Key) {
 			cat.Heartbeats = append(cat.Heartbeats, o)
 			continue
 		}
@@ -134,8 +137,17 @@ func Build(storeURL string, objs []store.Object) *Catalog {
 		cat.Chains = append(cat.Chains, chains...)
 		cat.Problems = append(cat.Problems, problems...)
 	}
+	for i := range cat.Chains {
+		cat.Chains[i].Cluster = ClusterOf(cat.Chains[i].Base.Dir, cat.Chains[i].Base.Layout)
+	}
+	for i := range cat.Problems {
+		cat.Problems[i].Cluster = problemCluster(cat.Problems[i].Object)
+	}
 	sort.SliceStable(cat.Chains, func(i, j int) bool {
 		a, b := cat.Chains[i], cat.Chains[j]
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
 		if a.Base.EndRevision != b.Base.EndRevision {
 			return a.Base.EndRevision < b.Base.EndRevision
 		}

@@ -31,7 +31,7 @@ type Config struct {
 // Validate refuses settings that cannot work, before anything connects.
 func (c Config) Validate() error {
 	if len(c.Endpoints) == 0 {
-		return fault.Bad("endpoints", "", "are required, e.g. http://127.0.0.1:2379 (or ETCDCTL_ENDPOINTS)")
+		return fault.Bad("endpoints", "", "is required, e.g. http://127.0.0.1:2379 (or ETCDCTL_ENDPOINTS)")
 	}
 	for _, e := range c.Endpoints {
 		if strings.TrimSpace(e) == "" {

@@ -66,9 +66,15 @@ func (e *NoneCompatible) Is(target error) bool { return target == ErrNothingComp
 type Ambiguous struct {
 	Store    string
 	Clusters []string
+	// Below is true for a writer at a store whose one cluster sits in a folder below it.
+	Below bool
 }
 
 func (e *Ambiguous) Error() string {
+	if e.Below {
+		return fmt.Sprintf("%s holds the backups of cluster %s in a folder below it; writing here would start a second cluster beside it: choose it",
+			e.Store, strings.Join(e.Clusters, ", "))
+	}
 	return fmt.Sprintf("%s holds %d clusters (%s); revisions of different clusters are not comparable: choose one",
 		e.Store, len(e.Clusters), strings.Join(e.Clusters, ", "))
 }

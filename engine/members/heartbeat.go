@@ -99,6 +99,8 @@ func WriteHeartbeat(ctx context.Context, st *store.Store, hb Heartbeat) error {
 type Seen struct {
 	Heartbeat
 	Key string `json:"key"`
+	// Cluster is the cluster folder the heartbeat sits in (its members/ folder's parent; "" = the store).
+	Cluster string `json:"cluster"`
 	// AgeSeconds is how old it is by the reader's clock (negative when the writer's clock is ahead).
 	AgeSeconds float64 `json:"ageSeconds"`
 	// Stale: older than StaleAfter of the writer's periods — the daemon is gone or cannot write.
@@ -111,7 +113,7 @@ func ReadHeartbeats(ctx context.Context, st *store.Store, objs []store.Object, n
 	seen := []Seen{}
 	var problems []catalog.Problem
 	for _, o := range objs {
-		if path.Ext(o.Key) != ".json" || path.Dir(o.Key) != catalog.MembersDir {
+		if path.Ext(o.Key) != ".json" || !catalog.IsHeartbeat(o.Key) {
 			continue // not ours (another tool's file under members/)
 		}
 		hb, err := readHeartbeat(ctx, st, o.Key)
@@ -119,9 +121,16 @@ func ReadHeartbeats(ctx context.Context, st *store.Store, objs []store.Object, n
 			problems = append(problems, catalog.Problem{Object: o.Key, What: "heartbeat not readable: " + err.Error()})
 			continue
 		}
-		seen = append(seen, Judge(hb, o.Key, now))
+		s := Judge(hb, o.Key, now)
+		s.Cluster = catalog.HeartbeatCluster(o.Key)
+		seen = append(seen, s)
 	}
-	sort.Slice(seen, func(i, j int) bool { return seen[i].Name < seen[j].Name })
+	sort.Slice(seen, func(i, j int) bool {
+		if seen[i].Cluster != seen[j].Cluster {
+			return seen[i].Cluster < seen[j].Cluster
+		}
+		return seen[i].Name < seen[j].Name
+	})
 	return seen, problems
 }
 
