@@ -173,23 +173,13 @@ func (s *Store) Close() error { return s.bucket.Close() }
 
 // List returns every object below the prefix, recursively, sorted by key, straight from the store (never a cache).
 func (s *Store) List(ctx context.Context) ([]Object, error) {
-	var out []Object
-	it := s.bucket.List(nil)
-	for {
-		o, err := it.Next(ctx)
-		if err == io.EOF {
-			break
+	if s.loc.Scheme == "file" {
+		if out, ok, err := s.listDir(ctx); ok || err != nil {
+			sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+			return out, err
 		}
-		if err != nil {
-			return nil, s.wrap("list", "", err)
-		}
-		if o.IsDir || (s.loc.Scheme == "file" && fileblobTemp.MatchString(o.Key)) {
-			continue
-		}
-		out = append(out, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
+	return s.listParallel(ctx)
 }
 
 // Attributes returns one object's size, time and metadata.
