@@ -112,4 +112,3 @@ func BenchmarkFleetList(b *testing.B) {
 		benchOpen(b, url, 1000)
 	})
 }
-
