@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
@@ -28,18 +30,85 @@ type ValidateBackupsRequest struct {
 	Parallel int
 }
 
+// BackupsReport is what ValidateBackups found: the validate package's report, plus one summary per cluster
+// when the store holds several.
+type BackupsReport struct {
+	*validate.StoreReport
+	Clusters []ClusterCheck `json:"clusters,omitempty"`
+}
+
+// ClusterCheck sums up the validation of one cluster's backups.
+type ClusterCheck struct {
+	Cluster  string `json:"cluster"`
+	OK       bool   `json:"ok"`
+	Chains   int    `json:"chains"`
+	Objects  int    `json:"objects"`
+	Problems int    `json:"problems"`
+}
+
 // ValidateBackups reads every object asked for: full snapshots' sha256, deltas' checksums and decoding, chain
-// continuity. Problems are in the report (OK false), not in the error, which is for I/O and cancellation.
-func (r *Repo) ValidateBackups(ctx context.Context, req ValidateBackupsRequest) (*validate.StoreReport, error) {
+// continuity, of every cluster of the store (summed up per cluster). Problems are in the report (OK false), not
+// in the error, which is for I/O and cancellation. A trial restore needs one cluster (fault.Ambiguous).
+func (r *Repo) ValidateBackups(ctx context.Context, req ValidateBackupsRequest) (*BackupsReport, error) {
 	cat := r.Catalog()
 	if req.Chain != nil {
 		cat = &catalog.Catalog{Store: cat.Store, Chains: []catalog.Chain{*req.Chain}, Problems: []catalog.Problem{}}
 	}
-	rep, err := validate.Backups(ctx, r.st, cat, validate.BackupConfig{Progress: req.Progress, Decrypt: r.opts.Decrypt, Parallel: req.Parallel})
-	if err != nil || !req.TrialRestore {
-		return rep, err
+	if req.TrialRestore {
+		if names := cat.Clusters(); len(names) > 1 {
+			return nil, &fault.Ambiguous{Store: cat.Store, Clusters: names}
+		}
 	}
-	return rep, r.trialRestore(ctx, cat, req, rep)
+	rep, err := validate.Backups(ctx, r.st, cat, validate.BackupConfig{Progress: req.Progress, Decrypt: r.opts.Decrypt, Parallel: req.Parallel})
+	out := &BackupsReport{StoreReport: rep}
+	if err != nil {
+		return out, err
+	}
+	if len(cat.Clusters()) > 1 {
+		out.Clusters = perCluster(cat, rep)
+	}
+	if !req.TrialRestore {
+		return out, nil
+	}
+	return out, r.trialRestore(ctx, cat, req, rep)
+}
+
+// perCluster sums rep up by the cluster each object belongs to.
+func perCluster(cat *catalog.Catalog, rep *validate.StoreReport) []ClusterCheck {
+	clusterOf := map[string]string{}
+	sums := map[string]*ClusterCheck{}
+	for _, ch := range cat.Chains {
+		for _, s := range ch.Objects() {
+			clusterOf[s.Key] = ch.Cluster
+		}
+		if sums[ch.Cluster] == nil {
+			sums[ch.Cluster] = &ClusterCheck{Cluster: ch.Cluster, OK: true}
+		}
+		sums[ch.Cluster].Chains++
+	}
+	for _, p := range cat.Problems {
+		clusterOf[p.Object] = p.Cluster
+	}
+	for _, o := range rep.Objects {
+		if c := sums[clusterOf[o.Object]]; c != nil {
+			c.Objects++
+		}
+	}
+	for _, p := range rep.Problems {
+		c := sums[clusterOf[p.Object]]
+		if c == nil {
+			c = &ClusterCheck{Cluster: clusterOf[p.Object]}
+			sums[c.Cluster] = c
+		}
+		c.Problems++
+		c.OK = false
+	}
+	out := make([]ClusterCheck, 0, len(sums))
+	for _, c := range sums {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Cluster < out[j].Cluster })
+	return out
 }
 
 // trialRestore restores the newest restorable revision of cat into a temporary folder, validates it and removes it.

@@ -246,3 +246,35 @@ func TestFleetWritersRefuseAnotherClustersFolder(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 }
+
+func TestFleetValidateReportsPerCluster(t *testing.T) {
+	urls, _ := fleetRoots(t)
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			out, errs, code := runCLI(t, "validate", "--store", url, "-o", "json")
+			require.Equal(t, 3, code, errs) // etcd-main's chain has a gap
+			var rep struct {
+				OK       bool
+				Clusters []struct {
+					Cluster  string
+					OK       bool
+					Chains   int
+					Objects  int
+					Problems int
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &rep))
+			require.False(t, rep.OK)
+			require.Len(t, rep.Clusters, 3)
+			for _, c := range rep.Clusters {
+				require.NotZero(t, c.Objects, c.Cluster)
+				require.Equal(t, c.Cluster != "shoot--a/etcd-main", c.OK, "only etcd-main has problems: %+v", c)
+			}
+			text, _, _ := runCLI(t, "validate", "--store", url)
+			require.Contains(t, text, "cluster kops/v1/etcd-cluster: 3 chains, 3 objects checked: ok")
+			_, errs, code = runCLI(t, "validate", "--store", url, "--trial-restore")
+			require.Equal(t, 2, code, errs)
+			require.Contains(t, errs, "--cluster")
+		})
+	}
+}

@@ -66,7 +66,8 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
 	} else {
-		printStoreReport(g.stdout, rep)
+		printClusterChecks(g.stdout, rep.Clusters)
+		printStoreReport(g.stdout, rep.StoreReport)
 	}
 	if !rep.OK {
 		return problemsFound(g, fault.Problems("%s in %s", plural(len(rep.Problems), "problem", "problems"), rep.Store))
@@ -151,6 +152,20 @@ func printDataDirReport(w io.Writer, r *validate.DataDirReport) {
 	printProblems(w, r.Problems, r.Warnings)
 	if r.OK {
 		fmt.Fprintln(w, "\nData dir checks out.")
+	}
+}
+
+// printClusterChecks prints one line per cluster of a store that holds several.
+func printClusterChecks(w io.Writer, checks []engine.ClusterCheck) {
+	for _, c := range checks {
+		verdict := "ok"
+		if !c.OK {
+			verdict = plural(c.Problems, "problem", "problems")
+		}
+		fmt.Fprintf(w, "cluster %s: %s, %s checked: %s\n", clusterName(c.Cluster), plural(c.Chains, "chain", "chains"), plural(c.Objects, "object", "objects"), verdict)
+	}
+	if len(checks) > 0 {
+		fmt.Fprintln(w)
 	}
 }
 
