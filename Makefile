@@ -82,11 +82,15 @@ $(TOOLS_BIN)/azurite-blob: $(TOOLS_BIN)/.azurite-blob.version
 	printf '#!/bin/sh\nexec "$$(dirname "$$0")/../azurite/node_modules/.bin/azurite-blob" "$$@"\n' > $@
 	chmod +x $@
 
-# System packages the tests need (tmux drives the TUI end-to-end test).
+# System packages the tests need: tmux drives the TUI end-to-end test; promtool (Debian's prometheus package)
+# checks and unit-tests the sample alert rules in deploy/prometheus.
 sysdeps:
 	@command -v tmux >/dev/null 2>&1 || { \
 		echo "installing tmux"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "installing prometheus (for promtool)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
 build:
 	$(GO) build -o bin/etcd-dr ./cmd/etcd-dr
