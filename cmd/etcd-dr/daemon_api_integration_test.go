@@ -107,8 +107,18 @@ func TestDaemonAPIOnTheNetwork(t *testing.T) {
 		t.Run("refused "+listen, func(t *testing.T) {
 			d := startDaemonEnv(t, bin, nil, append([]string{"--listen", listen}, args...)...)
 			var logs []string
-			for l := range d.logs {
-				logs = append(logs, l)
+			timeout := time.After(30 * time.Second)
+		read:
+			for {
+				select {
+				case l, ok := <-d.logs:
+					if !ok {
+						break read
+					}
+					logs = append(logs, l)
+				case <-timeout:
+					t.Fatalf("the daemon started on %s without a token: %s", listen, logs)
+				}
 			}
 			require.Equal(t, 2, exitCodeOf(t, d.wait()), "%s", logs)
 			all := strings.Join(logs, "\n")
