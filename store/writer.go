@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"gocloud.dev/blob"
 )
@@ -49,7 +51,11 @@ func (s *Store) NewWriter(ctx context.Context, key string, opts WriteOptions) (*
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{Metadata: opts.Metadata, ContentType: ct, BufferSize: opts.BufferSize, MaxConcurrency: opts.MaxConcurrency})
+	bopts := &blob.WriterOptions{Metadata: opts.Metadata, ContentType: ct, BufferSize: opts.BufferSize, MaxConcurrency: opts.MaxConcurrency}
+	if s.loc.Scheme == "azblob" {
+		return &Writer{w: newUploadWriter(wctx, cancel, s.bucket, key, bopts), s: s, key: key}, nil
+	}
+	w, err := s.bucket.NewWriter(wctx, key, bopts)
 	if err != nil {
 		cancel()
 		return nil, s.wrap("write", key, err)
@@ -101,8 +107,48 @@ func (b *blobWriter) commit() error {
 
 func (b *blobWriter) abort() {
 	b.cancel() // gocloud: a writer whose context is canceled does not commit on Close
-	// gocloud v0.47's azureblob writer can dereference a nil pipe when closed after its context was canceled
-	// mid-upload; the upload is abandoned either way, so the panic is contained here.
-	defer func() { _ = recover() }()
 	_ = b.w.Close()
+}
+
+// errAborted ends an aborted upload's stream, so the backend sees a failed read and commits nothing.
+var errAborted = errors.New("write aborted")
+
+// uploadWriter streams through Bucket.Upload, fed by a pipe. It is the azblob path: gocloud v0.47's azureblob
+// writer, once an upload has failed (store unreachable, context ended), nils its pipe in the upload goroutine
+// while Close still closes it, a nil-pointer panic in Close. Upload hands the driver the whole reader instead,
+// and its Close then only waits for the upload and returns its error.
+type uploadWriter struct {
+	pw     *io.PipeWriter
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newUploadWriter(ctx context.Context, cancel context.CancelFunc, b *blob.Bucket, key string, opts *blob.WriterOptions) *uploadWriter {
+	pr, pw := io.Pipe()
+	u := &uploadWriter{pw: pw, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := b.Upload(ctx, key, pr, opts)
+		// A failed upload stops reading: pending and later Writes get its error instead of blocking.
+		if err != nil {
+			pr.CloseWithError(err)
+		} else {
+			pr.CloseWithError(io.ErrClosedPipe)
+		}
+		u.done <- err
+	}()
+	return u
+}
+
+func (u *uploadWriter) Write(p []byte) (int, error) { return u.pw.Write(p) }
+
+func (u *uploadWriter) commit() error {
+	defer u.cancel()
+	_ = u.pw.Close() // EOF: the upload commits the object
+	return <-u.done
+}
+
+func (u *uploadWriter) abort() {
+	u.cancel() // before the stream ends, so that the backend does not take the end for a whole object
+	u.pw.CloseWithError(errAborted)
+	<-u.done
 }

@@ -31,6 +31,7 @@ type daemonOptions struct {
 	spoolDir     string
 	spoolLimit   int64
 	listen       string
+	metricsAddr  string
 	apiToken     string
 	apiCert      string
 	apiKey       string
@@ -58,8 +59,9 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.DurationVar(&o.gcPeriod, "gc-period", 0, "also run GC this often (it always runs at start and after each scheduled full snapshot)")
 	f.StringVar(&o.spoolDir, "spool-dir", "", "keep deltas in this folder while the store is away (the watch goes on; uploaded in order once it is back, also after a restart)")
 	f.Int64Var(&o.spoolLimit, "spool-limit", snapshot.DefaultSpoolLimit, "bytes the spool may hold; past it events wait in memory and the watch pauses")
-	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none")
-	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN)")
+	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none; beyond loopback it needs --api-token")
+	f.StringVar(&o.metricsAddr, "metrics-listen", "", "also serve Prometheus /metrics alone on this address, without a token (the metrics hold no backup data)")
+	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN); required when --listen is not loopback")
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
 	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
 	if f.Lookup("identity") == nil { // shared with the TUI: whoever comes first defines it
@@ -112,6 +114,9 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	if (o.apiCert == "") != (o.apiKey == "") {
 		return usagef("--api-cert and --api-key go together")
 	}
+	if err := api.CheckListen(o.listen, o.apiToken); err != nil {
+		return fmt.Errorf("%w (--api-token or ETCD_DR_API_TOKEN; --listen %s)", err, api.DefaultListen)
+	}
 	if err := o.cluster.check(); err != nil {
 		return err
 	}
@@ -160,13 +165,16 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	running.Store(d)
 	log.Info("etcd-dr daemon starting", "name", o.name, "store", cfg.Store.URL(), "endpoint", o.etcd.endpoints[0],
 		"fullSchedule", o.fullSchedule, "deltaPeriod", o.deltaPeriod, "gcPolicy", o.gc.policy, "listen", o.listen)
+	// The API reports the role the heartbeat writes (the Elector's), not the daemon loop's: during a takeover
+	// wait the loop has not started yet but the member already is the Leader.
+	role := func() (string, string) { s := bm.Elector.State(); return string(s.Role), s.Why }
 	actx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
 	apiDone := make(chan error, 1)
 	if o.listen != "" {
 		ready := make(chan struct{})
 		go func() {
 			apiDone <- api.Serve(actx, api.Config{Listen: o.listen, Token: o.apiToken, CertFile: o.apiCert, KeyFile: o.apiKey,
-				Backend: d, Store: cfg.Store, Decrypt: dec, Gatherer: reg, Logger: log}, func(addr string) {
+				Backend: d, Store: cfg.Store, Decrypt: dec, Gatherer: reg, Role: role, Logger: log}, func(addr string) {
 				log.Info("HTTP API listening", "addr", addr, "token", o.apiToken != "")
 				close(ready)
 			})
@@ -180,10 +188,31 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	} else {
 		apiDone <- nil
 	}
+	metricsDone := make(chan error, 1)
+	if o.metricsAddr != "" {
+		ready := make(chan struct{})
+		go func() {
+			metricsDone <- api.ServeMetrics(actx, o.metricsAddr, reg, func(addr string) {
+				log.Info("metrics listening", "addr", addr)
+				close(ready)
+			})
+		}()
+		select {
+		case <-ready:
+		case err := <-metricsDone:
+			stopAPI()
+			<-apiDone
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+	} else {
+		metricsDone <- nil
+	}
 	err = d.Run(ctx)
 	stopAPI()
-	if aerr := <-apiDone; aerr != nil && err == nil {
-		log.Error("HTTP API stopped", "err", aerr)
+	for _, done := range []chan error{apiDone, metricsDone} {
+		if aerr := <-done; aerr != nil && err == nil {
+			log.Error("HTTP API stopped", "err", aerr)
+		}
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 // Package api is the daemon's HTTP API, compatible with the etcd-operator backup sidecar: GET /v1/backupnow,
 // GET /v1/backup[?etcdVersion=&etcdRevision=], GET /v1/status; plus /healthz and Prometheus /metrics.
-// With a token, every path but /healthz needs "Authorization: Bearer <token>".
+// With a token, every path but /healthz needs "Authorization: Bearer <token>"; without one the API listens on
+// loopback only (CheckListen). /metrics may also have its own listener without a token (ServeMetrics).
 package api
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
 	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 	"github.com/etcd-dr/etcd-dr/engine/version"
 	"github.com/etcd-dr/etcd-dr/store"
@@ -57,7 +59,11 @@ type Config struct {
 	Decrypt download.Decrypter
 	// Gatherer serves /metrics (default: none, 404).
 	Gatherer prometheus.Gatherer
-	Logger   *slog.Logger
+	// Role, when set, is the backup member's role and why, from the same source as its heartbeat (the Elector),
+	// so /v1/status, /healthz and the heartbeat agree, also while a new leader waits to take over. Nil: the
+	// Backend's own role.
+	Role   func() (role, why string)
+	Logger *slog.Logger
 }
 
 // BackupStatus is etcd-operator's answer to /v1/backupnow.
@@ -89,27 +95,47 @@ func Handler(cfg Config) http.Handler {
 	return mux
 }
 
+// MetricsHandler serves GET /metrics from g and nothing else (404): Prometheus' own listener, which needs no
+// token since the metrics hold no backup data.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return mux
+}
+
 // Serve listens and serves until ctx ends, then shuts down gracefully. ready, when set, receives the address
-// actually listened on.
+// actually listened on. An address beyond loopback without a token is refused (CheckListen).
 func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
 	}
+	if err := CheckListen(cfg.Listen, cfg.Token); err != nil {
+		return err
+	}
 	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
-		return fmt.Errorf("--api-cert and --api-key go together")
+		return fault.Refused("HTTP API: a TLS certificate needs its key and a key its certificate")
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	return serve(ctx, cfg.Listen, Handler(cfg), cfg.CertFile, cfg.KeyFile, ready)
+}
+
+// ServeMetrics serves MetricsHandler(g) on addr until ctx ends, like Serve.
+func ServeMetrics(ctx context.Context, addr string, g prometheus.Gatherer, ready func(addr string)) error {
+	return serve(ctx, addr, MetricsHandler(g), "", "", ready)
+}
+
+func serve(ctx context.Context, addr string, h http.Handler, certFile, keyFile string, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("api: listen on %s: %w (choose another --listen)", cfg.Listen, err)
+		return fmt.Errorf("listen on %s: %w (is another process on that port? choose another address)", addr, err)
 	}
-	srv := &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
 	go func() {
-		if cfg.CertFile != "" {
-			errc <- srv.ServeTLS(ln, cfg.CertFile, cfg.KeyFile)
+		if certFile != "" {
+			errc <- srv.ServeTLS(ln, certFile, keyFile)
 		} else {
 			errc <- srv.Serve(ln)
 		}
@@ -130,10 +156,10 @@ type handler struct{ cfg Config }
 func (h *handler) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.cfg.Token != "" {
-			want := "Bearer " + h.cfg.Token
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+			got, ok := bearer(r.Header.Get("Authorization"))
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="etcd-dr"`)
-				http.Error(w, "unauthorized: send Authorization: Bearer <--api-token>", http.StatusUnauthorized)
+				http.Error(w, "unauthorized: send Authorization: Bearer <the daemon's API token>", http.StatusUnauthorized)
 				return
 			}
 		}
@@ -147,12 +173,31 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// status is /v1/status: the daemon's status, its role (and why) from the heartbeat's source when there is one.
+type status struct {
+	daemon.Status
+	Why string `json:"why,omitempty"`
+}
+
+func (h *handler) statusNow() (st status, loopFailed bool) {
+	st.Status = h.cfg.Backend.Status()
+	// The daemon calls itself Leader only once its backups run; Leader and not running is a stopped loop.
+	loopFailed = st.Role == "Leader" && !st.Running
+	if h.cfg.Role != nil {
+		st.Role, st.Why = h.cfg.Role()
+	}
+	return st, loopFailed
+}
+
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
-	s := h.cfg.Backend.Status()
+	s, loopFailed := h.statusNow()
 	body := map[string]any{"status": "ok", "role": s.Role, "running": s.Running}
 	code := http.StatusOK
-	if s.Role == "Leader" && !s.Running {
+	switch {
+	case loopFailed:
 		body["status"], code = "backups not running", http.StatusServiceUnavailable
+	case s.Role == "Leader" && !s.Running:
+		body["status"] = "taking over: backups start once the previous leader's daemon has stopped"
 	}
 	if s.LastError != "" {
 		body["lastError"], body["errorTime"] = s.LastError, s.ErrorTime
@@ -161,7 +206,8 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, h.cfg.Backend.Status())
+	s, _ := h.statusNow()
+	writeJSON(w, http.StatusOK, s)
 }
 
 func (h *handler) backupNow(w http.ResponseWriter, r *http.Request) {
