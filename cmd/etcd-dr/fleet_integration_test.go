@@ -11,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/etcd-dr/etcd-dr/engine/restore"
+	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 )
 
@@ -275,6 +278,27 @@ func TestFleetValidateReportsPerCluster(t *testing.T) {
 			_, errs, code = runCLI(t, "validate", "--store", url, "--trial-restore")
 			require.Equal(t, 2, code, errs)
 			require.Contains(t, errs, "--cluster")
+		})
+	}
+}
+
+// A restore with --cluster and one from a --store narrowed to that cluster restore the same data, judged by a
+// real etcd against the state the fixture recorded at that revision.
+func TestFleetRestoreByClusterIsTheCluster(t *testing.T) {
+	urls, root := fleetRoots(t)
+	etcd := testenv.Binary(t, "etcd")
+	want := restoretest.State(t, fixture.StoreBRv1, 195)
+	for name, url := range map[string]string{"cluster-flag-file": urls["file"], "cluster-flag-s3": urls["s3"], "narrow-store": "file://" + filepath.Join(root, "shoot--a/etcd-evts")} {
+		t.Run(name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "etcd")
+			args := []string{"restore", "--store", url, "--data-dir", dataDir, "-o", "json"}
+			if name != "narrow-store" {
+				args = append(args, "--cluster", "shoot--a/etcd-evts")
+			}
+			out, errs, code := runCLI(t, args...)
+			require.Equal(t, 0, code, errs)
+			require.Contains(t, out, `"revision": 195`)
+			restoretest.Judge(t, etcd, dataDir, restore.DefaultName, 195, want)
 		})
 	}
 }
