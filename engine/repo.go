@@ -126,3 +126,6 @@ func (r *Repo) NewestRestorable() int64 { return catalog.NewestRestorable(r.Cata
 func (r *Repo) Heartbeats(ctx context.Context, now time.Time) ([]members.Seen, []catalog.Problem) {
 	return members.ReadHeartbeats(ctx, r.st, r.Catalog().Heartbeats, now)
 }
+
+// Redact returns a store URL with credentials masked, for messages and logs.
+func Redact(url string) string { return store.Redact(url) }

@@ -9,10 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/defrag"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/members"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // clusterOptions are the daemon's cluster-awareness flags: who of the daemons is the backup leader, the
@@ -61,7 +61,7 @@ type backupMemberConfig struct {
 	// Name is the heartbeat's name (--name). EtcdMember is the etcd member to follow: the same name when the
 	// user gave --name, "" for the member answering on the first endpoint.
 	Name, EtcdMember string
-	Store            *store.Store
+	Repo             *engine.Repo
 	// Registry receives the members and defrag collectors (nil: none).
 	Registry prometheus.Registerer
 	// LastSnapshot returns the revision and time of the last snapshot stored (zero when none yet).
@@ -117,7 +117,7 @@ func (o *clusterOptions) start(ctx context.Context, c backupMemberConfig) (*back
 	}()
 	go func() {
 		defer b.wg.Done()
-		_ = members.RunHeartbeats(ctx, members.HeartbeaterConfig{Store: c.Store, Name: c.Name, Period: o.heartbeatPeriod, Metrics: mm, Peers: peers, Log: log,
+		_ = members.RunHeartbeats(ctx, members.HeartbeaterConfig{Store: c.Repo.Store(), Name: c.Name, Period: o.heartbeatPeriod, Metrics: mm, Peers: peers, Log: log,
 			Fill: func() members.Heartbeat {
 				hb := e.Heartbeat()
 				if c.LastSnapshot != nil {

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // Three daemons' cluster awareness beside a real cluster, one shared store: one Leader, heartbeats that list
@@ -22,12 +22,12 @@ func TestBackupMembersBesideACluster(t *testing.T) {
 	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
 	leader := c.Leader(t)
 	url := "file://" + filepath.Join(t.TempDir(), "store")
-	st, err := store.Open(context.Background(), url, store.OpenOptions{Create: true})
+	st, err := engine.OpenUnlisted(context.Background(), url, engine.Options{Create: true})
 	require.NoError(t, err)
 	defer st.Close()
 	o := clusterOptions{leaderCheckPeriod: 200 * time.Millisecond, heartbeatPeriod: 200 * time.Millisecond}
 
-	_, err = o.start(context.Background(), backupMemberConfig{Etcd: etcdconn.Config{Endpoints: c.Endpoints()}, Name: "m9", EtcdMember: "m9", Store: st})
+	_, err = o.start(context.Background(), backupMemberConfig{Etcd: etcdconn.Config{Endpoints: c.Endpoints()}, Name: "m9", EtcdMember: "m9", Repo: st})
 	require.Error(t, err)
 	require.Equal(t, 2, exitCode(err))
 	require.Contains(t, err.Error(), "its members are: m0, m1, m2")
@@ -39,7 +39,7 @@ func TestBackupMembersBesideACluster(t *testing.T) {
 	var bms []*backupMember
 	for i, m := range c.Members {
 		regs[i] = prometheus.NewRegistry()
-		bm, err := o.start(ctx, backupMemberConfig{Etcd: etcdconn.Config{Endpoints: []string{m.ClientURL}}, Name: m.Name, Store: st, Registry: regs[i],
+		bm, err := o.start(ctx, backupMemberConfig{Etcd: etcdconn.Config{Endpoints: []string{m.ClientURL}}, Name: m.Name, Repo: st, Registry: regs[i],
 			LastSnapshot: func() (int64, time.Time) { return 100 + int64(i), time.Now() }})
 		require.NoError(t, err)
 		bms = append(bms, bm)

@@ -134,7 +134,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	}
 	g.log = log
 	o.etcd = etcdFromFlags(cmd)
-	cfg, closeAll, err := o.write.open(ctx, g, o.etcd)
+	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	// and defragments; every daemon writes its heartbeat. It runs until the daemon has stored its last delta.
 	var running atomic.Pointer[daemon.Daemon]
 	mctx, stopMember := context.WithCancel(context.WithoutCancel(ctx))
-	bm, err := o.cluster.start(mctx, backupMemberConfig{Etcd: o.etcd.config(), Name: o.name, EtcdMember: etcdMember, Store: cfg.Store,
+	bm, err := o.cluster.start(mctx, backupMemberConfig{Etcd: o.etcd.config(), Name: o.name, EtcdMember: etcdMember, Repo: repo,
 		Registry: reg, LastSnapshot: func() (int64, time.Time) { return lastSnapshot(running.Load()) }, Log: log})
 	if err != nil {
 		stopMember()

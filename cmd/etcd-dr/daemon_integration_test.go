@@ -20,9 +20,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/etcd-dr/etcd-dr/engine/api"
-	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
 // daemonProc is a running `etcd-dr --daemon`.

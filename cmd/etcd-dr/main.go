@@ -10,9 +10,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // Exit codes: the CLI contract; runbooks depend on them.
@@ -40,7 +40,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errUsage), errors.Is(err, store.ErrBadURL), errors.Is(err, fault.ErrRefused):
+	case errors.Is(err, errUsage), errors.Is(err, engine.ErrBadURL), errors.Is(err, fault.ErrRefused):
 		return exitUsage
 	case errors.Is(err, fault.ErrProblems):
 		return exitProblems

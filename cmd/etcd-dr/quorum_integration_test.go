@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
 // backupObjects counts the store's backup objects (heartbeats under members/ excluded).

@@ -17,7 +17,6 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // writeOptions are how new backup objects are written: shared by the snapshot verb and the daemon.
@@ -38,44 +37,44 @@ func (o *writeOptions) addFlags(cmd *cobra.Command) {
 
 // open opens etcd (the first endpoint only: the revision read and the snapshot must come from one member) and
 // the store for writing, and returns the snapshot configuration over them. closeAll releases both.
-func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions) (cfg snapshot.Config, closeAll func(), err error) {
+func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions) (cfg snapshot.Config, repo *engine.Repo, closeAll func(), err error) {
 	lowMemory()
 	url, err := g.requireStore()
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	comp, err := format.ParseCompression(o.compression)
 	if err != nil {
-		return cfg, nil, usagef("--compression: %v", err)
+		return cfg, nil, nil, usagef("--compression: %v", err)
 	}
 	enc, err := o.encrypt.encrypter()
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	ec := e.config()
 	if err := ec.Validate(); err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	ec.Endpoints = ec.Endpoints[:1]
 	cli, err := etcdconn.New(ec)
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
-	repo, err := engine.OpenUnlisted(ctx, url, engine.Options{Create: true, Cluster: g.cluster, Logger: g.log})
+	repo, err = engine.OpenUnlisted(ctx, url, engine.Options{Create: true, Cluster: g.cluster, Logger: g.log})
 	if err != nil {
 		cli.Close()
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	// A writer never picks a folder of a store of several clusters, nor starts a second cluster beside one.
 	if err := repo.CheckWriter(ctx); err != nil {
 		repo.Close()
 		cli.Close()
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	st := repo.Store()
 	cfg = snapshot.Config{Client: cli, Store: st, Compression: comp, CompressionSet: true, Encrypt: enc,
 		TempDir: o.tempDir, StallTimeout: o.stallTimeout, Logger: g.log}
-	return cfg, func() { repo.Close(); cli.Close() }, nil
+	return cfg, repo, func() { repo.Close(); cli.Close() }, nil
 }
 
 type snapshotOptions struct {
@@ -124,13 +123,13 @@ func runSnapshot(ctx context.Context, g *globalOptions, o snapshotOptions) error
 	if o.delta && o.force {
 		return usagef("--force applies to --full only")
 	}
-	cfg, closeAll, err := o.write.open(ctx, g, o.etcd)
+	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	if !o.ignoreDaemon {
-		if err := noLeadingDaemon(ctx, cfg.Store); err != nil {
+		if err := noLeadingDaemon(ctx, repo); err != nil {
 			return err
 		}
 	}
@@ -184,12 +183,11 @@ func lowMemory() {
 
 // noLeadingDaemon refuses a snapshot while a daemon leads this store (a fresh Leader heartbeat): two writers on
 // one prefix would overlap their deltas. The daemon takes one on request instead.
-func noLeadingDaemon(ctx context.Context, st *store.Store) error {
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
+func noLeadingDaemon(ctx context.Context, repo *engine.Repo) error {
+	if err := repo.Reload(ctx); err != nil {
 		return err
 	}
-	seen, _ := members.ReadHeartbeats(ctx, st, cat.Heartbeats, time.Now())
+	seen, _ := repo.Heartbeats(ctx, time.Now())
 	for _, hb := range seen {
 		if hb.Role == members.Leader && !hb.Stale {
 			return fault.Refused("daemon %q is the backup leader of this store (heartbeat %.0fs ago): ask it for a snapshot (GET /v1/backupnow on its --listen address), or pass --ignore-daemon", hb.Name, hb.AgeSeconds)

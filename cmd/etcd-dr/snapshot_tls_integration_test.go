@@ -22,9 +22,9 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
-	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
 // pki writes a CA, a server certificate for 127.0.0.1 and a client certificate into dir.

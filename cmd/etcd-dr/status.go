@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 type statusOptions struct {
@@ -76,8 +76,8 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 	}
 	out := statusJSON{Cluster: cl, Members: make([]memberJSON, len(cl.Members))}
 	if storeURL != "" {
-		out.Store = store.Redact(storeURL)
-		out.BackupMembers, out.StoreProblems = readStoreHeartbeats(ctx, storeURL, time.Now())
+		out.Store = engine.Redact(storeURL)
+		out.BackupMembers, out.StoreProblems = readStoreHeartbeats(ctx, storeURL, g.cluster, time.Now())
 	}
 	for i, m := range cl.Members {
 		out.Members[i] = memberJSON{Member: m, Backup: heartbeatOf(m, out.BackupMembers)}
@@ -102,23 +102,13 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 
 // readStoreHeartbeats lists members/ in the store. A store that cannot be read is a problem shown beside the
 // cluster, not a failure of status: the cluster is what status is about.
-func readStoreHeartbeats(ctx context.Context, url string, now time.Time) ([]members.Seen, []catalog.Problem) {
-	st, err := store.Open(ctx, url)
+func readStoreHeartbeats(ctx context.Context, url, cluster string, now time.Time) ([]members.Seen, []catalog.Problem) {
+	repo, err := engine.Open(ctx, url, engine.Options{Cluster: cluster})
 	if err != nil {
-		return nil, []catalog.Problem{{Object: store.Redact(url), What: err.Error()}}
+		return nil, []catalog.Problem{{Object: engine.Redact(url), What: err.Error()}}
 	}
-	defer st.Close()
-	objs, err := st.List(ctx)
-	if err != nil {
-		return nil, []catalog.Problem{{Object: store.Redact(url), What: err.Error()}}
-	}
-	var hb []store.Object
-	for _, o := range objs {
-		if strings.HasPrefix(o.Key, catalog.MembersDir+"/") {
-			hb = append(hb, o)
-		}
-	}
-	return members.ReadHeartbeats(ctx, st, hb, now)
+	defer repo.Close()
+	return repo.Heartbeats(ctx, now)
 }
 
 // heartbeatOf finds the heartbeat of the daemon beside m: by etcd member id, else by name.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/restore"
-	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/restoretest"
 )
 
 // tmuxTerm is the real binary running in a detached tmux pane of a fixed size, on a tmux server of its own.

@@ -17,9 +17,9 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
 	"github.com/etcd-dr/etcd-dr/engine/gc"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
-	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 

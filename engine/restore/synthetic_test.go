@@ -11,8 +11,8 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
-	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/restoretest"
 )
 
 // A larger generated chain (overwrites, deletes, 3-key transactions, leases inside and outside the full snapshot)

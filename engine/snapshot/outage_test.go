@@ -11,8 +11,8 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
-	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
 // The S3 server is down for 30 s (ETCD_DR_OUTAGE_SECONDS) while etcd takes writes: uploads retry, the watch
