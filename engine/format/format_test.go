@@ -16,10 +16,6 @@ import (
 
 func withTrailer(body []byte) []byte { return trailer(body) }
 
-func withTrailerOld(body []byte) []byte {
-	sum := sha256.Sum256(body)
-	return append(append([]byte{}, body...), sum[:]...)
-}
 
 func TestTrailerHashAnyChunking(t *testing.T) {
 	body := make([]byte, 100_000)

@@ -99,8 +99,8 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 		if len(ch.Gaps) > 0 {
 			g := ch.Gaps[0]
 			return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
-				"the newest chain (%s, up to revision %d) has a gap: revisions %d-%d are in no object; it restores only up to revision %d — rerun with --revision %d to accept that point",
-				path.Base(ch.Base.Key), ch.EndRevision, g.From, g.To, ch.RestorableRevision, ch.RestorableRevision)
+				"the newest chain (%s, up to revision %d) has a gap: %s; it restores only up to revision %d — rerun with --revision %d to accept that point",
+				path.Base(ch.Base.Key), ch.EndRevision, g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
 		}
 		return result(ch, ch.EndRevision, refused, warnings), nil
 	}
@@ -113,8 +113,8 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 		for _, g := range ch.Gaps {
 			if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.EndRevision && cfg.Revision >= g.From {
 				return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
-					"revision %d lies at or after a gap in chain %s (revisions %d-%d are in no object); the newest revision before the gap is %d — rerun with --revision %d",
-					cfg.Revision, path.Base(ch.Base.Key), g.From, g.To, ch.RestorableRevision, ch.RestorableRevision)
+					"revision %d lies at or after a gap in chain %s (%s); the newest revision before the gap is %d — rerun with --revision %d",
+					cfg.Revision, path.Base(ch.Base.Key), g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
 			}
 		}
 	}

@@ -93,20 +93,39 @@ func Backups(ctx context.Context, st *store.Store, cat *catalog.Catalog, cfg Bac
 		}
 	}
 	var objs []catalog.Snapshot
-	for _, ch := range cat.Chains {
-		for _, g := range ch.Gaps {
-			r.Problems = append(r.Problems, Problem{Object: ch.Base.Key, What: fmt.Sprintf("gap in the chain of %s: revisions %d-%d are in no object; it restores only up to revision %d", path.Base(ch.Base.Key), g.From, g.To, ch.RestorableRevision)})
+	chainOf := map[string]int{} // delta key -> its chain's index
+	for i, ch := range cat.Chains {
+		for _, o := range ch.Objects() {
+			if o.Empty {
+				continue // a gap, reported with the chain's gaps below; there is nothing to read
+			}
+			if o.Kind == catalog.Delta {
+				chainOf[o.Key] = i
+			}
+			objs = append(objs, o)
 		}
-		objs = append(objs, ch.Objects()...)
 	}
 	reports, err := checkAll(ctx, st, objs, cfg)
 	if err != nil {
 		return r, err
 	}
+	chains := append([]catalog.Chain(nil), cat.Chains...)
 	for _, o := range reports {
 		r.Objects = append(r.Objects, o)
 		if !o.OK {
 			r.Problems = append(r.Problems, Problem{Object: o.Object, What: o.What})
+		} else if o.Kind == catalog.Delta && o.Events == 0 {
+			// Found empty by reading it: the same gap as a delta empty by its size.
+			chains[chainOf[o.Object]].MarkEmpty(o.Object)
+		}
+	}
+	for _, ch := range chains {
+		for _, g := range ch.Gaps {
+			obj := ch.Base.Key
+			if g.Object != "" {
+				obj = g.Object
+			}
+			r.Problems = append(r.Problems, Problem{Object: obj, What: fmt.Sprintf("gap in the chain of %s: %s; it restores only up to revision %d", path.Base(ch.Base.Key), g.Describe(), ch.RestorableRevision)})
 		}
 	}
 	r.OK = len(r.Problems) == 0
@@ -174,64 +193,48 @@ func (l *lockedReporter) Report(u progress.Update) {
 }
 
 // checkObject reads one object through; corruption is reported in the ObjectReport, store failures returned.
+// A delta is decoded as a stream (memory bounded by one event), its events checked against its name.
 func checkObject(ctx context.Context, st *store.Store, s catalog.Snapshot, cfg BackupConfig) (ObjectReport, error) {
 	o := ObjectReport{Object: s.Key, Kind: s.Kind, StartRevision: s.StartRevision, EndRevision: s.EndRevision}
 	m := progress.NewMeter(cfg.Progress, "validate", s.Key, "bytes", 0)
-	var w io.Writer = io.Discard
-	var buf deltaBuffer
+	defer m.Finish()
 	if s.Kind == catalog.Delta {
-		w = &buf
+		prev, hole := s.StartRevision-1, ""
+		d, err := download.Delta(ctx, st, s, m, cfg.Decrypt, func(e format.DeltaEvent) error {
+			// DeltaReader keeps events inside the name's range and in order; holes are ours to find.
+			if rev := e.Revision(); rev > prev+1 && hole == "" {
+				hole = fmt.Sprintf("revisions %d-%d are missing inside the delta", prev+1, rev-1)
+			}
+			prev = max(prev, e.Revision())
+			return nil
+		})
+		o.Bytes, o.SHA256, o.Events = d.Bytes, d.SHA256, d.Events
+		switch {
+		case err != nil:
+			return problemOrErr(o, err)
+		case hole != "":
+			o.What = fmt.Sprintf("delta %s: %s", s.Key, hole)
+		case o.Events > 0 && prev != s.EndRevision:
+			o.What = fmt.Sprintf("delta %s: events end at revision %d, but its name promises up to %d", s.Key, prev, s.EndRevision)
+		default:
+			o.OK = true // an empty one is OK as an object and becomes a gap of its chain
+		}
+		return o, nil
 	}
-	v, err := download.Object(ctx, st, s, w, m, cfg.Decrypt)
-	m.Finish()
+	v, err := download.Object(ctx, st, s, io.Discard, m, cfg.Decrypt)
 	o.Bytes, o.SHA256 = v.Bytes, v.SHA256
 	if err != nil {
-		if errors.Is(err, fault.ErrProblems) || errors.Is(err, fault.ErrRefused) {
-			o.What = err.Error()
-			return o, nil
-		}
-		return o, err
-	}
-	if s.Kind == catalog.Delta {
-		events, err := format.DecodeDeltaBytes(buf.b)
-		if err != nil {
-			o.What = fmt.Sprintf("delta %s: %v", s.Key, err)
-			return o, nil
-		}
-		o.Events = len(events)
-		if what := checkRevisions(s, events); what != "" {
-			o.What = fmt.Sprintf("delta %s: %s", s.Key, what)
-			return o, nil
-		}
+		return problemOrErr(o, err)
 	}
 	o.OK = true
 	return o, nil
 }
 
-// checkRevisions checks a delta's events run without holes from the first to the last revision its name says.
-func checkRevisions(s catalog.Snapshot, events []format.DeltaEvent) string {
-	if len(events) == 0 {
-		return fmt.Sprintf("holds no events, but its name promises revisions %d-%d", s.StartRevision, s.EndRevision)
+// problemOrErr files a finding about the object in o; anything else (the store failed) is returned.
+func problemOrErr(o ObjectReport, err error) (ObjectReport, error) {
+	if errors.Is(err, fault.ErrProblems) || errors.Is(err, fault.ErrRefused) {
+		o.What = err.Error()
+		return o, nil
 	}
-	prev := s.StartRevision - 1
-	for i, e := range events {
-		rev := e.Revision()
-		switch {
-		case rev < s.StartRevision || rev > s.EndRevision:
-			return fmt.Sprintf("event %d is at revision %d, outside the revisions %d-%d its name promises", i, rev, s.StartRevision, s.EndRevision)
-		case rev < prev:
-			return fmt.Sprintf("events out of order: revision %d after %d", rev, prev)
-		case rev > prev+1:
-			return fmt.Sprintf("revisions %d-%d are missing inside the delta", prev+1, rev-1)
-		}
-		prev = rev
-	}
-	if prev != s.EndRevision {
-		return fmt.Sprintf("events end at revision %d, but its name promises up to %d", prev, s.EndRevision)
-	}
-	return ""
+	return o, err
 }
-
-type deltaBuffer struct{ b []byte }
-
-func (w *deltaBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
