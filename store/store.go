@@ -261,6 +261,19 @@ func (s *Store) NewReader(ctx context.Context, key string) (io.ReadCloser, error
 	return &reader{r: r, s: s, key: key}, nil
 }
 
+// NewRangeReader streams length bytes of one object from offset (length < 0: to the end): one ranged GET on
+// object stores, a seek on a directory. The caller closes it.
+func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	r, err := s.bucket.NewRangeReader(ctx, key, offset, length, nil)
+	if err != nil {
+		return nil, s.wrap("read", key, err)
+	}
+	return &reader{r: r, s: s, key: key}, nil
+}
+
 type reader struct {
 	r   *blob.Reader
 	s   *Store

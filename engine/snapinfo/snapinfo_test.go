@@ -1,0 +1,170 @@
+package snapinfo_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/server/v3/storage/mvcc"
+
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/format"
+	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
+	"github.com/etcd-dr/etcd-dr/engine/snapinfo"
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// boltFacts opens a db with bbolt itself: the reference for what the page walk must find.
+func boltFacts(t *testing.T, db string) (rev int64, ci uint64) {
+	t.Helper()
+	b, err := bolt.Open(db, 0o400, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = b.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket([]byte("key")).Cursor().Last(); k != nil {
+			rev = mvcc.BytesToRev(k).Main
+		}
+		if v := tx.Bucket([]byte("meta")).Get([]byte("consistent_index")); len(v) == 8 {
+			ci = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev, ci
+}
+
+// Every full snapshot of the committed stores (plain, gzip, zlib, lzw; etcd 3.5 and 3.6) reads as the revision its
+// name gives, with the key revision and consistent index bbolt itself finds.
+func TestOfCommittedSnapshots(t *testing.T) {
+	ctx := testCtx(t)
+	for _, s := range []string{fixture.StoreBRv2, fixture.StoreBRv1, fixture.StoreOperator} {
+		st, cat, err := catalog.Open(ctx, restoretest.StoreURL(t, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for _, ch := range cat.Chains {
+			snap := ch.Base
+			t.Run(snap.Key, func(t *testing.T) {
+				info, err := snapinfo.Verify(ctx, st, snap, snapinfo.Options{TempDir: t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s (%s, %d bytes): %+v", snap.Key, snap.Codec, snap.Size, info)
+				if info.Revision != snap.EndRevision || info.ConsistentIndex == 0 {
+					t.Errorf("revision %d, consistent index %d; want revision %d", info.Revision, info.ConsistentIndex, snap.EndRevision)
+				}
+				if snap.Codec == format.None {
+					p, _ := st.LocalPath(snap.Key)
+					db := filepath.Join(t.TempDir(), "db")
+					b, _ := os.ReadFile(p)
+					os.WriteFile(db, b[:len(b)-format.TrailerSize], 0o600)
+					rev, ci := boltFacts(t, db)
+					if rev != info.LastKeyRevision || ci != info.ConsistentIndex {
+						t.Errorf("bbolt finds revision %d, consistent index %d; the walk %d, %d", rev, ci, info.LastKeyRevision, info.ConsistentIndex)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A full snapshot named for another revision than it holds is an ErrNameLies problem naming both.
+func TestVerifyLyingName(t *testing.T) {
+	ctx := testCtx(t)
+	dir := testenv.CopyStore(t, fixture.StoreBRv2)
+	liar := filepath.Join(dir, "v2", "Full-00000000-9223372036854775807-1763900061.gz")
+	if err := os.Rename(filepath.Join(dir, "v2", "Full-00000000-00000022-1763900060.gz"), liar); err != nil {
+		t.Fatal(err)
+	}
+	st, cat, err := catalog.Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var snap catalog.Snapshot
+	for _, ch := range cat.Chains {
+		if ch.Base.EndRevision == 9223372036854775807 {
+			snap = ch.Base
+		}
+	}
+	info, err := snapinfo.Verify(ctx, st, snap, snapinfo.Options{TempDir: t.TempDir()})
+	if !errors.Is(err, snapinfo.ErrNameLies) || !errors.Is(err, fault.ErrProblems) || info.Revision != 22 {
+		t.Fatalf("verify: %+v, %v; want the lie found (revision 22)", info, err)
+	}
+	t.Log(err)
+}
+
+// Random bytes and a truncated db are ErrNotBolt problems, never a panic.
+func TestOfDamaged(t *testing.T) {
+	ctx := testCtx(t)
+	dir := testenv.CopyStore(t, fixture.StoreBRv2)
+	p := filepath.Join(dir, "v2", "Full-00000000-00000093-1763900420")
+	good, _ := os.ReadFile(p)
+	random := make([]byte, len(good))
+	for i := range random {
+		random[i] = byte(i*31 + i/7)
+	}
+	for name, b := range map[string][]byte{
+		"random":    random,
+		"truncated": good[:8192],
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st, cat, err := catalog.Open(ctx, "file://"+dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			for _, ch := range cat.Chains {
+				if ch.Base.EndRevision == 93 {
+					info, err := snapinfo.Of(ctx, st, ch.Base, snapinfo.Options{})
+					t.Logf("%+v, %v", info, err)
+					if err == nil && info.Revision == 93 {
+						t.Fatalf("damaged db read as good: %+v", info)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A 64 MiB snapshot costs a handful of ranged reads, not a download.
+func TestOfLargeSnapshotReads(t *testing.T) {
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	rev := restoretest.LargeSnapshot(t, dir, 64<<20)
+	st, cat, err := catalog.Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	snap := cat.Chains[0].Base
+	info, err := snapinfo.Verify(ctx, st, snap, snapinfo.Options{})
+	if err != nil || info.Revision != rev {
+		t.Fatalf("%+v, %v; want revision %d", info, err, rev)
+	}
+	t.Logf("64 MiB snapshot (%d bytes): revision %d in %d reads, %d bytes read", snap.Size, info.Revision, info.Reads, info.BytesRead)
+	if info.Reads > 12 || info.BytesRead > 128<<10 {
+		t.Errorf("%d reads, %d bytes: want a handful of small reads", info.Reads, info.BytesRead)
+	}
+}
