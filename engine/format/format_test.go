@@ -16,7 +16,6 @@ import (
 
 func withTrailer(body []byte) []byte { return trailer(body) }
 
-
 func TestTrailerHashAnyChunking(t *testing.T) {
 	body := make([]byte, 100_000)
 	rand.New(rand.NewSource(7)).Read(body)
