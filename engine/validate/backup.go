@@ -1,11 +1,14 @@
 package validate
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"strings"
 	"sync"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
@@ -13,6 +16,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/snapinfo"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -24,6 +28,12 @@ type BackupConfig struct {
 	Progress progress.Reporter
 	// Parallel is how many objects are read at once (default DefaultParallel).
 	Parallel int
+	// TempDir receives each full snapshot's db while it is opened and checked (default os.TempDir()); it needs
+	// room for Parallel of the largest db.
+	TempDir string
+	// SkipDBCheck skips opening each full snapshot's db (bbolt's consistency check, the key and meta buckets, the
+	// revision against the name); the sha256 trailer is still checked. Default: every db is opened.
+	SkipDBCheck bool
 }
 
 // DefaultParallel is how many objects Backups reads at once by default.
@@ -221,10 +231,54 @@ func checkObject(ctx context.Context, st *store.Store, s catalog.Snapshot, cfg B
 		}
 		return o, nil
 	}
-	v, err := download.Object(ctx, st, s, io.Discard, m, cfg.Decrypt)
+	if cfg.SkipDBCheck {
+		v, err := download.Object(ctx, st, s, io.Discard, m, cfg.Decrypt)
+		o.Bytes, o.SHA256 = v.Bytes, v.SHA256
+		if err != nil {
+			return problemOrErr(o, err)
+		}
+		o.OK = true
+		return o, nil
+	}
+	return checkFull(ctx, st, s, cfg, m, o)
+}
+
+// checkFull streams a full snapshot into a temporary db file (its sha256 trailer verified and cut off), opens
+// it as etcd would — bbolt's consistency check, the key and meta buckets — and compares the revision inside
+// with its name: random bytes with a valid trailer, or a snapshot whose name lies, are problems naming it.
+func checkFull(ctx context.Context, st *store.Store, s catalog.Snapshot, cfg BackupConfig, m *progress.Meter, o ObjectReport) (ObjectReport, error) {
+	f, err := os.CreateTemp(cfg.TempDir, "etcd-dr-validate-*.db")
+	if err != nil {
+		return o, fmt.Errorf("stage full snapshot %s to open its db: %w", s.Key, err)
+	}
+	defer os.Remove(f.Name()) // our own temporary file
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	v, err := download.Object(ctx, st, s, bw, m, cfg.Decrypt)
 	o.Bytes, o.SHA256 = v.Bytes, v.SHA256
 	if err != nil {
 		return problemOrErr(o, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return o, fmt.Errorf("stage full snapshot %s in %s: %w", s.Key, f.Name(), err)
+	}
+	if err := f.Truncate(v.Bytes - format.TrailerSize); err != nil {
+		return o, fmt.Errorf("cut the sha256 trailer off the staged %s: %w", s.Key, err)
+	}
+	if err := f.Close(); err != nil {
+		return o, fmt.Errorf("stage full snapshot %s: %w", s.Key, err)
+	}
+	info := inspect(f.Name(), true)
+	if len(info.Problems) == 0 && !info.HasMeta {
+		info.Problems = append(info.Problems, "db has no \"meta\" bucket: not an etcd v3 database")
+	}
+	if len(info.Problems) > 0 {
+		o.What = fmt.Sprintf("full snapshot %s: its sha256 matches but its database is not usable: %s", s.Key, strings.Join(info.Problems, "; "))
+		return o, nil
+	}
+	if err := snapinfo.Compare(s, snapinfo.Info{Revision: info.Revision}); err != nil {
+		o.What = err.Error()
+		return o, nil
 	}
 	o.OK = true
 	return o, nil

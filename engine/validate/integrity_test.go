@@ -1,10 +1,13 @@
 package validate_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
@@ -61,4 +64,72 @@ func TestBackupsDecompressionBomb(t *testing.T) {
 	if alloc > 256<<20 {
 		t.Errorf("%d MiB allocated, want < 256 MiB", alloc>>20)
 	}
+}
+
+// Random bytes with a valid sha256 trailer, and a real bbolt db without etcd's buckets, are problems: every full
+// snapshot's db is opened by default (before: they passed unless a trial restore was asked for).
+func TestBackupsOpenEveryDB(t *testing.T) {
+	const full = "v2/Full-00000000-00000093-1763900420"
+	random := make([]byte, 13*4096)
+	for i := range random {
+		random[i] = byte(i*131 + i/509)
+	}
+	cases := map[string]struct {
+		body []byte
+		what string
+	}{
+		"random bytes":   {body: random, what: "not usable"},
+		"bbolt, no etcd": {body: emptyBolt(t), what: `no "key" bucket`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := testenv.CopyStore(t, fixture.StoreBRv2)
+			write(t, filepath.Join(dir, filepath.FromSlash(full)), trailer(tc.body))
+			rep := validateStore(t, dir)
+			found := false
+			for _, p := range rep.Problems {
+				if p.Object == full && strings.Contains(p.What, tc.what) {
+					found = true
+				}
+			}
+			if rep.OK || !found {
+				t.Fatalf("ok=%v problems %+v, want %s: %q", rep.OK, rep.Problems, full, tc.what)
+			}
+		})
+	}
+}
+
+// emptyBolt is a valid bbolt file with no buckets.
+func emptyBolt(t *testing.T) []byte {
+	p := filepath.Join(t.TempDir(), "empty.db")
+	db, err := bolt.Open(p, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A full snapshot named for another revision than it holds is a problem naming it and both revisions (before:
+// "All backups check out", and gc then deleted the only real chain).
+func TestBackupsLyingName(t *testing.T) {
+	dir := testenv.CopyStore(t, fixture.StoreBRv2)
+	liar := "v2/Full-00000000-9223372036854775807-1763900061.gz"
+	if err := os.Rename(filepath.Join(dir, "v2", "Full-00000000-00000022-1763900060.gz"), filepath.Join(dir, filepath.FromSlash(liar))); err != nil {
+		t.Fatal(err)
+	}
+	rep := validateStore(t, dir)
+	for _, p := range rep.Problems {
+		if p.Object == liar {
+			if !strings.Contains(p.What, "named for revision 9223372036854775807 but its database is at revision 22") {
+				t.Fatalf("problem %q does not name both revisions", p.What)
+			}
+			return
+		}
+	}
+	t.Fatalf("ok=%v problems %+v: the lying name is not found", rep.OK, rep.Problems)
 }
