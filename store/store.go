@@ -192,6 +192,27 @@ func (s *Store) List(ctx context.Context) ([]Object, error) {
 	return out, nil
 }
 
+// ListTemp returns the temporary objects below the prefix ("*.tmp": fileblob's and etcd-dr's in-progress files,
+// which List hides, and any other writer's), with their times, so that leftovers of killed writers can be removed.
+func (s *Store) ListTemp(ctx context.Context) ([]Object, error) {
+	var out []Object
+	it := s.bucket.List(nil)
+	for {
+		o, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, s.wrap("list", "", err)
+		}
+		if !o.IsDir && strings.HasSuffix(o.Key, ".tmp") {
+			out = append(out, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
 // Attributes returns one object's size, time and metadata.
 func (s *Store) Attributes(ctx context.Context, key string) (Object, error) {
 	if err := CheckKey(key); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/snapinfo"
 )
 
 // openCatalog opens --store and builds its catalog. The caller closes the store.
@@ -22,6 +23,13 @@ func openPicked(ctx context.Context, g *globalOptions, cfg pick.Config) (*catalo
 	st, cat, err := openCatalog(ctx, g)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Verify == nil {
+		// The chosen chain's full snapshot must hold the revision its name gives (a few ranged reads).
+		cfg.Verify = func(s catalog.Snapshot) error {
+			_, err := snapinfo.Verify(ctx, st, s, snapinfo.Options{})
+			return err
+		}
 	}
 	res, err := pick.Pick(cat, cfg)
 	if err != nil {

@@ -3,9 +3,11 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,9 @@ const (
 	MembersDir        = "members"        // heartbeats live in <prefix>/members/<name>.json
 )
 
+// ErrUnverifiable marks a snapshot whose content cannot be read to verify its name (encrypted, no key given).
+var ErrUnverifiable = errors.New("snapshot cannot be verified")
+
 // Snapshot is one backup object as the catalog understands it.
 type Snapshot struct {
 	Key           string    `json:"key"`
@@ -36,6 +41,10 @@ type Snapshot struct {
 	Compression   string    `json:"compression"`
 	Encrypted     bool      `json:"encrypted"`
 	Final         bool      `json:"final,omitempty"`
+	// RecordedRevision is the end revision etcd-dr recorded in the object's metadata when it wrote it, having
+	// checked it against the db (0 when not written by etcd-dr): the only check of an encrypted snapshot without
+	// its key.
+	RecordedRevision int64 `json:"-"`
 	// Empty is a delta known to hold no events (zero bytes, or an empty array): its revisions are a gap.
 	Empty  bool   `json:"empty,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
@@ -175,6 +184,11 @@ func applyMetadata(s *Snapshot, md map[string]string) {
 	}
 	if md[MetaEtcdDR] != "" && s.Layout != Operator {
 		s.Layout = EtcdDR
+	}
+	if md[MetaEtcdDR] != "" {
+		if r, err := strconv.ParseInt(md[MetaEndRevision], 10, 64); err == nil {
+			s.RecordedRevision = r
+		}
 	}
 }
 

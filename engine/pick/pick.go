@@ -3,6 +3,7 @@
 package pick
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -18,6 +19,11 @@ type Config struct {
 	EtcdVersion string
 	// Revision is the exact revision wanted (0 = the newest restorable).
 	Revision int64
+	// Verify reads a candidate chain's full snapshot and checks the revision its name gives is the one inside
+	// (snapinfo.Verify; nil trusts names). A fault.ErrProblems (a lying name, a damaged db) refuses the chain,
+	// listed in Refused with why, and the next chain is tried; snapinfo.ErrUnverifiable (encrypted, no key)
+	// (catalog.ErrUnverifiable) only warns; any other error (the store failed) fails the pick.
+	Verify func(catalog.Snapshot) error
 }
 
 // Refusal says why one backup was not chosen.
@@ -94,8 +100,39 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 		}
 		return &Result{Refused: refused}, fault.NothingCompatible("none of the %d backups in %s restores into etcd %s: %s", len(cat.Chains), cat.Store, target, refused[0].Why)
 	}
+	usable := func(ch catalog.Chain) (bool, error) {
+		if cfg.Verify == nil {
+			return true, nil
+		}
+		err := cfg.Verify(ch.Base)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, catalog.ErrUnverifiable):
+			warnings = append(warnings, fmt.Sprintf("%s: its revision is not verified (%v)", ch.Base.Key, err))
+			return true, nil
+		case errors.Is(err, fault.ErrProblems):
+			refused = append(refused, Refusal{Key: ch.Base.Key, Why: err.Error()})
+			return false, nil
+		}
+		return false, fmt.Errorf("verify full snapshot %s: %w", ch.Base.Key, err)
+	}
 	if cfg.Revision == 0 {
-		ch := compatible[0]
+		var ch catalog.Chain
+		found := false
+		for _, c := range compatible {
+			ok, err := usable(c)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ch, found = c, true
+				break
+			}
+		}
+		if !found {
+			return &Result{Refused: refused, Warnings: warnings}, fault.NothingCompatible("none of the %d backups in %s can be used: %s", len(compatible), cat.Store, refused[0].Why)
+		}
 		if len(ch.Gaps) > 0 {
 			g := ch.Gaps[0]
 			return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
@@ -106,7 +143,13 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	}
 	for _, ch := range compatible {
 		if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.RestorableRevision {
-			return result(ch, cfg.Revision, refused, warnings), nil
+			ok, err := usable(ch)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return result(ch, cfg.Revision, refused, warnings), nil
+			}
 		}
 	}
 	for _, ch := range compatible {

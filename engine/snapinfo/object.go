@@ -20,7 +20,7 @@ import (
 var ErrNameLies = errors.New("snapshot name lies about its revision")
 
 // ErrUnverifiable marks a snapshot that cannot be read without a key it was not given (encrypted).
-var ErrUnverifiable = errors.New("snapshot cannot be verified")
+var ErrUnverifiable = catalog.ErrUnverifiable
 
 // Options tunes Of and Verify. The zero value reads plain objects only and stages in os.TempDir.
 type Options struct {
@@ -74,6 +74,11 @@ func Of(ctx context.Context, st *store.Store, snap catalog.Snapshot, opts Option
 // Verify reads the snapshot's revision and compares it with the one its name (or etcd-dr's metadata) gives: a
 // mismatch is an ErrNameLies problem that names both; ErrUnverifiable when it cannot be read.
 func Verify(ctx context.Context, st *store.Store, snap catalog.Snapshot, opts Options) (Info, error) {
+	if snap.Encrypted && opts.Decrypt == nil && snap.RecordedRevision != 0 {
+		// etcd-dr checked the db's revision before it committed the object, and recorded it.
+		info := Info{Revision: snap.RecordedRevision}
+		return info, Compare(snap, info)
+	}
 	info, err := Of(ctx, st, snap, opts)
 	if err != nil {
 		return info, err
