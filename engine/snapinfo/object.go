@@ -28,6 +28,9 @@ type Options struct {
 	Decrypt download.Decrypter
 	// TempDir receives the decompressed copy of a compressed snapshot (default os.TempDir()).
 	TempDir string
+	// Thorough makes Verify read a compressed or encrypted snapshot written by etcd-dr instead of taking the
+	// revision etcd-dr recorded beside it (default: the record, which etcd-dr wrote after checking the db).
+	Thorough bool
 }
 
 // Of reads the revision and the rest of Info from a full snapshot in st. A plain object costs a handful of ranged
@@ -71,11 +74,14 @@ func Of(ctx context.Context, st *store.Store, snap catalog.Snapshot, opts Option
 	return info, nil
 }
 
-// Verify reads the snapshot's revision and compares it with the one its name (or etcd-dr's metadata) gives: a
-// mismatch is an ErrNameLies problem that names both; ErrUnverifiable when it cannot be read.
+// Verify reads the snapshot's revision and compares it with the one its name gives: a mismatch is an ErrNameLies
+// problem that names both; ErrUnverifiable when it cannot be read. A plain object costs a few ranged reads; for a
+// compressed or encrypted one written by etcd-dr the revision it recorded stands in (see Options.Thorough).
 func Verify(ctx context.Context, st *store.Store, snap catalog.Snapshot, opts Options) (Info, error) {
-	if snap.Encrypted && opts.Decrypt == nil && snap.RecordedRevision != 0 {
-		// etcd-dr checked the db's revision before it committed the object, and recorded it.
+	plain := snap.Codec == format.None && !snap.Encrypted
+	if !plain && snap.RecordedRevision != 0 && (!opts.Thorough || (snap.Encrypted && opts.Decrypt == nil)) {
+		// etcd-dr checked the db's revision before it committed the object, and recorded it: reading a
+		// compressed or encrypted object means downloading it whole, on every pick and every GC run.
 		info := Info{Revision: snap.RecordedRevision}
 		return info, Compare(snap, info)
 	}

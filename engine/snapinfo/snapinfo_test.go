@@ -214,3 +214,44 @@ func TestOfLargeSnapshotOnS3(t *testing.T) {
 		t.Errorf("%d reads, %d bytes: want a handful of small reads", info.Reads, info.BytesRead)
 	}
 }
+
+// A compressed snapshot etcd-dr wrote is checked against the revision etcd-dr recorded beside it (no download);
+// Thorough reads it; a record that disagrees with the name is a lie as well.
+func TestVerifyRecordedRevision(t *testing.T) {
+	ctx := testCtx(t)
+	st, err := store.Open(ctx, "mem://snapinfo-recorded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := filepath.Join(t.TempDir(), "full.gz")
+	restoretest.WriteFullAt(t, src, 40, format.Gzip)
+	b, _ := os.ReadFile(src)
+	put := func(key, recorded string) {
+		w, err := st.NewWriter(ctx, key, store.WriteOptions{Metadata: map[string]string{catalog.MetaEtcdDR: "test", catalog.MetaEndRevision: recorded}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("v2/Full-00000000-00000040-1763900000.gz", "40")
+	put("v2/Full-00000000-00000050-1763900100.gz", "40") // renamed by hand after etcd-dr wrote it
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range cat.Chains {
+		info, err := snapinfo.Verify(ctx, st, ch.Base, snapinfo.Options{})
+		thorough, terr := snapinfo.Verify(ctx, st, ch.Base, snapinfo.Options{Thorough: true, TempDir: t.TempDir()})
+		t.Logf("%s: %+v %v; thorough %d reads: %v", ch.Base.Key, info, err, thorough.Reads, terr)
+		if info.Reads != 0 || thorough.Reads == 0 || thorough.Revision != 40 {
+			t.Errorf("record: %d reads, thorough: %d reads at revision %d", info.Reads, thorough.Reads, thorough.Revision)
+		}
+		if lies := ch.Base.EndRevision != 40; lies != errors.Is(err, snapinfo.ErrNameLies) || lies != errors.Is(terr, snapinfo.ErrNameLies) {
+			t.Errorf("%s: %v / %v, lie expected: %v", ch.Base.Key, err, terr, lies)
+		}
+	}
+}
