@@ -100,6 +100,9 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 		}
 		return &Result{Refused: refused}, fault.NothingCompatible("none of the %d backups in %s restores into etcd %s: %s", len(cat.Chains), cat.Store, target, refused[0].Why)
 	}
+	// damaged is the first chain refused for what its full snapshot holds: when nothing else fits, the pick
+	// fails as a problem with the backup (exit 3), not as "nothing compatible".
+	var damaged *Refusal
 	usable := func(ch catalog.Chain) (bool, error) {
 		if cfg.Verify == nil {
 			return true, nil
@@ -113,6 +116,10 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 			return true, nil
 		case errors.Is(err, fault.ErrProblems):
 			refused = append(refused, Refusal{Key: ch.Base.Key, Why: err.Error()})
+			if damaged == nil {
+				d := refused[len(refused)-1]
+				damaged = &d
+			}
 			return false, nil
 		}
 		return false, fmt.Errorf("verify full snapshot %s: %w", ch.Base.Key, err)
@@ -131,7 +138,7 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 			}
 		}
 		if !found {
-			return &Result{Refused: refused, Warnings: warnings}, fault.NothingCompatible("none of the %d backups in %s can be used: %s", len(compatible), cat.Store, refused[0].Why)
+			return &Result{Refused: refused, Warnings: warnings}, fault.Problems("none of the %d backups in %s can be used: %s", len(compatible), cat.Store, damaged.Why)
 		}
 		if len(ch.Gaps) > 0 {
 			g := ch.Gaps[0]
@@ -160,6 +167,9 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 					cfg.Revision, path.Base(ch.Base.Key), g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
 			}
 		}
+	}
+	if damaged != nil {
+		return &Result{Refused: refused, Warnings: warnings}, fault.Problems("the only backup holding revision %d in %s cannot be used: %s", cfg.Revision, cat.Store, damaged.Why)
 	}
 	below, above := nearest(compatible, cfg.Revision)
 	msg := fmt.Sprintf("no backup in %s holds revision %d", cat.Store, cfg.Revision)

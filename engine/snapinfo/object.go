@@ -97,8 +97,8 @@ func Compare(snap catalog.Snapshot, info Info) error {
 	if info.Revision == snap.EndRevision {
 		return nil
 	}
-	return fault.Problems("%w: full snapshot %s is named for revision %d but its database is at revision %d; it is not counted as a backup of revision %d (rename it, or delete it once a good chain exists)",
-		ErrNameLies, path.Base(snap.Key), snap.EndRevision, info.Revision, snap.EndRevision)
+	return fault.Problems("full snapshot %s is named for revision %d but its database is at revision %d: its name lies, so it is not counted as a backup of revision %d (rename it, or delete it once a good chain exists): %w",
+		path.Base(snap.Key), snap.EndRevision, info.Revision, snap.EndRevision, ErrNameLies)
 }
 
 // storeReaderAt reads an object at offsets, one ranged GET per call.
