@@ -237,6 +237,10 @@ func checkObject(ctx context.Context, st *store.Store, s catalog.Snapshot, cfg B
 		if err != nil {
 			return problemOrErr(o, err)
 		}
+		// Without opening the db, its revision is still compared with the name (a few ranged reads).
+		if _, err := snapinfo.Verify(ctx, st, s, snapinfo.Options{Decrypt: cfg.Decrypt, TempDir: cfg.TempDir}); err != nil {
+			return problemOrErr(o, err)
+		}
 		o.OK = true
 		return o, nil
 	}

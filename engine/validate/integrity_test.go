@@ -9,8 +9,10 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 )
@@ -132,4 +134,29 @@ func TestBackupsLyingName(t *testing.T) {
 		}
 	}
 	t.Fatalf("ok=%v problems %+v: the lying name is not found", rep.OK, rep.Problems)
+}
+
+// With the db check skipped, the name is still compared with the revision inside (snapinfo's cheap read).
+func TestBackupsLyingNameWithoutDBCheck(t *testing.T) {
+	dir := testenv.CopyStore(t, fixture.StoreBRv2)
+	liar := "v2/Full-00000000-9223372036854775807-1763900061.gz"
+	if err := os.Rename(filepath.Join(dir, "v2", "Full-00000000-00000022-1763900060.gz"), filepath.Join(dir, filepath.FromSlash(liar))); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	st, cat, err := catalog.Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{SkipDBCheck: true, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Problems {
+		if p.Object == liar && strings.Contains(p.What, "its name lies") {
+			return
+		}
+	}
+	t.Fatalf("problems %+v: the lying name is not found", rep.Problems)
 }
