@@ -29,6 +29,12 @@ func (r *Repo) Pick(ctx context.Context, req PickRequest) (*pick.Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	return pick.Pick(cat, r.pickConfig(ctx, req))
+}
+
+// pickConfig is req as the pick package takes it, with the one rule that a chosen full snapshot must hold the
+// revision its name gives (read from the db itself), for every job that picks: pick, initialize, a trial restore.
+func (r *Repo) pickConfig(ctx context.Context, req PickRequest) pick.Config {
 	cfg := pick.Config{EtcdVersion: req.EtcdVersion, Revision: req.Revision}
 	if !req.TrustNames {
 		cfg.Verify = func(s catalog.Snapshot) error {
@@ -36,5 +42,5 @@ func (r *Repo) Pick(ctx context.Context, req PickRequest) (*pick.Result, error) 
 			return err
 		}
 	}
-	return pick.Pick(cat, cfg)
+	return cfg
 }

@@ -52,5 +52,5 @@ func (r *Repo) Initialize(ctx context.Context, req InitializeRequest) (*restore.
 	if err != nil {
 		return nil, err
 	}
-	return restore.Initialize(ctx, r.st, cat, pick.Config{EtcdVersion: req.Pick.EtcdVersion, Revision: req.Pick.Revision}, cfg)
+	return restore.Initialize(ctx, r.st, cat, r.pickConfig(ctx, req.Pick), cfg)
 }

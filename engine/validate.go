@@ -124,7 +124,7 @@ func (r *Repo) trialRestore(ctx context.Context, cat *catalog.Catalog, req Valid
 	defer os.RemoveAll(dir) // our own temporary folder, never a data dir we did not make
 	start := time.Now()
 	var dd *validate.DataDirReport
-	pt, err := pick.Pick(cat, pick.Config{Revision: rev})
+	pt, err := pick.Pick(cat, r.pickConfig(ctx, PickRequest{Revision: rev}))
 	if err == nil {
 		_, err = restore.Restore(ctx, r.st, pt, restore.Config{DataDir: filepath.Join(dir, "etcd"), Progress: req.Progress, Decrypt: r.opts.Decrypt})
 	}
