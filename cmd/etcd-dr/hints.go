@@ -45,6 +45,11 @@ var flagOf = map[string]string{
 	"age recipient":              "--encrypt-to",
 	"age identity file":          "--identity",
 	"cluster":                    "--cluster",
+	"etcd version":               "--etcd-version",
+	"revision":                   "--revision",
+	"max backups":                "--max-backups",
+	"keep counts":                "--keep-last/--keep-hourly/--keep-daily/--keep-weekly/--keep-monthly",
+	"retention policy":           "--gc-policy",
 }
 
 // worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.

@@ -29,23 +29,33 @@ func (e *TargetExists) Is(target error) bool { return target == ErrRefused }
 
 // Gap: the revisions wanted lie at or after a gap in a chain. Class: problems.
 type Gap struct {
-	// Chain names the chain (its full snapshot's key).
-	Chain string
-	// From and To are the first and last revision no object holds.
+	// Chain names the chain (its full snapshot's name); EndRevision is the last revision any of its objects holds.
+	Chain       string
+	EndRevision int64
+	// From and To are the first and last revision of the gap; What describes it ("revisions 73-92 are in no
+	// object", or the empty delta that holds none of them).
 	From, To int64
-	// Revision is what was asked (0 = the newest).
+	What     string
+	// Revision is what was asked (0 = the newest; -1 = a restore that met the gap while replaying).
 	Revision int64
 	// SafeRevision is the newest revision before the gap, which restores.
 	SafeRevision int64
 }
 
 func (e *Gap) Error() string {
-	if e.Revision > 0 {
-		return fmt.Sprintf("revision %d lies at or after a gap in chain %s (revisions %d-%d are in no object); the newest revision before the gap is %d",
-			e.Revision, e.Chain, e.From, e.To, e.SafeRevision)
+	what := e.What
+	if what == "" {
+		what = fmt.Sprintf("revisions %d-%d are in no object", e.From, e.To)
 	}
-	return fmt.Sprintf("the newest chain (%s) has a gap: revisions %d-%d are in no object; it restores only up to revision %d",
-		e.Chain, e.From, e.To, e.SafeRevision)
+	switch {
+	case e.Revision > 0:
+		return fmt.Sprintf("revision %d lies at or after a gap in chain %s (%s); the newest revision before the gap is %d",
+			e.Revision, e.Chain, what, e.SafeRevision)
+	case e.Revision < 0:
+		return fmt.Sprintf("%s; the chain restores only up to revision %d", what, e.SafeRevision)
+	}
+	return fmt.Sprintf("the newest chain (%s, up to revision %d) has a gap: %s; it restores only up to revision %d",
+		e.Chain, e.EndRevision, what, e.SafeRevision)
 }
 
 func (e *Gap) Is(target error) bool { return target == ErrProblems }

@@ -60,18 +60,18 @@ func (c Config) Validate() error {
 	switch c.Policy {
 	case Limit:
 		if c.MaxBackups < 1 {
-			return fault.Refused("--gc-policy limit needs --max-backups N (at least 1): the number of newest chains to keep")
+			return fault.Bad("max backups", "", "is required by the limit policy: the number of newest chains to keep (at least 1)")
 		}
 	case Exponential:
 	case Keep:
 		if c.KeepLast < 0 || c.KeepHourly < 0 || c.KeepDaily < 0 || c.KeepWeekly < 0 || c.KeepMonthly < 0 {
-			return fault.Refused("--keep-* counts cannot be negative")
+			return fault.Bad("keep counts", "", "cannot be negative")
 		}
 		if c.KeepLast+c.KeepHourly+c.KeepDaily+c.KeepWeekly+c.KeepMonthly == 0 {
-			return fault.Refused("--gc-policy keep needs at least one of --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly")
+			return fault.Bad("keep counts", "", "need at least one of last, hourly, daily, weekly or monthly for the keep policy")
 		}
 	default:
-		return fault.Refused("--gc-policy %q: use limit, exponential or keep", c.Policy)
+		return fault.Bad("retention policy", string(c.Policy), "use limit, exponential or keep")
 	}
 	return nil
 }

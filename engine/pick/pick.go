@@ -62,12 +62,12 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	if cfg.EtcdVersion != "" {
 		v, err := version.Parse(cfg.EtcdVersion)
 		if err != nil {
-			return nil, fault.Refused("--etcd-version: %v", err)
+			return nil, fault.Bad("etcd version", cfg.EtcdVersion, "%v", err)
 		}
 		target = &v
 	}
 	if cfg.Revision < 0 {
-		return nil, fault.Refused("--revision %d: revisions are positive", cfg.Revision)
+		return nil, fault.Bad("revision", fmt.Sprint(cfg.Revision), "revisions are positive")
 	}
 	chains := append([]catalog.Chain(nil), cat.Chains...)
 	// Newest first: by the last revision held, then by the base.
@@ -96,7 +96,7 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	}
 	if len(compatible) == 0 {
 		if len(cat.Chains) == 0 {
-			return nil, fault.NothingCompatible("no backups in %s (%d other objects); check --store points at the folder that holds the snapshots", cat.Store, len(cat.Problems))
+			return nil, fault.NothingCompatible("no backups in %s (%d other objects); check that the store URL points at the folder that holds the snapshots", cat.Store, len(cat.Problems))
 		}
 		return &Result{Refused: refused}, fault.NothingCompatible("none of the %d backups in %s restores into etcd %s: %s", len(cat.Chains), cat.Store, target, refused[0].Why)
 	}
@@ -142,9 +142,8 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 		}
 		if len(ch.Gaps) > 0 {
 			g := ch.Gaps[0]
-			return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
-				"the newest chain (%s, up to revision %d) has a gap: %s; it restores only up to revision %d — rerun with --revision %d to accept that point",
-				path.Base(ch.Base.Key), ch.EndRevision, g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
+			return &Result{Chain: ch, Refused: refused, Warnings: warnings}, &fault.Gap{Chain: path.Base(ch.Base.Key), EndRevision: ch.EndRevision,
+				From: g.From, To: g.To, What: g.Describe(), SafeRevision: ch.RestorableRevision}
 		}
 		return result(ch, ch.EndRevision, refused, warnings), nil
 	}
@@ -162,9 +161,8 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	for _, ch := range compatible {
 		for _, g := range ch.Gaps {
 			if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.EndRevision && cfg.Revision >= g.From {
-				return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
-					"revision %d lies at or after a gap in chain %s (%s); the newest revision before the gap is %d — rerun with --revision %d",
-					cfg.Revision, path.Base(ch.Base.Key), g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
+				return &Result{Chain: ch, Refused: refused, Warnings: warnings}, &fault.Gap{Chain: path.Base(ch.Base.Key), EndRevision: ch.EndRevision,
+					From: g.From, To: g.To, What: g.Describe(), Revision: cfg.Revision, SafeRevision: ch.RestorableRevision}
 			}
 		}
 	}

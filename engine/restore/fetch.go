@@ -99,7 +99,7 @@ func fetchDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target
 // the chain restores only up to the revision before it.
 func emptyDelta(d catalog.Snapshot) error {
 	g := catalog.Gap{From: d.StartRevision, To: d.EndRevision, Object: d.Key}
-	return fault.Problems("%s; the chain restores only up to revision %d — rerun with --revision %d", g.Describe(), d.StartRevision-1, d.StartRevision-1)
+	return &fault.Gap{From: g.From, To: g.To, What: g.Describe(), Revision: -1, SafeRevision: d.StartRevision - 1}
 }
 
 // verdict waits for the prefetcher's last word on delta key after the replay failed inside it: a delta that

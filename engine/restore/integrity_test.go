@@ -46,10 +46,14 @@ func TestRestoreEmptyLastDelta(t *testing.T) {
 			if !errors.Is(err, fault.ErrProblems) {
 				t.Fatalf("restore of the newest point: %v, want exit-3 problems", err)
 			}
-			for _, want := range []string{key, "--revision 195"} {
+			for _, want := range []string{key, "revision 195"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not name %q", err, want)
 				}
+			}
+			var gap *fault.Gap
+			if !errors.As(err, &gap) || gap.SafeRevision != 195 {
+				t.Errorf("error %v is not a gap with safe revision 195", err)
 			}
 			assertNoLeftovers(t, dataDir)
 			res, err := restoreFrom(t, "file://"+dir, 195, restore.Config{DataDir: dataDir})
