@@ -134,7 +134,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	}
 	g.log = log
 	o.etcd = etcdFromFlags(cmd)
-	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd)
+	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd, dec)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 		ready := make(chan struct{})
 		go func() {
 			apiDone <- api.Serve(actx, api.Config{Listen: o.listen, Token: o.apiToken, CertFile: o.apiCert, KeyFile: o.apiKey,
-				Backend: d, Store: cfg.Store, Decrypt: dec, Gatherer: reg, Role: role, Logger: log}, func(addr string) {
+				Backend: d, Repo: repo, Gatherer: reg, Role: role, Logger: log}, func(addr string) {
 				log.Info("HTTP API listening", "addr", addr, "token", o.apiToken != "")
 				close(ready)
 			})

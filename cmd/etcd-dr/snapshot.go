@@ -11,6 +11,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -37,7 +38,8 @@ func (o *writeOptions) addFlags(cmd *cobra.Command) {
 
 // open opens etcd (the first endpoint only: the revision read and the snapshot must come from one member) and
 // the store for writing, and returns the snapshot configuration over them. closeAll releases both.
-func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions) (cfg snapshot.Config, repo *engine.Repo, closeAll func(), err error) {
+// dec opens encrypted objects the writer reads back (the daemon's /v1/backup); nil refuses them.
+func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions, dec download.Decrypter) (cfg snapshot.Config, repo *engine.Repo, closeAll func(), err error) {
 	lowMemory()
 	url, err := g.requireStore()
 	if err != nil {
@@ -60,7 +62,7 @@ func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	repo, err = engine.OpenUnlisted(ctx, url, engine.Options{Create: true, Cluster: g.cluster, Logger: g.log})
+	repo, err = engine.OpenUnlisted(ctx, url, engine.Options{Create: true, Cluster: g.cluster, Logger: g.log, Decrypt: dec})
 	if err != nil {
 		cli.Close()
 		return cfg, nil, nil, err
@@ -123,7 +125,7 @@ func runSnapshot(ctx context.Context, g *globalOptions, o snapshotOptions) error
 	if o.delta && o.force {
 		return usagef("--force applies to --full only")
 	}
-	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd)
+	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd, nil)
 	if err != nil {
 		return err
 	}

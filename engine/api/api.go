@@ -13,20 +13,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
-	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
-	"github.com/etcd-dr/etcd-dr/engine/version"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // DefaultListen is where the API listens unless told otherwise: loopback only.
@@ -53,10 +49,8 @@ type Config struct {
 	// CertFile and KeyFile serve HTTPS when both are set.
 	CertFile, KeyFile string
 	Backend           Backend
-	// Store serves /v1/backup.
-	Store *store.Store
-	// Decrypt opens .age objects for /v1/backup (nil: encrypted backups are refused).
-	Decrypt download.Decrypter
+	// Repo serves /v1/backup (its Options.Decrypt opens .age objects; without one they are refused).
+	Repo *engine.Repo
 	// Gatherer serves /metrics (default: none, 404).
 	Gatherer prometheus.Gatherer
 	// Role, when set, is the backup member's role and why, from the same source as its heartbeat (the Elector),
@@ -225,84 +219,45 @@ func (h *handler) backupNow(w http.ResponseWriter, r *http.Request) {
 		TimeTookInSecond: int(time.Since(start).Seconds()), Revision: res.EndRevision, Key: res.Key, Skipped: res.Skipped}
 	if res.Skipped {
 		// Unchanged revision: answer with the full snapshot that already holds it.
-		if snap, ok := h.newestFull(r.Context(), res.EndRevision); ok {
+		_ = h.cfg.Repo.Reload(r.Context())
+		if snap, ok := h.cfg.Repo.FullAt(res.EndRevision); ok {
 			bs.CreationTime, bs.Size, bs.Version, bs.Key = snap.Time.Format(time.RFC3339), float64(snap.Size)/(1<<20), snap.EtcdVersion, snap.Key
 		}
 	}
 	writeJSON(w, http.StatusOK, bs)
 }
 
-func (h *handler) newestFull(ctx context.Context, rev int64) (catalog.Snapshot, bool) {
-	cat, err := catalog.Load(ctx, h.cfg.Store)
-	if err != nil {
-		return catalog.Snapshot{}, false
-	}
-	for _, ch := range cat.Chains {
-		if ch.Base.EndRevision == rev {
-			return ch.Base, true
-		}
-	}
-	return catalog.Snapshot{}, false
-}
-
 // backup streams the newest full snapshot that restores into etcdVersion and holds at least etcdRevision
 // (etcd-operator's sidecar semantics), decompressed and decrypted, its sha256 checked on the way.
 func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var target *version.Version
-	if s := q.Get("etcdVersion"); s != "" {
-		v, err := version.Parse(s)
-		if err != nil {
-			http.Error(w, "etcdVersion: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		target = &v
-	}
-	var minRev int64
+	req := engine.NewestFullRequest{EtcdVersion: q.Get("etcdVersion")}
 	if s := q.Get("etcdRevision"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
 			http.Error(w, fmt.Sprintf("etcdRevision %q: want a decimal revision", s), http.StatusBadRequest)
 			return
 		}
-		minRev = n
+		req.MinRevision = n
 	}
-	cat, err := catalog.Load(r.Context(), h.cfg.Store)
-	if err != nil {
-		http.Error(w, "list backups: "+err.Error(), http.StatusInternalServerError)
+	b, err := h.cfg.Repo.NewestFull(r.Context(), req)
+	var bad *fault.BadSetting
+	switch {
+	case errors.As(err, &bad):
+		http.Error(w, "etcdVersion: "+bad.What, http.StatusBadRequest)
+		return
+	case errors.Is(err, fault.ErrNothingCompatible):
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	case err != nil:
+		http.Error(w, "choose a backup: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	chains := append([]catalog.Chain(nil), cat.Chains...)
-	sort.SliceStable(chains, func(i, j int) bool { return chains[i].Base.EndRevision > chains[j].Base.EndRevision })
-	why := "no full snapshot in the store"
-	for _, ch := range chains {
-		b := ch.Base
-		if b.EndRevision < minRev {
-			why = fmt.Sprintf("the newest compatible backup holds revision %d, below etcdRevision %d", b.EndRevision, minRev)
-			break
-		}
-		if target != nil && b.EtcdVersion != "" {
-			bv, err := version.Parse(b.EtcdVersion)
-			if err != nil {
-				continue
-			}
-			if ok, reason := version.Restores(bv, *target); !ok {
-				why = reason
-				continue
-			}
-		}
-		if b.Encrypted && h.cfg.Decrypt == nil {
-			why = fmt.Sprintf("%s is encrypted and the daemon has no --identity to open it", b.Key)
-			continue
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set(HeaderEtcdVersion, b.EtcdVersion)
-		w.Header().Set(HeaderRevision, strconv.FormatInt(b.EndRevision, 10))
-		if _, err := download.Object(r.Context(), h.cfg.Store, b, w, nil, h.cfg.Decrypt); err != nil {
-			h.cfg.Logger.Error("serving backup failed", "key", b.Key, "err", err)
-			panic(http.ErrAbortHandler) // the client must not take a cut stream for a whole one
-		}
-		return
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set(HeaderEtcdVersion, b.EtcdVersion)
+	w.Header().Set(HeaderRevision, strconv.FormatInt(b.EndRevision, 10))
+	if err := h.cfg.Repo.StreamFull(r.Context(), b, w); err != nil {
+		h.cfg.Logger.Error("serving backup failed", "key", b.Key, "err", err)
+		panic(http.ErrAbortHandler) // the client must not take a cut stream for a whole one
 	}
-	http.Error(w, "no compatible backup: "+why, http.StatusNotFound)
 }

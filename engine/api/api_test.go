@@ -23,13 +23,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/api"
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 type backend struct {
@@ -67,12 +67,12 @@ func TestBackupEndpoints(t *testing.T) {
 	_, cli := testenv.StartEmbedded(t)
 	ctx := t.Context()
 	require.NoError(t, fixture.Workload(ctx, cli, "/api", 20))
-	st, err := store.Open(ctx, "file://"+filepath.Join(t.TempDir(), "store"), store.OpenOptions{Create: true})
+	repo, err := engine.OpenUnlisted(ctx, "file://"+filepath.Join(t.TempDir(), "store"), engine.Options{Create: true})
 	require.NoError(t, err)
-	defer st.Close()
-	s, err := snapshot.New(snapshot.Config{Client: cli, Store: st, TempDir: t.TempDir()})
+	defer repo.Close()
+	s, err := snapshot.New(snapshot.Config{Client: cli, Store: repo.Store(), TempDir: t.TempDir()})
 	require.NoError(t, err)
-	srv := httptest.NewServer(api.Handler(api.Config{Token: "t0k", Backend: backend{s: s, leader: true}, Store: st}))
+	srv := httptest.NewServer(api.Handler(api.Config{Token: "t0k", Backend: backend{s: s, leader: true}, Repo: repo}))
 	defer srv.Close()
 
 	resp, body := get(t, srv, "/v1/backup", "t0k")
@@ -96,7 +96,7 @@ func TestBackupEndpoints(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, string(body))
 	resp, body = get(t, srv, "/v1/backup?etcdRevision="+itoa(rev+1), "t0k")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, string(body))
-	require.Contains(t, string(body), "below etcdRevision")
+	require.Contains(t, string(body), "holds revision "+itoa(rev)+", below the "+itoa(rev+1)+" asked for")
 	resp, _ = get(t, srv, "/v1/backup?etcdRevision=x", "t0k")
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 
@@ -107,7 +107,7 @@ func TestBackupEndpoints(t *testing.T) {
 	resp, _ = get(t, srv, "/healthz", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	follower := httptest.NewServer(api.Handler(api.Config{Backend: backend{s: s}, Store: st}))
+	follower := httptest.NewServer(api.Handler(api.Config{Backend: backend{s: s}, Repo: repo}))
 	defer follower.Close()
 	resp, body = get(t, follower, "/v1/backupnow", "")
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, string(body))
