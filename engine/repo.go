@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/store"
 )
@@ -14,7 +14,7 @@ import (
 // Options tune Open. The zero value reads a store that already exists and refuses encrypted objects.
 type Options struct {
 	// Decrypt opens .age objects; nil refuses them (the face says how to pass an identity).
-	Decrypt download.Decrypter
+	Decrypt crypt.Decrypter
 	// Create makes the bucket/folder when it is missing (writers: snapshot, daemon). Readers never create.
 	Create bool
 	// Logger receives the engine's logs; nil for none.

@@ -4,8 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
-	"github.com/etcd-dr/etcd-dr/engine/download"
-	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
 
 // encryptOptions is --encrypt-to: age recipients for new objects.
@@ -17,8 +15,8 @@ func (o *encryptOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&o.to, "encrypt-to", nil, "encrypt new objects to these age recipients (age1..., repeatable); names end in .age")
 }
 
-func (o *encryptOptions) encrypter() (snapshot.Encrypter, error) {
-	enc, err := crypt.Encrypter(o.to)
+func (o *encryptOptions) encrypter() (crypt.Encrypter, error) {
+	enc, err := crypt.NewEncrypter(o.to)
 	if err != nil || enc == nil {
 		return nil, err
 	}
@@ -35,9 +33,9 @@ func (o *identityOptions) addFlags(cmd *cobra.Command) {
 }
 
 // decrypter opens the identity file; nil without --identity (encrypted objects are then refused).
-func (o identityOptions) decrypter() (download.Decrypter, error) {
+func (o identityOptions) decrypter() (crypt.Decrypter, error) {
 	if o.file == "" {
 		return nil, nil
 	}
-	return crypt.Decrypter(o.file)
+	return crypt.NewDecrypter(o.file)
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -39,7 +39,7 @@ func (o *writeOptions) addFlags(cmd *cobra.Command) {
 // open opens etcd (the first endpoint only: the revision read and the snapshot must come from one member) and
 // the store for writing, and returns the snapshot configuration over them. closeAll releases both.
 // dec opens encrypted objects the writer reads back (the daemon's /v1/backup); nil refuses them.
-func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions, dec download.Decrypter) (cfg snapshot.Config, repo *engine.Repo, closeAll func(), err error) {
+func (o *writeOptions) open(ctx context.Context, g *globalOptions, e etcdOptions, dec crypt.Decrypter) (cfg snapshot.Config, repo *engine.Repo, closeAll func(), err error) {
 	lowMemory()
 	url, err := g.requireStore()
 	if err != nil {

@@ -101,7 +101,7 @@ func TestSnapshotEncrypted(t *testing.T) {
 	require.True(t, strings.HasPrefix(string(raw), "age-encryption.org/v1"), "not an age file")
 	keyFile := filepath.Join(t.TempDir(), "key.txt")
 	require.NoError(t, os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600))
-	dec, err := crypt.Decrypter(keyFile)
+	dec, err := crypt.NewDecrypter(keyFile)
 	require.NoError(t, err)
 	snapshottest.JudgeWith(t, url, 0, cli, dec)
 

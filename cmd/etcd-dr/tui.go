@@ -150,7 +150,7 @@ func runTUI(ctx context.Context, cmd *cobra.Command, g *globalOptions, start tui
 	// Encrypted backups: the TUI uses an --identity flag when the command has one (the CLI defines it).
 	var dec func(io.Reader) (io.Reader, error)
 	if f := cmd.Flags().Lookup("identity"); f != nil && f.Value.String() != "" {
-		d, err := crypt.Decrypter(f.Value.String())
+		d, err := crypt.NewDecrypter(f.Value.String())
 		if err != nil {
 			return err
 		}

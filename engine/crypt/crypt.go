@@ -13,6 +13,14 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 )
 
+// Decrypter opens an encrypted (.age) stream: the one hook type every reader of backups takes (download,
+// validate, restore, snapinfo, the API). nil means encrypted objects are refused.
+type Decrypter func(io.Reader) (io.Reader, error)
+
+// Encrypter wraps a stream so that what is written to it is encrypted: the hook type of every writer (snapshot,
+// daemon). Close finishes the encrypted stream and does not close the underlying writer.
+type Encrypter func(io.Writer) (io.WriteCloser, error)
+
 // ParseRecipients parses age X25519 recipients ("age1...").
 func ParseRecipients(list []string) ([]age.Recipient, error) {
 	var out []age.Recipient
@@ -30,9 +38,9 @@ func ParseRecipients(list []string) ([]age.Recipient, error) {
 	return out, nil
 }
 
-// Encrypter returns a function that encrypts a stream to the recipients; nil when there are none.
+// NewEncrypter returns a function that encrypts a stream to the recipients; nil when there are none.
 // Close of the returned writer finishes the age stream and does not close w.
-func Encrypter(recipients []string) (func(io.Writer) (io.WriteCloser, error), error) {
+func NewEncrypter(recipients []string) (Encrypter, error) {
 	rs, err := ParseRecipients(recipients)
 	if err != nil || len(rs) == 0 {
 		return nil, err
@@ -40,9 +48,9 @@ func Encrypter(recipients []string) (func(io.Writer) (io.WriteCloser, error), er
 	return func(w io.Writer) (io.WriteCloser, error) { return age.Encrypt(w, rs...) }, nil
 }
 
-// Decrypter reads age identities from file (as written by age-keygen) and returns a function that decrypts
+// NewDecrypter reads age identities from file (as written by age-keygen) and returns a function that decrypts
 // a stream with them.
-func Decrypter(file string) (func(io.Reader) (io.Reader, error), error) {
+func NewDecrypter(file string) (Decrypter, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fault.Bad("age identity file", file, "%v", err)

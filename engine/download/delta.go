@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
@@ -28,7 +29,7 @@ type DeltaRead struct {
 // bounded whatever the object's size: a delta that inflates past what its events can be is refused before it is
 // read to the end. m counts decompressed bytes (may be nil). A damaged delta is a fault.ErrProblems naming the object; an error of each is returned as is;
 // a failure to read the store is returned unclassified.
-func Delta(ctx context.Context, st *store.Store, snap catalog.Snapshot, m *progress.Meter, dec Decrypter, each func(format.DeltaEvent) error) (DeltaRead, error) {
+func Delta(ctx context.Context, st *store.Store, snap catalog.Snapshot, m *progress.Meter, dec crypt.Decrypter, each func(format.DeltaEvent) error) (DeltaRead, error) {
 	pr, pw := io.Pipe()
 	type result struct {
 		v   Verified

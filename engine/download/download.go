@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
@@ -29,7 +30,7 @@ type Config struct {
 	// Progress receives byte counts per object; nil for none.
 	Progress progress.Reporter
 	// Decrypt opens .age objects; nil refuses them.
-	Decrypt Decrypter
+	Decrypt crypt.Decrypter
 }
 
 // Result says what was written.

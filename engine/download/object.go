@@ -8,14 +8,12 @@ import (
 	"io"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/store"
 )
-
-// Decrypter turns an encrypted (.age) stream into plain bytes. Nil means encrypted objects are refused.
-type Decrypter func(io.Reader) (io.Reader, error)
 
 // Verified is what reading one object proved.
 type Verified struct {
@@ -31,7 +29,7 @@ type Verified struct {
 // Object streams one backup object into w: decrypted and decompressed on the fly, its sha256 trailer verified
 // (and the stored-bytes sha256 from metadata, when present). m counts bytes written (may be nil).
 // A full snapshot without a trailer is an error (its integrity cannot be proven); w has then received every byte.
-func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Writer, m *progress.Meter, dec Decrypter) (Verified, error) {
+func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Writer, m *progress.Meter, dec crypt.Decrypter) (Verified, error) {
 	v := Verified{Key: snap.Key}
 	rc, err := st.NewReader(ctx, snap.Key)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -33,7 +34,7 @@ var errStopFetch = errors.New("restore stopped reading deltas")
 
 // prefetch streams the events of the deltas that hold revisions up to target, in order. It stops after an error,
 // or when ctx is done; the caller cancels ctx and drains the channel.
-func prefetch(ctx context.Context, st *store.Store, deltas []catalog.Snapshot, target int64, dec download.Decrypter) <-chan fetched {
+func prefetch(ctx context.Context, st *store.Store, deltas []catalog.Snapshot, target int64, dec crypt.Decrypter) <-chan fetched {
 	ch := make(chan fetched, fetchAhead)
 	send := func(f fetched) bool {
 		select {
@@ -62,7 +63,7 @@ func prefetch(ctx context.Context, st *store.Store, deltas []catalog.Snapshot, t
 
 // fetchDelta streams one delta's events at or below target in batches to send; its last batch follows the
 // verified trailer. A delta that holds no events is the gap it makes in its chain.
-func fetchDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target int64, dec download.Decrypter, send func(fetched) bool) error {
+func fetchDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target int64, dec crypt.Decrypter, send func(fetched) bool) error {
 	if d.Empty {
 		return emptyDelta(d)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -50,7 +51,7 @@ type Config struct {
 	// Progress receives download bytes and replayed revisions; nil for none.
 	Progress progress.Reporter
 	// Decrypt opens .age objects; nil refuses them.
-	Decrypt download.Decrypter
+	Decrypt crypt.Decrypter
 	// Logger receives etcd's storage logs; nil for none.
 	Logger *zap.Logger
 	// Now is the clock for the moved-aside name (default time.Now).

@@ -10,6 +10,7 @@ import (
 	"path"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -25,7 +26,7 @@ var ErrUnverifiable = catalog.ErrUnverifiable
 // Options tunes Of and Verify. The zero value reads plain objects only and stages in os.TempDir.
 type Options struct {
 	// Decrypt opens .age objects; nil makes them ErrUnverifiable.
-	Decrypt download.Decrypter
+	Decrypt crypt.Decrypter
 	// TempDir receives the decompressed copy of a compressed snapshot (default os.TempDir()).
 	TempDir string
 	// Thorough makes Verify read a compressed or encrypted snapshot written by etcd-dr instead of taking the

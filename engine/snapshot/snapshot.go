@@ -9,7 +9,6 @@ package snapshot
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/store"
@@ -36,10 +36,6 @@ const (
 	DefaultMemoryLimit  = 10 << 20
 )
 
-// Encrypter wraps the stored byte stream (after compression); nil means no encryption. Close flushes and
-// must not close w.
-type Encrypter func(w io.Writer) (io.WriteCloser, error)
-
 // Config says where snapshots come from and go to.
 type Config struct {
 	// Client reaches etcd (required). Use a client of one endpoint: the revision read and the snapshot must
@@ -52,7 +48,7 @@ type Config struct {
 	// CompressionSet makes Compression None mean "none" rather than "default gzip".
 	CompressionSet bool
 	// Encrypt, when set, encrypts objects (their names end in .age).
-	Encrypt Encrypter
+	Encrypt crypt.Encrypter
 	// TempDir holds a plain copy of a full snapshot while it streams, to read its revision when etcd's moved
 	// during the stream (default os.TempDir()). It needs room for one db.
 	TempDir string

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -23,7 +24,7 @@ import (
 // BackupConfig tunes Backups. The zero value checks every object, reporting no progress.
 type BackupConfig struct {
 	// Decrypt opens .age objects; nil reports them as not checkable.
-	Decrypt download.Decrypter
+	Decrypt crypt.Decrypter
 	// Progress receives bytes read per object; nil for none.
 	Progress progress.Reporter
 	// Parallel is how many objects are read at once (default DefaultParallel).

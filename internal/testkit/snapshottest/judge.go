@@ -11,7 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
@@ -40,7 +40,7 @@ func Judge(t testing.TB, url string, rev int64, live *clientv3.Client) *restore.
 }
 
 // JudgeWith is Judge for encrypted stores: dec opens the .age objects.
-func JudgeWith(t testing.TB, url string, rev int64, live *clientv3.Client, dec download.Decrypter) *restore.Result {
+func JudgeWith(t testing.TB, url string, rev int64, live *clientv3.Client, dec crypt.Decrypter) *restore.Result {
 	t.Helper()
 	res, dataDir := Restore(t, url, rev, dec)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -55,7 +55,7 @@ func JudgeWith(t testing.TB, url string, rev int64, live *clientv3.Client, dec d
 
 // Restore restores revision rev (0 = newest) of the store at url into a temporary data dir, after checking that
 // no chain has gaps or problems, and returns the result and the data dir (restore checks revision and key count).
-func Restore(t testing.TB, url string, rev int64, dec download.Decrypter) (*restore.Result, string) {
+func Restore(t testing.TB, url string, rev int64, dec crypt.Decrypter) (*restore.Result, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
