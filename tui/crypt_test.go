@@ -26,7 +26,7 @@ func TestEncryptedObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := crypt.Encrypter([]string{id.Recipient().String()})
+	enc, err := crypt.NewEncrypter([]string{id.Recipient().String()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestEncryptedObject(t *testing.T) {
 		mustContain(t, m, "Encrypted     yes", "not checked: see below", "Cannot read this object", "identity FILE")
 	})
 	t.Run("with an identity", func(t *testing.T) {
-		dec, err := crypt.Decrypter(keyFile)
+		dec, err := crypt.NewDecrypter(keyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
