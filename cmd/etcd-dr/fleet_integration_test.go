@@ -109,7 +109,7 @@ func TestFleetListGroupsByCluster(t *testing.T) {
 			text, _, code := runCLI(t, "list", "--store", url)
 			require.Equal(t, 0, code)
 			require.Contains(t, text, "3 clusters")
-			require.Contains(t, text, "cluster shoot--a/etcd-evts")
+			require.Contains(t, text, "Cluster shoot--a/etcd-evts:")
 		})
 	}
 }

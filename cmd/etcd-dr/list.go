@@ -117,11 +117,15 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 	fmt.Fprintf(w, "Store %s: %s, %s\n\n", cat.Store, plural(len(cat.Chains), "chain", "chains"), plural(len(cat.Problems), "problem", "problems"))
 	if len(cat.Chains) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "#\tLAYOUT\tFULL SNAPSHOT\tDELTAS\tREVISIONS\tRESTORABLE TO\tETCD\tSIZE\tTAKEN")
+		const header = "#\tLAYOUT\tFULL SNAPSHOT\tDELTAS\tREVISIONS\tRESTORABLE TO\tETCD\tSIZE\tTAKEN"
 		many := len(cat.Clusters()) > 1
+		if !many {
+			fmt.Fprintln(tw, header)
+		}
 		for i, ch := range cat.Chains {
 			if many && (i == 0 || cat.Chains[i-1].Cluster != ch.Cluster) {
-				fmt.Fprintf(tw, "cluster %s\t\t\t\t\t\t\t\t\n", clusterName(ch.Cluster))
+				// A line without cells ends tabwriter's column block: each cluster is a table of its own.
+				fmt.Fprintf(tw, "Cluster %s:\n%s\n", clusterName(ch.Cluster), header)
 			}
 			var size int64
 			for _, s := range ch.Objects() {
