@@ -159,7 +159,7 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	case k.Reload.Matches(msg):
 		if !p.src.Loading {
 			p.src.Loading = true
-			return common.LoadCmd(p.c.Ctx, p.src.Index, p.src.URL)
+			return common.LoadCmd(p.c.Ctx, p.src.Index, p.src.URL, p.c.Decrypt)
 		}
 	case k.Pick.Matches(msg):
 		return p.c.Push(p.open.Pick(p.src))
