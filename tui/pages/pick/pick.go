@@ -199,7 +199,7 @@ func (p *Page) result() []string {
 		}
 	}
 	if p.err != nil {
-		wrap(st.Danger.Render, "✗ "+p.err.Error())
+		wrap(st.Danger.Render, "✗ "+common.Worded(p.err).Error())
 	}
 	if r := p.res; r != nil && p.err == nil {
 		ver := r.EtcdVersion
