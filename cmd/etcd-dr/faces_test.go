@@ -139,4 +139,3 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 		return []tea.Msg{msg}
 	}
 }
-
