@@ -23,9 +23,11 @@ import (
 
 func open(t testing.TB, dir string) (*store.Store, *catalog.Catalog) {
 	t.Helper()
-	st, cat, err := catalog.Open(context.Background(), "file://"+dir)
+	st, err := store.Open(context.Background(), "file://"+dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Load(context.Background(), st)
+	require.NoError(t, err)
 	return st, cat
 }
 

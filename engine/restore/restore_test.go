@@ -17,6 +17,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -29,11 +30,15 @@ func testCtx(t *testing.T) context.Context {
 func restoreFrom(t *testing.T, url string, rev int64, cfg restore.Config) (*restore.Result, error) {
 	t.Helper()
 	ctx := testCtx(t)
-	st, cat, err := catalog.Open(ctx, url)
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := pick.Pick(cat, pick.Config{Revision: rev})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // A larger generated chain (overwrites, deletes, 3-key transactions, leases inside and outside the full snapshot)
@@ -40,11 +41,15 @@ func TestRestoreCancelledWhileReplaying(t *testing.T) {
 	ch := restoretest.SyntheticChain(t, 100, 20000, 1000, 16)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	st, cat, err := catalog.Open(ctx, "file://"+ch.Store)
+	st, err := store.Open(ctx, "file://"+ch.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // Catalog loads the store's catalog.
@@ -24,11 +25,15 @@ func Catalog(t testing.TB, url string) *catalog.Catalog {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, cat, err := catalog.Open(ctx, url)
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return cat
 }
 
@@ -59,11 +64,15 @@ func Restore(t testing.TB, url string, rev int64, dec download.Decrypter) (*rest
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, cat, err := catalog.Open(ctx, url)
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	cat, err := catalog.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, ch := range cat.Chains {
 		if len(ch.Gaps) > 0 || len(ch.Problems) > 0 {
 			t.Errorf("chain %s: gaps %v, problems %v", ch.Base.Key, ch.Gaps, ch.Problems)
