@@ -23,11 +23,7 @@ import (
 
 func open(t testing.TB, dir string) (*store.Store, *catalog.Catalog) {
 	t.Helper()
-	st, err := store.Open(context.Background(), "file://"+dir)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Load(context.Background(), st)
-	require.NoError(t, err)
+	st, cat := testenv.OpenCatalog(t, context.Background(), "file://"+dir)
 	return st, cat
 }
 

@@ -10,12 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // BenchmarkDeltaApply restores a full snapshot plus 500 000 delta events (in deltas of 10 000) and reports the
@@ -23,15 +21,7 @@ import (
 func BenchmarkDeltaApply(b *testing.B) {
 	ch := restoretest.SyntheticChain(b, 1000, 500000, 10000, 100)
 	ctx := context.Background()
-	st, err := store.Open(ctx, "file://"+ch.Store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(b, ctx, "file://"+ch.Store)
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -60,15 +50,7 @@ func BenchmarkRestoreFullSnapshot1GiB(b *testing.B) {
 	storeDir := filepath.Join(dir, "store")
 	rev := restoretest.LargeSnapshot(b, storeDir, 1<<30)
 	ctx := context.Background()
-	st, err := store.Open(ctx, "file://"+storeDir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, cat := testenv.OpenCatalog(b, ctx, "file://"+storeDir)
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		b.Fatal(err)

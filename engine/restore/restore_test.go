@@ -10,14 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -30,15 +28,7 @@ func testCtx(t *testing.T) context.Context {
 func restoreFrom(t *testing.T, url string, rev int64, cfg restore.Config) (*restore.Result, error) {
 	t.Helper()
 	ctx := testCtx(t)
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, url)
 	r, err := pick.Pick(cat, pick.Config{Revision: rev})
 	if err != nil {
 		return nil, err

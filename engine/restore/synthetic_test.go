@@ -7,13 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // A larger generated chain (overwrites, deletes, 3-key transactions, leases inside and outside the full snapshot)
@@ -41,15 +39,7 @@ func TestRestoreCancelledWhileReplaying(t *testing.T) {
 	ch := restoretest.SyntheticChain(t, 100, 20000, 1000, 16)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	st, err := store.Open(ctx, "file://"+ch.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+ch.Store)
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		t.Fatal(err)

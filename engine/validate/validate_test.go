@@ -17,7 +17,6 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 func TestMain(m *testing.M) {
@@ -34,15 +33,7 @@ func testCtx(t *testing.T) context.Context {
 func validateStore(t *testing.T, dir string) *validate.StoreReport {
 	t.Helper()
 	ctx := testCtx(t)
-	st, err := store.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{})
 	if err != nil {
 		t.Fatalf("validate: %v", err)
@@ -178,15 +169,7 @@ func trailer(body []byte) []byte {
 func restored(t *testing.T) string {
 	t.Helper()
 	ctx := testCtx(t)
-	st, err := store.Open(ctx, restoretest.StoreURL(t, fixture.StoreBRv1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, restoretest.StoreURL(t, fixture.StoreBRv1))
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		t.Fatal(err)

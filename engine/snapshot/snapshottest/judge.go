@@ -17,7 +17,6 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // Catalog loads the store's catalog.
@@ -25,15 +24,7 @@ func Catalog(t testing.TB, url string) *catalog.Catalog {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cat := testenv.OpenCatalog(t, ctx, url)
 	return cat
 }
 
@@ -64,15 +55,7 @@ func Restore(t testing.TB, url string, rev int64, dec download.Decrypter) (*rest
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, url)
 	for _, ch := range cat.Chains {
 		if len(ch.Gaps) > 0 || len(ch.Problems) > 0 {
 			t.Errorf("chain %s: gaps %v, problems %v", ch.Base.Key, ch.Gaps, ch.Problems)
