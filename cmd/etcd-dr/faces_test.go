@@ -17,6 +17,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/tui"
 	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/tuitest"
 )
 
 // The CLI and the console are two faces of one engine.Repo: on the same store they must give the same pick, the
@@ -101,41 +102,10 @@ func consoleScreen(t *testing.T, url string, start tui.Start, keys []tea.Msg) st
 	nc := true
 	m := tui.New(ctx, tui.Config{Stores: []string{url}, Start: start, NoColor: &nc, Refresh: -1,
 		Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }})
-	settle(m, tea.WindowSizeMsg{Width: 250, Height: 60})
-	settle(m, runCmd(m.Init())...)
+	tuitest.Settle(m, tea.WindowSizeMsg{Width: 250, Height: 60})
+	tuitest.Settle(m, tuitest.Run(m.Init())...)
 	for _, k := range keys {
-		settle(m, k)
+		tuitest.Settle(m, k)
 	}
 	return ansi.Strip(m.View().Content)
-}
-
-// settle sends msgs and runs every command they cause until none is left, as if the user waited.
-func settle(m tea.Model, msgs ...tea.Msg) {
-	for _, msg := range msgs {
-		queue := []tea.Msg{msg}
-		for len(queue) > 0 {
-			next := queue[0]
-			queue = queue[1:]
-			_, cmd := m.Update(next)
-			queue = append(runCmd(cmd), queue...)
-		}
-	}
-}
-
-func runCmd(cmd tea.Cmd) []tea.Msg {
-	if cmd == nil {
-		return nil
-	}
-	switch msg := cmd().(type) {
-	case nil, tea.QuitMsg:
-		return nil
-	case tea.BatchMsg:
-		var out []tea.Msg
-		for _, c := range msg {
-			out = append(out, runCmd(c)...)
-		}
-		return out
-	default:
-		return []tea.Msg{msg}
-	}
 }
