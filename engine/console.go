@@ -7,6 +7,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/download"
+	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
@@ -16,4 +17,11 @@ func (r *Repo) VerifyObject(ctx context.Context, snap catalog.Snapshot, rep prog
 	m := progress.NewMeter(rep, "verify", path.Base(snap.Key), "bytes", 0)
 	defer m.Finish()
 	return download.Object(ctx, r.st, snap, io.Discard, m, r.opts.Decrypt)
+}
+
+// PickInChain picks revision from one chain alone (0 = its restorable end), so that another chain holding the
+// same revision is never used instead of the one the user chose (the console's catalog rows).
+func (r *Repo) PickInChain(chain catalog.Chain, revision int64) (*pick.Result, error) {
+	one := &catalog.Catalog{Store: r.Catalog().Store, Chains: []catalog.Chain{chain}, Problems: []catalog.Problem{}}
+	return pick.Pick(one, pick.Config{Revision: revision})
 }
