@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/tui/tuitest"
 )
 
 // fixedNow is the clock of every test: a year after the fixtures were made, so ages read "365d ago".
@@ -65,40 +66,10 @@ func newModel(t testing.TB, color bool, stores ...string) *Model {
 	return m
 }
 
-// drive sends msgs to m one by one; after each it runs the commands it caused, synchronously, until none is
-// left (as if the user waited for the screen to settle). Commands that wait for a job's next message run too:
-// jobs always end.
-func drive(m *Model, msgs ...tea.Msg) {
-	for _, msg := range msgs {
-		queue := []tea.Msg{msg}
-		for len(queue) > 0 {
-			next := queue[0]
-			queue = queue[1:]
-			_, cmd := m.Update(next)
-			queue = append(run(cmd), queue...)
-		}
-	}
-}
+// drive sends msgs to m and waits for the screen to settle (tuitest.Settle).
+func drive(m *Model, msgs ...tea.Msg) { tuitest.Settle(m, msgs...) }
 
-func run(cmd tea.Cmd) []tea.Msg {
-	if cmd == nil {
-		return nil
-	}
-	msg := cmd()
-	switch msg := msg.(type) {
-	case nil:
-		return nil
-	case tea.BatchMsg:
-		var out []tea.Msg
-		for _, c := range msg {
-			out = append(out, run(c)...)
-		}
-		return out
-	case tea.QuitMsg:
-		return nil
-	}
-	return []tea.Msg{msg}
-}
+func run(cmd tea.Cmd) []tea.Msg { return tuitest.Run(cmd) }
 
 // start sizes m and runs Init.
 func start(m *Model, w, h int) {

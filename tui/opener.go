@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/tui/common"
@@ -81,15 +82,18 @@ func (o opener) validateStart(src *common.Source, s Start) common.Page {
 }
 
 func (o opener) startPick(src *common.Source, s Start) (*pick.Result, bool) {
-	cfg := pick.Config{EtcdVersion: s.EtcdVersion}
+	if src.Repo == nil {
+		return nil, false
+	}
+	req := engine.PickRequest{EtcdVersion: s.EtcdVersion}
 	if s.Revision != "" {
 		r, err := parseRev(s.Revision)
 		if err != nil {
 			return nil, false
 		}
-		cfg.Revision = r
+		req.Revision = r
 	}
-	res, err := pick.Pick(src.Catalog, cfg)
+	res, err := src.Repo.Pick(req)
 	return res, err == nil
 }
 

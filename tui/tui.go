@@ -52,9 +52,6 @@ type Config struct {
 	Now func() time.Time
 	// NoColor drops colours (default: the NO_COLOR environment variable is set and not empty).
 	NoColor *bool
-	// Validator and Restorer run the engine's validate and restore (nil: the wizards say they are not available).
-	Validator common.Validator
-	Restorer  common.Restorer
 	// Cluster reads the live etcd cluster for the Members screen (nil: started without --endpoints).
 	Cluster common.ClusterStatus
 	// Refresh is how often the Members screen reads again (default 5s; negative: only on r).
@@ -88,7 +85,7 @@ func New(ctx context.Context, cfg Config) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Validator: cfg.Validator, Restorer: cfg.Restorer, Cluster: cfg.Cluster, Refresh: cfg.Refresh, Decrypt: cfg.Decrypt}
+	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Cluster: cfg.Cluster, Refresh: cfg.Refresh, Decrypt: cfg.Decrypt}
 	if c.Refresh == 0 {
 		c.Refresh = 5 * time.Second
 	}
@@ -104,7 +101,7 @@ func New(ctx context.Context, cfg Config) *Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(m.sources))
 	for i, s := range m.sources {
-		cmds = append(cmds, common.LoadCmd(m.c.Ctx, i, s.URL))
+		cmds = append(cmds, common.LoadCmd(m.c.Ctx, i, s.URL, m.c.Decrypt))
 	}
 	return tea.Batch(cmds...)
 }
@@ -128,7 +125,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if sp, ok := m.stack[0].(*stores.Page); ok {
 			sp.SetSources(m.sources)
 		}
-		return m, common.LoadCmd(m.c.Ctx, src.Index, src.URL)
+		return m, common.LoadCmd(m.c.Ctx, src.Index, src.URL, m.c.Decrypt)
 	case tea.KeyPressMsg:
 		cmd := m.key(msg)
 		return m, tea.Batch(cmd, m.navigate())
@@ -200,8 +197,8 @@ func (m *Model) quit() tea.Cmd {
 		return nil
 	}
 	for _, s := range m.sources {
-		if s.Store != nil {
-			s.Store.Close()
+		if s.Repo != nil {
+			s.Repo.Close()
 		}
 	}
 	return tea.Quit
@@ -214,15 +211,18 @@ func (m *Model) loaded(msg common.SourceLoadedMsg) tea.Cmd {
 		src = m.sources[msg.Index]
 	}
 	if src == nil {
-		if msg.Store != nil {
-			msg.Store.Close()
+		if msg.Repo != nil {
+			msg.Repo.Close()
 		}
 		return nil
 	}
-	if src.Store != nil && src.Store != msg.Store {
-		src.Store.Close()
+	if src.Repo != nil && src.Repo != msg.Repo {
+		src.Repo.Close()
 	}
-	src.Loading, src.Store, src.Catalog, src.Err, src.Loaded = false, msg.Store, msg.Catalog, msg.Err, m.c.Now()
+	src.Loading, src.Repo, src.Catalog, src.Err, src.Loaded = false, msg.Repo, nil, msg.Err, m.c.Now()
+	if msg.Repo != nil {
+		src.Catalog = msg.Repo.Catalog()
+	}
 	var cmds []tea.Cmd
 	for i, p := range m.stack {
 		np, cmd := p.Update(msg)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
@@ -145,11 +146,12 @@ func TestEtcdDRRestoresWhatEtcdbrctlWrote(t *testing.T) {
 			waitChain := func(rev int64) catalog.Chain {
 				var ch catalog.Chain
 				stored := assert.Eventually(t, func() bool {
-					st, cat, err := catalog.Open(ctx, s.url)
+					repo, err := engine.Open(ctx, s.url, engine.Options{})
 					if err != nil {
 						return false
 					}
-					st.Close()
+					cat := repo.Catalog()
+					repo.Close()
 					if len(cat.Chains) != 1 {
 						return false
 					}

@@ -23,9 +23,7 @@ import (
 
 func open(t testing.TB, dir string) (*store.Store, *catalog.Catalog) {
 	t.Helper()
-	st, cat, err := catalog.Open(context.Background(), "file://"+dir)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st, cat := testenv.OpenCatalog(t, context.Background(), "file://"+dir)
 	return st, cat
 }
 

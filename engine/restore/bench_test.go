@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
@@ -22,11 +21,7 @@ import (
 func BenchmarkDeltaApply(b *testing.B) {
 	ch := restoretest.SyntheticChain(b, 1000, 500000, 10000, 100)
 	ctx := context.Background()
-	st, cat, err := catalog.Open(ctx, "file://"+ch.Store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st, cat := testenv.OpenCatalog(b, ctx, "file://"+ch.Store)
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -55,11 +50,7 @@ func BenchmarkRestoreFullSnapshot1GiB(b *testing.B) {
 	storeDir := filepath.Join(dir, "store")
 	rev := restoretest.LargeSnapshot(b, storeDir, 1<<30)
 	ctx := context.Background()
-	st, cat, err := catalog.Open(ctx, "file://"+storeDir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	_, cat := testenv.OpenCatalog(b, ctx, "file://"+storeDir)
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		b.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
@@ -29,11 +28,7 @@ func testCtx(t *testing.T) context.Context {
 func restoreFrom(t *testing.T, url string, rev int64, cfg restore.Config) (*restore.Result, error) {
 	t.Helper()
 	ctx := testCtx(t)
-	st, cat, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cat := testenv.OpenCatalog(t, ctx, url)
 	r, err := pick.Pick(cat, pick.Config{Revision: rev})
 	if err != nil {
 		return nil, err

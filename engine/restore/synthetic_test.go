@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
@@ -40,11 +39,7 @@ func TestRestoreCancelledWhileReplaying(t *testing.T) {
 	ch := restoretest.SyntheticChain(t, 100, 20000, 1000, 16)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	st, cat, err := catalog.Open(ctx, "file://"+ch.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+ch.Store)
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -33,11 +33,7 @@ func testCtx(t *testing.T) context.Context {
 func validateStore(t *testing.T, dir string) *validate.StoreReport {
 	t.Helper()
 	ctx := testCtx(t)
-	st, cat, err := catalog.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{})
 	if err != nil {
 		t.Fatalf("validate: %v", err)
@@ -173,11 +169,7 @@ func trailer(body []byte) []byte {
 func restored(t *testing.T) string {
 	t.Helper()
 	ctx := testCtx(t)
-	st, cat, err := catalog.Open(ctx, restoretest.StoreURL(t, fixture.StoreBRv1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cat := testenv.OpenCatalog(t, ctx, restoretest.StoreURL(t, fixture.StoreBRv1))
 	r, err := pick.Pick(cat, pick.Config{})
 	if err != nil {
 		t.Fatal(err)

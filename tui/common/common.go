@@ -24,9 +24,6 @@ type Common struct {
 	Now func() time.Time
 	// Ctx ends when the TUI quits; long work derives its context from it.
 	Ctx context.Context
-	// Validator and Restorer run the engine's validate and restore; nil until those engine parts exist.
-	Validator Validator
-	Restorer  Restorer
 	// Cluster is the live etcd view (nil without --endpoints).
 	Cluster ClusterStatus
 	// Refresh is how often live screens (Members) read again; 0 = only when asked (r).

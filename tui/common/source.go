@@ -4,24 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 )
 
 // LoadTimeout bounds opening and listing one store, so an unreachable endpoint ends in an error panel, not a hang.
 var LoadTimeout = 30 * time.Second
 
-// Source is one --store: its URL, the opened store and its catalog, or why it could not be read.
+// Source is one --store: its URL, the engine's Repo for it, or why it could not be read.
 type Source struct {
 	// Index is the store's place among the --store flags (what LoadCmd reports back).
-	Index   int
-	URL     string
-	Store   *catalog.Store
+	Index int
+	URL   string
+	// Repo is the opened store: every engine call goes through it (nil until read, or when reading failed).
+	Repo *engine.Repo
+	// Catalog is Repo.Catalog() as of Loaded, kept so a page's rows do not change under it.
 	Catalog *catalog.Catalog
 	Err     error
 	Loading bool
@@ -31,14 +35,13 @@ type Source struct {
 
 // SourceLoadedMsg carries the result of LoadCmd for the source at Index.
 type SourceLoadedMsg struct {
-	Index   int
-	Store   *catalog.Store
-	Catalog *catalog.Catalog
-	Err     error
+	Index int
+	Repo  *engine.Repo
+	Err   error
 }
 
-// LoadCmd opens url and reads its catalog off the UI goroutine.
-func LoadCmd(ctx context.Context, index int, url string) tea.Cmd {
+// LoadCmd opens url through the engine (decrypting with dec) and reads its catalog off the UI goroutine.
+func LoadCmd(ctx context.Context, index int, url string, dec func(io.Reader) (io.Reader, error)) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, LoadTimeout)
 		defer cancel()
@@ -48,11 +51,11 @@ func LoadCmd(ctx context.Context, index int, url string) tea.Cmd {
 			}
 			return err
 		}
-		st, cat, err := catalog.Open(ctx, url)
+		repo, err := engine.Open(ctx, url, engine.Options{Decrypt: dec})
 		if err != nil {
 			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
 		}
-		return SourceLoadedMsg{Index: index, Store: st, Catalog: cat}
+		return SourceLoadedMsg{Index: index, Repo: repo}
 	}
 }
 
@@ -92,16 +95,12 @@ func (s *Source) LastBackup() time.Time {
 	return t
 }
 
-// Restorable is the newest restorable revision over all chains (0 when none).
+// Restorable is the newest restorable revision (0 when none): the engine's rule, Repo.NewestRestorable.
 func (s *Source) Restorable() int64 {
-	var r int64
-	if s.Catalog == nil {
+	if s.Repo == nil {
 		return 0
 	}
-	for _, ch := range s.Catalog.Chains {
-		r = max(r, ch.RestorableRevision)
-	}
-	return r
+	return s.Repo.NewestRestorable()
 }
 
 // HasGap reports whether any chain has a gap.
@@ -122,11 +121,11 @@ func Remedy(err error) []string {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, catalog.ErrBadURL):
+	case errors.Is(err, engine.ErrBadURL):
 		return []string{"Fix the URL given to --store.", "Supported: file:///dir, s3://bucket/prefix?endpoint=..&region=.., gs://bucket/prefix, azblob://container/prefix."}
-	case errors.Is(err, catalog.ErrAccessDenied):
+	case errors.Is(err, engine.ErrAccessDenied):
 		return []string{"The store refused the credentials.", "Check the environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE),", "GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY."}
-	case errors.Is(err, catalog.ErrNotFound):
+	case errors.Is(err, engine.ErrNotFound):
 		return []string{"Nothing is at that location.", "Check the bucket or directory name; --store points at the folder that holds v1/ or v2/", "(for etcd-operator: the cluster folder, e.g. file:///var/etcd-backup/v1/etcd-cluster)."}
 	case errors.Is(err, context.DeadlineExceeded):
 		return []string{"The store did not answer in time.", "Check the endpoint, DNS, proxy and network path to the store."}
@@ -137,11 +136,11 @@ func Remedy(err error) []string {
 // Reason names a load error in two or three words, for a table cell.
 func Reason(err error) string {
 	switch {
-	case errors.Is(err, catalog.ErrBadURL):
+	case errors.Is(err, engine.ErrBadURL):
 		return "bad URL"
-	case errors.Is(err, catalog.ErrAccessDenied):
+	case errors.Is(err, engine.ErrAccessDenied):
 		return "access denied"
-	case errors.Is(err, catalog.ErrNotFound):
+	case errors.Is(err, engine.ErrNotFound):
 		return "not found"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "no answer"

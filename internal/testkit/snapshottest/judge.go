@@ -24,11 +24,7 @@ func Catalog(t testing.TB, url string) *catalog.Catalog {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, cat, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, cat := testenv.OpenCatalog(t, ctx, url)
 	return cat
 }
 
@@ -59,11 +55,7 @@ func Restore(t testing.TB, url string, rev int64, dec crypt.Decrypter) (*restore
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, cat, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cat := testenv.OpenCatalog(t, ctx, url)
 	for _, ch := range cat.Chains {
 		if len(ch.Gaps) > 0 || len(ch.Problems) > 0 {
 			t.Errorf("chain %s: gaps %v, problems %v", ch.Base.Key, ch.Gaps, ch.Problems)

@@ -159,7 +159,7 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	case k.Reload.Matches(msg):
 		if !p.src.Loading {
 			p.src.Loading = true
-			return common.LoadCmd(p.c.Ctx, p.src.Index, p.src.URL)
+			return common.LoadCmd(p.c.Ctx, p.src.Index, p.src.URL, p.c.Decrypt)
 		}
 	case k.Pick.Matches(msg):
 		return p.c.Push(p.open.Pick(p.src))
@@ -205,8 +205,10 @@ func (p *Page) pickAt(r *row) (*pick.Result, error) {
 	if r.kind == objectRow && r.snap.EndRevision < rev {
 		rev = r.snap.EndRevision
 	}
-	one := &catalog.Catalog{Store: p.cat.Store, Chains: []catalog.Chain{*ch}, Problems: []catalog.Problem{}}
-	res, err := pick.Pick(one, pick.Config{Revision: rev})
+	if p.src.Repo == nil {
+		return nil, fmt.Errorf("the store has not been read; reload it (r)")
+	}
+	res, err := p.src.Repo.PickInChain(*ch, rev)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
@@ -111,6 +112,9 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			return p, nil
 		}
 		p.job, p.state, p.err = nil, finished, msg.Err
+		if p.err != nil {
+			p.err = common.Worded(p.err)
+		}
 		if r, ok := msg.Value.(*download.Result); ok {
 			p.out = r
 		}
@@ -156,10 +160,14 @@ func (p *Page) start() tea.Cmd {
 	p.err, p.out, p.doneObjs, p.doneSize, p.last, p.cancelled = nil, nil, 0, 0, progress.Update{}, false
 	p.state = running
 	p.target.Blur()
-	st, res, dec := p.src.Store, p.res, p.c.Decrypt
+	repo, res := p.src.Repo, p.res
+	if repo == nil {
+		p.state, p.err = editing, errors.New("the store has not been read; go back and reload it (r)")
+		return nil
+	}
 	var cmd tea.Cmd
 	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
-		return download.Download(ctx, st, res, download.Config{To: to, Progress: r, Decrypt: dec})
+		return repo.Download(ctx, engine.DownloadRequest{Point: res, To: to, Progress: r})
 	})
 	return cmd
 }

@@ -75,13 +75,12 @@ func (p *Page) refresh() tea.Cmd {
 	}
 	id, ctx, now := p.id, p.c.Ctx, p.c.Now()
 	var cmds []tea.Cmd
-	if st, cat := p.src.Store, p.src.Catalog; st != nil && cat != nil {
+	if repo := p.src.Repo; repo != nil {
 		p.loading++
-		objs := cat.Heartbeats
 		cmds = append(cmds, func() tea.Msg {
 			ctx, cancel := context.WithTimeout(ctx, common.LoadTimeout)
 			defer cancel()
-			beats, problems := members.ReadHeartbeats(ctx, st, objs, now)
+			beats, problems := repo.Heartbeats(ctx, now)
 			return beatsMsg{id: id, beats: beats, problems: problems, err: ctx.Err()}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 
 	tea "charm.land/bubbletea/v2"
@@ -60,6 +59,9 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		if p.job != nil && msg.ID == p.job.ID {
 			p.job = nil
 			p.verr = msg.Err
+			if p.verr != nil {
+				p.verr = common.Worded(p.verr)
+			}
 			if v, ok := msg.Value.(download.Verified); ok && msg.Err == nil {
 				p.verified = &v
 			}
@@ -71,15 +73,12 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			p.job.Cancel()
 		case k.Back.Matches(msg):
 			return p, p.c.Pop()
-		case k.Verify.Matches(msg) && p.job == nil && p.src.Store != nil:
+		case k.Verify.Matches(msg) && p.job == nil && p.src.Repo != nil:
 			p.verified, p.verr, p.last = nil, nil, progress.Update{}
-			st, snap, dec := p.src.Store, p.snap, p.c.Decrypt
+			repo, snap := p.src.Repo, p.snap
 			var cmd tea.Cmd
 			p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
-				m := progress.NewMeter(r, "verify", path.Base(snap.Key), "bytes", 0)
-				v, err := download.Object(ctx, st, snap, io.Discard, m, dec)
-				m.Finish()
-				return v, err
+				return repo.VerifyObject(ctx, snap, r)
 			})
 			return p, cmd
 		}

@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
@@ -106,7 +107,7 @@ func (p *Page) setFocus(f int) {
 // run picks with the current inputs; pick works on the catalog in memory, so it is quick, but it still runs as
 // a command so that Update stays a pure state change.
 func (p *Page) run() tea.Cmd {
-	cat := p.src.Catalog
+	repo := p.src.Repo
 	ver := strings.TrimSpace(p.fields[fieldVersion].Value())
 	revS := strings.TrimSpace(p.fields[fieldRevision].Value())
 	p.seq++
@@ -120,10 +121,10 @@ func (p *Page) run() tea.Cmd {
 			}
 			rev = r
 		}
-		if cat == nil {
+		if repo == nil {
 			return pickedMsg{seq: seq, err: errors.New("the store has not been read yet")}
 		}
-		res, err := pick.Pick(cat, pick.Config{EtcdVersion: ver, Revision: rev})
+		res, err := repo.Pick(engine.PickRequest{EtcdVersion: ver, Revision: rev})
 		return pickedMsg{seq: seq, res: res, err: err}
 	}
 }
@@ -198,7 +199,7 @@ func (p *Page) result() []string {
 		}
 	}
 	if p.err != nil {
-		wrap(st.Danger.Render, "✗ "+p.err.Error())
+		wrap(st.Danger.Render, "✗ "+common.Worded(p.err).Error())
 	}
 	if r := p.res; r != nil && p.err == nil {
 		ver := r.EtcdVersion

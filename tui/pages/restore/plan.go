@@ -1,33 +1,15 @@
 package restore
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 )
-
-// occupied refuses a target that exists and is not an empty directory: a restore never overwrites.
-func occupied(dir string) string {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return ""
-	case err != nil:
-		return fmt.Sprintf("data dir %s: %v", dir, err)
-	case !fi.IsDir():
-		return fmt.Sprintf("data dir %s is a file; choose a new directory", dir)
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path, or set move aside to yes to rename the old one to %s.broken-<time>", dir, filepath.Base(dir))
-}
 
 // plan says exactly what the restore will do.
 func (p *Page) plan(occupied bool) []string {
@@ -87,7 +69,7 @@ func EtcdCommand(q common.RestoreRequest) string {
 }
 
 // MemberCommand is the command line that starts one member of a multi-member restore.
-func MemberCommand(q common.RestoreRequest, m common.RestoredMember) string {
+func MemberCommand(q common.RestoreRequest, m restore.MemberDir) string {
 	args := []string{"etcd", "--name", m.Name, "--data-dir", m.DataDir}
 	if len(m.PeerURLs) > 0 {
 		u := strings.Join(m.PeerURLs, ",")

@@ -8,14 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/confirm"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
@@ -65,7 +68,7 @@ type Page struct {
 	req      common.RestoreRequest
 	job      *common.Job
 	last     progress.Update
-	out      *common.RestoreResult
+	out      *restore.Result
 	err      error
 	w, h     int
 }
@@ -166,7 +169,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case common.JobDoneMsg:
 		if p.job != nil && msg.ID == p.job.ID {
 			p.job, p.state, p.err = nil, finished, msg.Err
-			p.out, _ = msg.Value.(*common.RestoreResult)
+			p.out, _ = msg.Value.(*restore.Result)
 		}
 	case tea.PasteMsg:
 		if p.state == editing {
@@ -211,7 +214,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 // review checks the form and the target, and opens the confirmation only when both are fine.
 func (p *Page) review() {
 	v := func(f int) string { return strings.TrimSpace(p.fields[f].Value()) }
-	req := common.RestoreRequest{Decrypt: p.c.Decrypt, Source: p.src, Pick: p.res, DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
+	req := common.RestoreRequest{DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
 		InitialAdvertisePeerURLs: v(fPeerURLs), InitialClusterToken: v(fToken)}
 	for f := range p.fields {
 		if c := p.fields[f].Check; c != nil && c(p.fields[f].Value()) != "" {
@@ -225,15 +228,17 @@ func (p *Page) review() {
 		return
 	}
 	req.MoveAside = strings.HasPrefix(strings.ToLower(v(fMove)), "y")
-	p.occupied = false
-	if why := occupied(req.DataDir); why != "" {
-		if !req.MoveAside || strings.Contains(why, "is a file") {
-			p.refusal = why
-			p.setFocus(fDataDir)
-			return
+	// The engine's one rule for a target, before the confirmation; occupied = there is data that move aside renames.
+	if err := engine.CheckTarget(req.DataDir, req.MoveAside); err != nil {
+		p.refusal = common.Worded(err).Error()
+		if !req.MoveAside && engine.CheckTarget(req.DataDir, true) == nil && common.Hint(err) == "" {
+			// The engine's rule says move aside would let it go on; say so with the form's own field.
+			p.refusal = fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path, or set 'move aside' to yes (tab to it) to rename it to %s.broken-<time> first (nothing is deleted)", req.DataDir, filepath.Base(req.DataDir))
 		}
-		p.occupied = true
+		p.setFocus(fDataDir)
+		return
 	}
+	p.occupied = req.MoveAside && engine.CheckTarget(req.DataDir, false) != nil
 	req.AllMembers = strings.HasPrefix(strings.ToLower(v(fAll)), "y")
 	if req.AllMembers && req.InitialCluster == "" {
 		p.refusal = "all members: give the initial cluster (name=peerURL,...) whose members get a data dir each"
@@ -264,16 +269,28 @@ func (p *Page) review() {
 }
 
 func (p *Page) start() tea.Cmd {
-	rs := p.c.Restorer
-	if rs == nil {
-		p.state, p.err = finished, errors.New("restore is not available in this build: engine/restore is not wired yet")
+	repo := p.src.Repo
+	if repo == nil {
+		p.state, p.err = finished, errors.New("the store has not been read; go back and reload it (r)")
 		return nil
 	}
 	p.state, p.last = running, progress.Update{}
-	req := p.req
+	q, point := p.req, p.res
+	cfg := restore.Config{
+		DataDir:       q.DataDir,
+		Cluster:       restore.Cluster{Name: q.Name, InitialCluster: q.InitialCluster, Token: q.InitialClusterToken},
+		BumpRevision:  uint64(max(q.BumpRevision, 0)),
+		MarkCompacted: q.MarkCompacted,
+		AllMembers:    q.AllMembers,
+		MoveAside:     q.MoveAside,
+	}
+	if q.InitialAdvertisePeerURLs != "" {
+		cfg.Cluster.PeerURLs = strings.Split(q.InitialAdvertisePeerURLs, ",")
+	}
 	var cmd tea.Cmd
 	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
-		return rs.Restore(ctx, req, r)
+		cfg.Progress = r
+		return repo.Restore(ctx, engine.RestoreRequest{Point: point, Config: cfg})
 	})
 	return cmd
 }
@@ -315,7 +332,7 @@ func (p *Page) finishedView(w int) []string {
 		if errors.Is(p.err, context.Canceled) {
 			return []string{st.Warn.Render("Restore cancelled; no data directory was left behind."), st.Muted.Render("esc back")}
 		}
-		out := strings.Split(panel.Error(st, w, "Restore did not run", p.err, []string{"No data directory was written. The same restore from a shell:", CLICommand(p.src.URL, p.res.Revision, p.req)}), "\n")
+		out := strings.Split(panel.Error(st, w, "Restore did not run", common.Worded(p.err), []string{"No data directory was written. The same restore from a shell:", CLICommand(p.src.URL, p.res.Revision, p.req)}), "\n")
 		return append(out, st.Muted.Render("esc back"))
 	}
 	o := p.out
@@ -323,8 +340,8 @@ func (p *Page) finishedView(w int) []string {
 		st.OK.Render(fmt.Sprintf("✓ Restored revision %d into %s", o.Revision, o.DataDir)),
 		fmt.Sprintf("  %s, %d events applied in %s; revision checked", common.Plural(o.DeltasApplied, "delta", "deltas"), o.EventsApplied, (time.Duration(o.Seconds * float64(time.Second))).Round(10*time.Millisecond)),
 	}
-	if o.Keys >= 0 {
-		lines = append(lines, fmt.Sprintf("  %s at revision %d", common.Plural(int(o.Keys), "key", "keys"), o.Revision))
+	if o.Keys != nil {
+		lines = append(lines, fmt.Sprintf("  %s at revision %d", common.Plural(int(*o.Keys), "key", "keys"), o.Revision))
 	}
 	if o.ServedRevision != 0 && o.ServedRevision != o.Revision {
 		lines = append(lines, fmt.Sprintf("  etcd will serve revision %d (bumped, marked compacted)", o.ServedRevision))

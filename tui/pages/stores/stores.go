@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/list"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
@@ -124,7 +124,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case k.Reload.Matches(key):
 		if !src.Loading {
 			src.Loading = true
-			return p, common.LoadCmd(p.c.Ctx, src.Index, src.URL)
+			return p, common.LoadCmd(p.c.Ctx, src.Index, src.URL, p.c.Decrypt)
 		}
 	}
 	return p, nil
@@ -139,7 +139,7 @@ func (p *Page) updateAdd(msg tea.Msg) tea.Cmd {
 			return nil
 		case "enter":
 			url := strings.TrimSpace(p.add.Value())
-			if err := catalog.CheckURL(url); err != nil {
+			if err := engine.CheckURL(url); err != nil {
 				p.addErr = err.Error()
 				return nil
 			}

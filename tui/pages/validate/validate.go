@@ -11,8 +11,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
 	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
@@ -39,10 +41,12 @@ type Page struct {
 	state  state
 	job    *common.Job
 	last   progress.Update
-	report *common.ValidateReport
-	err    error
-	offset int
-	w, h   int
+	// One of the engine's two reports, shown as it is.
+	backups *validate.StoreReport
+	dir     *validate.DataDirReport
+	err     error
+	offset  int
+	w, h    int
 }
 
 // New builds the wizard for chain (may be nil: then a data dir is asked for).
@@ -91,7 +95,8 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case common.JobDoneMsg:
 		if p.job != nil && msg.ID == p.job.ID {
 			p.job, p.state, p.err = nil, finished, msg.Err
-			p.report, _ = msg.Value.(*common.ValidateReport)
+			p.backups, _ = msg.Value.(*validate.StoreReport)
+			p.dir, _ = msg.Value.(*validate.DataDirReport)
 		}
 	case tea.KeyPressMsg:
 		switch p.state {
@@ -108,7 +113,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			case k.Back.Matches(msg):
 				return p, p.c.Pop()
 			case k.Enter.Matches(msg):
-				p.state, p.report, p.err = editing, nil, nil
+				p.state, p.backups, p.dir, p.err = editing, nil, nil, nil
 			}
 		case editing:
 			switch {
@@ -134,29 +139,31 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 }
 
 func (p *Page) start() tea.Cmd {
-	req := common.ValidateRequest{Source: p.src, Decrypt: p.c.Decrypt}
+	repo := p.src.Repo
+	if repo == nil {
+		p.err, p.state = errors.New("the store has not been read; go back and reload it (r)"), finished
+		return nil
+	}
+	var run func(ctx context.Context, r progress.Reporter) (any, error)
 	if p.target == 0 {
-		req.Chain = p.chain
+		chain := p.chain
+		run = func(ctx context.Context, r progress.Reporter) (any, error) {
+			return repo.ValidateBackups(ctx, engine.ValidateBackupsRequest{Chain: chain, Progress: r})
+		}
 	} else {
-		req.DataDir = strings.TrimSpace(p.dataDir.Value())
-		if req.DataDir == "" {
+		dir := strings.TrimSpace(p.dataDir.Value())
+		if dir == "" {
 			p.err, p.state = errors.New("give the data directory to check"), finished
 			return nil
 		}
-	}
-	v := p.c.Validator
-	if v == nil {
-		if req.Chain == nil {
-			p.err, p.state = errors.New("data directory validation needs engine/validate, which this build does not have yet; use a newer etcd-dr or check the chain instead"), finished
-			return nil
+		run = func(ctx context.Context, r progress.Reporter) (any, error) {
+			rep := repo.ValidateDataDir(dir)
+			return rep, ctx.Err()
 		}
-		v = ChainChecker{}
 	}
 	p.state, p.offset, p.last = running, 0, progress.Update{}
 	var cmd tea.Cmd
-	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
-		return v.Validate(ctx, req, r)
-	})
+	p.job, cmd = common.StartJob(p.c.Ctx, run)
 	return cmd
 }
 
@@ -203,14 +210,14 @@ func (p *Page) reportLines(w int) []string {
 		}
 		return strings.Split(panel.Error(st, w, "Validation could not run", p.err, []string{"enter edits the inputs · esc goes back"}), "\n")
 	}
-	r := p.report
+	ok, problems, checked := p.lines()
 	var out []string
-	if r.OK {
+	if ok {
 		out = append(out, st.OK.Render("✓ no problems found"))
 	} else {
-		out = append(out, st.Danger.Render("✗ "+common.Plural(len(r.Problems), "problem", "problems")+" found"))
+		out = append(out, st.Danger.Render("✗ "+common.Plural(len(problems), "problem", "problems")+" found"))
 	}
-	for _, pr := range r.Problems {
+	for _, pr := range problems {
 		where := pr.Object
 		if where == "" {
 			where = pr.Path
@@ -219,8 +226,47 @@ func (p *Page) reportLines(w int) []string {
 			out = append(out, st.Danger.Render(l))
 		}
 	}
-	for _, c := range r.Checked {
+	for _, c := range checked {
 		out = append(out, st.OK.Render("✓ ")+c)
 	}
 	return append(out, "", st.Muted.Render("↑/↓ scroll · enter check again · esc back"))
+}
+
+// lines reads the engine's report: its verdict, its problems, and one line per thing checked and passed.
+func (p *Page) lines() (bool, []validate.Problem, []string) {
+	var checked []string
+	if r := p.dir; r != nil {
+		problems := r.Problems
+		if r.Missing {
+			problems = append(problems, validate.Problem{Path: r.Path, What: "no data dir here (absent or empty): a restore is needed before etcd can start with data"})
+		} else {
+			checked = append(checked, fmt.Sprintf("revision %d (compacted at %d), %s db, %d WAL files, members %s",
+				r.Revision, r.CompactRevision, common.Bytes(r.DBSize), r.WALFiles, strings.Join(r.Members, ",")))
+		}
+		for _, w := range r.Warnings {
+			checked = append(checked, "note: "+w)
+		}
+		return r.OK, problems, checked
+	}
+	r := p.backups
+	if r == nil {
+		return false, nil, nil
+	}
+	for _, o := range r.Objects {
+		if !o.OK {
+			continue
+		}
+		line := fmt.Sprintf("%s: %s", path.Base(o.Object), common.Bytes(o.Bytes))
+		if o.Events > 0 {
+			line += fmt.Sprintf(", %d events", o.Events)
+		}
+		if len(o.SHA256) >= 12 {
+			line += ", sha256 " + o.SHA256[:12] + "…"
+		}
+		checked = append(checked, line)
+	}
+	for _, w := range r.Warnings {
+		checked = append(checked, "note: "+w)
+	}
+	return r.OK, r.Problems, checked
 }

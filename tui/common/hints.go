@@ -1,0 +1,38 @@
+package common
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/etcd-dr/etcd-dr/engine/fault"
+)
+
+// Hint says, in the console's words (its keys and fields), what to do about a typed engine error; "" when there
+// is nothing to add. The engine states facts; the CLI words the same errors with its flags (cmd/etcd-dr/hints.go).
+func Hint(err error) string {
+	var (
+		target *fault.TargetExists
+		gap    *fault.Gap
+		enc    *fault.Encrypted
+	)
+	switch {
+	case errors.As(err, &target) && target.MoveAsideHelps:
+		return fmt.Sprintf("set 'move aside' to yes (tab to it) to rename it to %s.broken-<time> first (nothing is deleted), or choose a new data dir", filepath.Base(target.Path))
+	case errors.As(err, &target) && target.ReplaceHelps:
+		return "the console never replaces files: choose another target path (e edits it)"
+	case errors.As(err, &gap):
+		return fmt.Sprintf("pick revision %d, the newest before the gap (p opens Pick)", gap.SafeRevision)
+	case errors.As(err, &enc):
+		return "quit (q) and start etcd-dr again with --identity FILE, an age identity that can read it"
+	}
+	return ""
+}
+
+// Worded is err as the console shows it: the engine's message, then the console's hint.
+func Worded(err error) error {
+	if h := Hint(err); h != "" {
+		return fmt.Errorf("%w — %s", err, h)
+	}
+	return err
+}
