@@ -150,7 +150,7 @@ func TestGolden(t *testing.T) {
 		{"PickGap", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")
 			a.press("p")
-			return a.waitFor("rerun with --revision 103")
+			return a.waitFor("pick revision 103")
 		}},
 		{"PickRevision", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")

@@ -239,7 +239,7 @@ func TestStartScreens(t *testing.T) {
 	t.Run("download of a point behind a gap opens pick, which says why", func(t *testing.T) {
 		m := open(t, Start{Screen: "download"})
 		topIs[*pickpage.Page](t, m)
-		mustContain(t, m, "rerun with --revision 103")
+		mustContain(t, m, "pick revision 103")
 	})
 	t.Run("restore", func(t *testing.T) {
 		m := open(t, Start{Screen: "restore", Revision: "50", Restore: common.RestoreRequest{DataDir: "/tmp/new-etcd", Name: "m1", BumpRevision: 1000, MarkCompacted: true}})

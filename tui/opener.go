@@ -93,7 +93,7 @@ func (o opener) startPick(src *common.Source, s Start) (*pick.Result, bool) {
 		}
 		req.Revision = r
 	}
-	res, err := src.Repo.Pick(req)
+	res, err := src.Repo.Pick(o.m.c.Ctx, req)
 	return res, err == nil
 }
 

@@ -29,10 +29,7 @@ func TestPickRefusesALyingName(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(liar)), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, cat, err := catalog.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 	defer st.Close()
 	verify := func(s catalog.Snapshot) error {
 		_, err := snapinfo.Verify(ctx, st, s, snapinfo.Options{TempDir: t.TempDir()})

@@ -57,10 +57,7 @@ func boltFacts(t *testing.T, db string) (rev int64, ci uint64) {
 func TestOfCommittedSnapshots(t *testing.T) {
 	ctx := testCtx(t)
 	for _, s := range []string{fixture.StoreBRv2, fixture.StoreBRv1, fixture.StoreOperator} {
-		st, cat, err := catalog.Open(ctx, restoretest.StoreURL(t, s))
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, cat := testenv.OpenCatalog(t, ctx, restoretest.StoreURL(t, s))
 		defer st.Close()
 		for _, ch := range cat.Chains {
 			snap := ch.Base
@@ -96,10 +93,7 @@ func TestVerifyLyingName(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "v2", "Full-00000000-00000022-1763900060.gz"), liar); err != nil {
 		t.Fatal(err)
 	}
-	st, cat, err := catalog.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 	defer st.Close()
 	var snap catalog.Snapshot
 	for _, ch := range cat.Chains {
@@ -132,10 +126,7 @@ func TestOfDamaged(t *testing.T) {
 			if err := os.WriteFile(p, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			st, cat, err := catalog.Open(ctx, "file://"+dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 			defer st.Close()
 			for _, ch := range cat.Chains {
 				if ch.Base.EndRevision == 93 {
@@ -155,10 +146,7 @@ func TestOfLargeSnapshotReads(t *testing.T) {
 	ctx := testCtx(t)
 	dir := t.TempDir()
 	rev := restoretest.LargeSnapshot(t, dir, 64<<20)
-	st, cat, err := catalog.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 	defer st.Close()
 	snap := cat.Chains[0].Base
 	info, err := snapinfo.Verify(ctx, st, snap, snapinfo.Options{})

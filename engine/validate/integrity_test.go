@@ -9,7 +9,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
@@ -144,10 +143,7 @@ func TestBackupsLyingNameWithoutDBCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
-	st, cat, err := catalog.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := testenv.OpenCatalog(t, ctx, "file://"+dir)
 	defer st.Close()
 	rep, err := validate.Backups(ctx, st, cat, validate.BackupConfig{SkipDBCheck: true, TempDir: t.TempDir()})
 	if err != nil {

@@ -112,6 +112,7 @@ func (p *Page) run() tea.Cmd {
 	revS := strings.TrimSpace(p.fields[fieldRevision].Value())
 	p.seq++
 	seq := p.seq
+	ctx := p.c.Ctx // the pick reads the chosen full snapshot's db (a few ranged reads); quitting cancels it
 	return func() tea.Msg {
 		var rev int64
 		if revS != "" {
@@ -124,7 +125,7 @@ func (p *Page) run() tea.Cmd {
 		if repo == nil {
 			return pickedMsg{seq: seq, err: errors.New("the store has not been read yet")}
 		}
-		res, err := repo.Pick(engine.PickRequest{EtcdVersion: ver, Revision: rev})
+		res, err := repo.Pick(ctx, engine.PickRequest{EtcdVersion: ver, Revision: rev})
 		return pickedMsg{seq: seq, res: res, err: err}
 	}
 }

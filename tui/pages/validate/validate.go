@@ -95,7 +95,9 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case common.JobDoneMsg:
 		if p.job != nil && msg.ID == p.job.ID {
 			p.job, p.state, p.err = nil, finished, msg.Err
-			p.backups, _ = msg.Value.(*validate.StoreReport)
+			if rep, ok := msg.Value.(*engine.BackupsReport); ok {
+				p.backups = rep.StoreReport
+			}
 			p.dir, _ = msg.Value.(*validate.DataDirReport)
 		}
 	case tea.KeyPressMsg:
@@ -157,7 +159,10 @@ func (p *Page) start() tea.Cmd {
 			return nil
 		}
 		run = func(ctx context.Context, r progress.Reporter) (any, error) {
-			rep := repo.ValidateDataDir(dir)
+			rep, err := repo.ValidateDataDir(dir)
+			if err != nil {
+				return nil, err
+			}
 			return rep, ctx.Err()
 		}
 	}
