@@ -9,7 +9,6 @@ package tui
 
 import (
 	"context"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 	"github.com/etcd-dr/etcd-dr/tui/pages/stores"
@@ -57,7 +57,7 @@ type Config struct {
 	// Refresh is how often the Members screen reads again (default 5s; negative: only on r).
 	Refresh time.Duration
 	// Decrypt opens encrypted (.age) objects in downloads, checks and restores (nil: they are refused).
-	Decrypt func(io.Reader) (io.Reader, error)
+	Decrypt crypt.Decrypter
 	Start   Start
 }
 

@@ -148,7 +148,7 @@ func wizardVerbs(root *cobra.Command, g *globalOptions) {
 // log file, so that nothing scribbles over the screen; the file is named afterwards when something was logged.
 func runTUI(ctx context.Context, cmd *cobra.Command, g *globalOptions, start tui.Start, cluster common.ClusterStatus) error {
 	// Encrypted backups: the TUI uses an --identity flag when the command has one (the CLI defines it).
-	var dec func(io.Reader) (io.Reader, error)
+	var dec crypt.Decrypter
 	if f := cmd.Flags().Lookup("identity"); f != nil && f.Value.String() != "" {
 		d, err := crypt.NewDecrypter(f.Value.String())
 		if err != nil {

@@ -4,12 +4,12 @@ package common
 
 import (
 	"context"
-	"io"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 	"github.com/etcd-dr/etcd-dr/tui/styles"
@@ -29,7 +29,7 @@ type Common struct {
 	// Refresh is how often live screens (Members) read again; 0 = only when asked (r).
 	Refresh time.Duration
 	// Decrypt opens encrypted (.age) objects; nil refuses them (the engine then says to pass --identity).
-	Decrypt func(io.Reader) (io.Reader, error)
+	Decrypt crypt.Decrypter
 
 	nav []Page
 }

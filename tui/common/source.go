@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/crypt"
 )
 
 // LoadTimeout bounds opening and listing one store, so an unreachable endpoint ends in an error panel, not a hang.
@@ -41,7 +41,7 @@ type SourceLoadedMsg struct {
 }
 
 // LoadCmd opens url through the engine (decrypting with dec) and reads its catalog off the UI goroutine.
-func LoadCmd(ctx context.Context, index int, url string, dec func(io.Reader) (io.Reader, error)) tea.Cmd {
+func LoadCmd(ctx context.Context, index int, url string, dec crypt.Decrypter) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, LoadTimeout)
 		defer cancel()
