@@ -93,7 +93,6 @@ func FuzzParseName(f *testing.F) {
 	})
 }
 
-
 // join puts a name in a folder as a store key, without cleaning the folder (keys may hold "//").
 func join(dir, name string) string {
 	if dir == "" {
