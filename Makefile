@@ -26,7 +26,7 @@ VERSION_versitygw := $(VERSITYGW_VERSION)
 VERSION_azurite-blob := $(AZURITE_VERSION)
 VERSION_etcdbrctl := $(ETCDBR_VERSION)
 
-.PHONY: all tools sysdeps build lint test bench testdata run screenshots clean clean-tools FORCE
+.PHONY: all tools sysdeps build lint test bench fuzz testdata run screenshots clean clean-tools FORCE
 
 all: build
 
@@ -102,6 +102,17 @@ lint:
 
 test: tools sysdeps
 	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -race -timeout 25m ./...
+
+# Every native fuzz target, one after the other, FUZZTIME each (their seed corpora already run in "make test").
+# New crashers land in the package's testdata/fuzz/ (git-ignored): turn the ones worth keeping into f.Add seeds.
+FUZZTIME ?= 60s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' cmd engine store internal tui); do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$t ./$$(dirname $$f) ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f); \
+		done; \
+	done
 
 bench: tools
 	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -run '^$$' -bench . -benchtime 1x ./...

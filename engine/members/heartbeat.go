@@ -41,10 +41,17 @@ type Heartbeat struct {
 	Why string `json:"why,omitempty"`
 }
 
-// Period is the writer's heartbeat period (DefaultHeartbeatPeriod when it did not say).
+// maxPeriod bounds a period read from a store: a float beyond time.Duration's range converts to a negative one
+// (every heartbeat stale, or never), and StaleAfter periods must still fit.
+const maxPeriod = 365 * 24 * time.Hour
+
+// Period is the writer's heartbeat period (DefaultHeartbeatPeriod when it did not say, at most a year).
 func (h Heartbeat) Period() time.Duration {
 	if h.PeriodSeconds <= 0 {
 		return DefaultHeartbeatPeriod
+	}
+	if h.PeriodSeconds >= maxPeriod.Seconds() {
+		return maxPeriod
 	}
 	return time.Duration(h.PeriodSeconds * float64(time.Second))
 }
@@ -189,14 +196,24 @@ func readHeartbeatOnce(ctx context.Context, st *store.Store, key string) (Heartb
 	if err != nil {
 		return Heartbeat{}, err
 	}
+	return ParseHeartbeat(b, key)
+}
+
+// ParseHeartbeat decodes the heartbeat object stored at key. A heartbeat without a name takes the key's.
+func ParseHeartbeat(b []byte, key string) (Heartbeat, error) {
 	var hb Heartbeat
 	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&hb); err != nil {
 		return Heartbeat{}, fmt.Errorf("not heartbeat JSON: %v", err)
 	}
-	if hb.Name == "" {
-		hb.Name = strings.TrimSuffix(path.Base(key), ".json")
+	if hb.Name == "" { // as JSON would have decoded it: invalid UTF-8 becomes U+FFFD
+		hb.Name = strings.ToValidUTF8(strings.TrimSuffix(path.Base(key), ".json"), "\uFFFD")
 	}
-	if hb.Role == "" {
+	switch hb.Role {
+	case Leader, Follower, Unknown:
+	case "":
+		hb.Role = Unknown
+	default: // another version's role, or garbage: not a claim to lead
+		hb.Why = strings.TrimSuffix(fmt.Sprintf("role %q not understood; %s", hb.Role, hb.Why), "; ")
 		hb.Role = Unknown
 	}
 	return hb, nil
