@@ -102,6 +102,7 @@ lint:
 
 test: tools sysdeps
 	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -race -timeout 25m ./...
+	cd tools/deploycheck && $(GO) test -count=1 ./...
 
 # Every native fuzz target, one after the other, FUZZTIME each (their seed corpora already run in "make test").
 # New crashers land in the package's testdata/fuzz/ (git-ignored): turn the ones worth keeping into f.Add seeds.
