@@ -182,6 +182,27 @@ func (s *Store) List(ctx context.Context) ([]Object, error) {
 	return s.listParallel(ctx)
 }
 
+// ListTemp returns the temporary objects below the prefix ("*.tmp": fileblob's and etcd-dr's in-progress files,
+// which List hides, and any other writer's), with their times, so that leftovers of killed writers can be removed.
+func (s *Store) ListTemp(ctx context.Context) ([]Object, error) {
+	var out []Object
+	it := s.bucket.List(nil)
+	for {
+		o, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, s.wrap("list", "", err)
+		}
+		if !o.IsDir && strings.HasSuffix(o.Key, ".tmp") {
+			out = append(out, Object{Key: o.Key, Size: o.Size, ModTime: o.ModTime})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
 // Attributes returns one object's size, time and metadata.
 func (s *Store) Attributes(ctx context.Context, key string) (Object, error) {
 	if err := CheckKey(key); err != nil {
@@ -245,6 +266,19 @@ func (s *Store) NewReader(ctx context.Context, key string) (io.ReadCloser, error
 		return nil, err
 	}
 	r, err := s.bucket.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, s.wrap("read", key, err)
+	}
+	return &reader{r: r, s: s, key: key}, nil
+}
+
+// NewRangeReader streams length bytes of one object from offset (length < 0: to the end): one ranged GET on
+// object stores, a seek on a directory. The caller closes it.
+func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	r, err := s.bucket.NewRangeReader(ctx, key, offset, length, nil)
 	if err != nil {
 		return nil, s.wrap("read", key, err)
 	}

@@ -116,6 +116,19 @@ func printPlan(g *globalOptions, p *gc.Plan) {
 	for _, it := range p.Delete {
 		fmt.Fprintf(g.stdout, "  delete  %s  %s  up to revision %d (%s)\n", it.Time.Format("2006-01-02 15:04"), it.Base, it.EndRevision, plural(len(it.Objects), "object", "objects"))
 	}
+	for _, it := range p.Unverified {
+		fmt.Fprintf(g.stdout, "  kept, not counted  %s  %s: %s\n", it.Time.Format("2006-01-02 15:04"), it.Base, strings.Join(it.Why, "; "))
+	}
+	if len(p.Temp) > 0 {
+		tverb := "Removed"
+		if p.DryRun {
+			tverb = "Would remove"
+		}
+		fmt.Fprintf(g.stdout, "%s %s older than a day (left by killed writers):\n", tverb, plural(len(p.Temp), "temporary object", "temporary objects"))
+		for _, k := range p.Temp {
+			fmt.Fprintf(g.stdout, "  %s\n", k)
+		}
+	}
 	if p.Untouched > 0 {
 		fmt.Fprintf(g.stdout, "Not considered: %s outside any chain (heartbeats, unrecognised objects, orphans)\n", plural(p.Untouched, "object", "objects"))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/gc"
+	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 )
 
 // etcd-dr gc on a directory store: --dry-run deletes nothing, a real run deletes exactly the chains the
@@ -25,10 +26,9 @@ func TestGCVerb(t *testing.T) {
 		rev := int64(10*i + 10)
 		full := filepath.Join(dir, "v2", catalog.Name(catalog.Full, 0, rev, ts, format.Gzip, false, false))
 		delta := filepath.Join(dir, "v2", catalog.Name(catalog.Delta, rev+1, rev+5, ts, format.Gzip, false, false))
-		for _, p := range []string{full, delta} {
-			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-			require.NoError(t, os.WriteFile(p, []byte("x"), 0o644))
-		}
+		// Real snapshots: gc counts only chains whose full snapshot holds the revision its name gives.
+		restoretest.WriteFullAt(t, full, rev, format.Gzip)
+		require.NoError(t, os.WriteFile(delta, []byte("x"), 0o644))
 		fulls = append(fulls, full)
 	}
 	hb := filepath.Join(dir, "members", "etcd-0.json")

@@ -28,7 +28,7 @@ func openPicked(ctx context.Context, g *globalOptions, id identityOptions, req e
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := repo.Pick(req)
+	res, err := repo.Pick(ctx, req)
 	if err != nil {
 		repo.Close()
 		return nil, nil, reportPickError(g, res, err)

@@ -105,7 +105,7 @@ func TestRestoreBadInput(t *testing.T) {
 			damage: func(t *testing.T, s string) {
 				require.NoError(t, os.Rename(filepath.Join(s, "v2", "Full-00000000-00000022-1763900060.gz"), filepath.Join(s, "v2", "Full-00000000-00000025-1763900060.gz")))
 			}},
-		{name: "full snapshot named before its revision", store: fixture.StoreBRv2, args: []string{"--revision", "20"}, code: 3, stderr: "the name lies",
+		{name: "full snapshot named before its revision", store: fixture.StoreBRv2, args: []string{"--revision", "20"}, code: 3, stderr: "its name lies",
 			damage: func(t *testing.T, s string) {
 				require.NoError(t, os.Rename(filepath.Join(s, "v2", "Full-00000000-00000022-1763900060.gz"), filepath.Join(s, "v2", "Full-00000000-00000020-1763900060.gz")))
 			}},

@@ -3,9 +3,11 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -23,6 +25,9 @@ const (
 	MembersDir        = "members"        // heartbeats live in <prefix>/members/<name>.json
 )
 
+// ErrUnverifiable marks a snapshot whose content cannot be read to verify its name (encrypted, no key given).
+var ErrUnverifiable = errors.New("snapshot cannot be verified")
+
 // Snapshot is one backup object as the catalog understands it.
 type Snapshot struct {
 	Key           string    `json:"key"`
@@ -35,7 +40,13 @@ type Snapshot struct {
 	Compression   string    `json:"compression"`
 	Encrypted     bool      `json:"encrypted"`
 	Final         bool      `json:"final,omitempty"`
-	SHA256        string    `json:"sha256,omitempty"`
+	// RecordedRevision is the end revision etcd-dr recorded in the object's metadata when it wrote it, having
+	// checked it against the db (0 when not written by etcd-dr): the only check of an encrypted snapshot without
+	// its key.
+	RecordedRevision int64 `json:"-"`
+	// Empty is a delta known to hold no events (zero bytes, or an empty array): its revisions are a gap.
+	Empty  bool   `json:"empty,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
 
 	Layout Layout             `json:"-"`
 	Dir    string             `json:"-"`
@@ -46,6 +57,16 @@ type Snapshot struct {
 type Gap struct {
 	From int64 `json:"from"`
 	To   int64 `json:"to"`
+	// Object is the empty delta that names these revisions but holds none of them ("" for a plain gap).
+	Object string `json:"object,omitempty"`
+}
+
+// Describe says what is missing, in words shared by list, validate, pick and restore.
+func (g Gap) Describe() string {
+	if g.Object != "" {
+		return fmt.Sprintf("delta %s is empty (it holds no events: an interrupted or failed upload), so revisions %d-%d are in no object", g.Object, g.From, g.To)
+	}
+	return fmt.Sprintf("revisions %d-%d are in no object", g.From, g.To)
 }
 
 // Chain is a full snapshot and the deltas that continue it, in apply order.
@@ -117,6 +138,12 @@ func Build(storeURL string, objs []store.Object) *Catalog {
 			s.Time = o.ModTime.UTC()
 		}
 		applyMetadata(&s, o.Metadata)
+		if s.Kind == Delta && s.Layout != Operator && (o.Size == 0 || (s.Codec == format.None && !s.Encrypted && o.Size <= maxEmptyDeltaSize)) {
+			// Part of its chain, as a gap that names it: dropping it would end the chain silently before it.
+			s.Empty = true
+			groups[s.Dir] = append(groups[s.Dir], s)
+			continue
+		}
 		if o.Size == 0 {
 			cat.Problems = append(cat.Problems, Problem{Object: o.Key, What: "empty object (0 bytes): an interrupted upload; not restorable"})
 			continue
@@ -169,6 +196,11 @@ func applyMetadata(s *Snapshot, md map[string]string) {
 	}
 	if md[MetaEtcdDR] != "" && s.Layout != Operator {
 		s.Layout = EtcdDR
+	}
+	if md[MetaEtcdDR] != "" {
+		if r, err := strconv.ParseInt(md[MetaEndRevision], 10, 64); err == nil {
+			s.RecordedRevision = r
+		}
 	}
 }
 
@@ -229,6 +261,9 @@ func chainFolder(snaps []Snapshot) ([]Chain, []Problem) {
 	return chains, problems
 }
 
+// maxEmptyDeltaSize is the size of the largest plain delta that can hold no event: "null" and its sha256.
+const maxEmptyDeltaSize = 4 + format.TrailerSize
+
 // linkDeltas walks a chain's deltas in order: finds gaps, trims overlaps, drops deltas already covered.
 func linkDeltas(ch *Chain) {
 	prev := ch.Base.EndRevision
@@ -243,18 +278,49 @@ func linkDeltas(ch *Chain) {
 		case d.StartRevision <= prev:
 			ch.Notes = append(ch.Notes, fmt.Sprintf("%s overlaps the previous object at revisions %d-%d; those revisions are applied once, from the earlier object", path.Base(d.Key), d.StartRevision, prev))
 		}
+		if d.Empty {
+			ch.Gaps = append(ch.Gaps, Gap{From: max(prev+1, d.StartRevision), To: d.EndRevision, Object: d.Key})
+		}
 		kept = append(kept, d)
 		prev = d.EndRevision
 	}
 	ch.Deltas = kept
 	ch.EndRevision = prev
-	ch.RestorableRevision = prev
+	ch.settle()
+}
+
+// settle derives the restorable revision and the gap problems from the gaps.
+func (ch *Chain) settle() {
+	sort.SliceStable(ch.Gaps, func(i, j int) bool { return ch.Gaps[i].From < ch.Gaps[j].From })
+	ch.RestorableRevision = ch.EndRevision
+	ch.Problems = []string{}
 	if len(ch.Gaps) > 0 {
 		ch.RestorableRevision = ch.Gaps[0].From - 1
 		for _, g := range ch.Gaps {
-			ch.Problems = append(ch.Problems, fmt.Sprintf("gap: revisions %d-%d are in no object; the chain restores only up to revision %d", g.From, g.To, ch.RestorableRevision))
+			ch.Problems = append(ch.Problems, fmt.Sprintf("gap: %s; the chain restores only up to revision %d", g.Describe(), ch.RestorableRevision))
 		}
 	}
+}
+
+// MarkEmpty records that the chain's delta key, found by reading it, holds no events: its revisions become a gap
+// as for a delta known empty from its size (one rule for list, validate, pick and restore). It returns the gap,
+// and false when key is not a delta of the chain.
+func (ch *Chain) MarkEmpty(key string) (Gap, bool) {
+	prev := ch.Base.EndRevision
+	for i := range ch.Deltas {
+		d := &ch.Deltas[i]
+		if d.Key == key {
+			g := Gap{From: max(prev+1, d.StartRevision), To: d.EndRevision, Object: d.Key}
+			if !d.Empty {
+				d.Empty = true
+				ch.Gaps = append(ch.Gaps, g)
+				ch.settle()
+			}
+			return g, true
+		}
+		prev = max(prev, d.EndRevision)
+	}
+	return Gap{}, false
 }
 
 func folderName(dir string) string {

@@ -113,20 +113,45 @@ func TestBuildChainsGapsOverlapsAndProblems(t *testing.T) {
 	require.Contains(t, first.Notes[1], "already covered")
 
 	require.Equal(t, int64(600), second.Base.EndRevision)
+	// The empty last delta stays in its chain as a gap that names it: the chain does not silently end before it.
 	require.Equal(t, int64(650), second.RestorableRevision)
-	require.Empty(t, second.Gaps)
+	require.Equal(t, int64(660), second.EndRevision)
+	require.Equal(t, []Gap{{From: 651, To: 660, Object: "v2/Incr-00000651-00000660-1700000420.gz"}}, second.Gaps)
+	require.Len(t, second.Problems, 1)
+	require.Contains(t, second.Problems[0], "delta v2/Incr-00000651-00000660-1700000420.gz is empty")
+	require.Contains(t, second.Problems[0], "restores only up to revision 650")
 
 	whats := map[string]string{}
 	for _, p := range cat.Problems {
 		whats[p.Object] = p.What
 	}
-	require.Len(t, whats, 4)
+	require.Len(t, whats, 3)
 	require.Contains(t, whats["v2/Incr-00000001-00000050-1699999000.gz"], "no full snapshot before it")
 	require.Contains(t, whats["v2/Full-00000000-00000700-1700000400.gz.tmp"], "incomplete upload")
 	require.Contains(t, whats["v2/notes.txt"], "not a backup object")
-	require.Contains(t, whats["v2/Incr-00000651-00000660-1700000420.gz"], "empty object")
 	require.Len(t, cat.Heartbeats, 1)
-	require.Equal(t, int64(650), cat.Newest().EndRevision)
+	require.Equal(t, int64(660), cat.Newest().EndRevision)
+}
+
+// A delta found empty by reading it (a compressed "[]") becomes a gap by the same rule as one empty by its size.
+func TestMarkEmpty(t *testing.T) {
+	cat := Build("mem://t", []store.Object{
+		obj("v2/Full-00000000-00000100-1700000000.gz"),
+		obj("v2/Incr-00000101-00000200-1700000060.gz"),
+		obj("v2/Incr-00000201-00000300-1700000120.gz"),
+		{Key: "v2/Incr-00000301-00000400-1700000180", Size: 34}, // "[]" and its sha256
+	})
+	require.Len(t, cat.Chains, 1)
+	ch := cat.Chains[0]
+	require.Equal(t, []Gap{{From: 301, To: 400, Object: "v2/Incr-00000301-00000400-1700000180"}}, ch.Gaps)
+	g, ok := ch.MarkEmpty("v2/Incr-00000201-00000300-1700000120.gz")
+	require.True(t, ok)
+	require.Equal(t, Gap{From: 201, To: 300, Object: "v2/Incr-00000201-00000300-1700000120.gz"}, g)
+	require.Equal(t, int64(200), ch.RestorableRevision)
+	require.Len(t, ch.Gaps, 2)
+	require.Contains(t, ch.Problems[0], "revisions 201-300 are in no object; the chain restores only up to revision 200")
+	_, ok = ch.MarkEmpty("v2/nope")
+	require.False(t, ok)
 }
 
 func TestBuildKeepsV1FoldersApart(t *testing.T) {

@@ -39,32 +39,24 @@ func EncodeDelta(w io.Writer, events []DeltaEvent) error {
 	return err
 }
 
-// DecodeDelta reads an uncompressed delta, checks its sha256 trailer and decodes the events.
+// DecodeDelta reads an uncompressed delta, checks its sha256 trailer and decodes the events, all in memory: for
+// small deltas and tests. Readers of stored objects stream with DeltaReader.
 func DecodeDelta(r io.Reader) ([]DeltaEvent, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
+	dr := NewDeltaReader(r, 1, 0)
+	var events []DeltaEvent
+	for {
+		ev, err := dr.Next()
+		if err == io.EOF {
+			return events, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
 	}
-	return DecodeDeltaBytes(data)
 }
 
 // DecodeDeltaBytes is DecodeDelta on bytes in memory.
 func DecodeDeltaBytes(data []byte) ([]DeltaEvent, error) {
-	if len(data) < TrailerSize {
-		return nil, fmt.Errorf("%w: delta is only %d bytes", ErrNoTrailer, len(data))
-	}
-	body, trailer := data[:len(data)-TrailerSize], data[len(data)-TrailerSize:]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], trailer) {
-		return nil, fmt.Errorf("%w: delta content hashes to %x, trailer says %x", ErrChecksum, sum[:8], trailer[:8])
-	}
-	var events []DeltaEvent
-	if err := json.Unmarshal(body, &events); err != nil {
-		return nil, fmt.Errorf("delta is not a JSON array of events: %w", err)
-	}
-	for i, ev := range events {
-		if ev.EtcdEvent == nil || ev.EtcdEvent.Kv == nil {
-			return nil, fmt.Errorf("delta event %d has no key-value", i)
-		}
-	}
-	return events, nil
+	return DecodeDelta(bytes.NewReader(data))
 }

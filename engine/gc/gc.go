@@ -5,12 +5,15 @@ package gc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/snapinfo"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -41,7 +44,16 @@ type Config struct {
 	KeepMonthly int
 	// Now is the reference time of Exponential (default time.Now).
 	Now func() time.Time
+	// Verify checks a chain's full snapshot holds the revision its name gives (Run: snapinfo.Verify over the
+	// store; PlanFor: nil trusts names). A chain that fails (a lying name, a damaged or unreadable db) is never
+	// counted among the chains kept, and never deleted: GC cannot tell what it would throw away.
+	Verify func(catalog.Snapshot) error
+	// TempAge is how old a writer's temporary object must be before Run removes it (default DefaultTempAge).
+	TempAge time.Duration
 }
+
+// DefaultTempAge is the age past which a temporary object is a killed writer's leftover, not an upload in progress.
+const DefaultTempAge = 24 * time.Hour
 
 // Validate refuses a policy that would mean nothing, before anything is listed.
 func (c Config) Validate() error {
@@ -84,6 +96,10 @@ type Plan struct {
 	Deleted []string `json:"deleted"`
 	// Untouched counts objects GC never considers (heartbeats under members/, unrecognised objects, orphans).
 	Untouched int `json:"untouched"`
+	// Unverified are chains kept without being counted: their full snapshot's name could not be verified.
+	Unverified []Item `json:"unverified"`
+	// Temp are writers' temporary objects older than TempAge, removed (listed only in a dry run).
+	Temp []string `json:"temp"`
 }
 
 // PlanFor applies cfg to the catalog's chains.
@@ -94,7 +110,23 @@ func PlanFor(cat *catalog.Catalog, cfg Config) (*Plan, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	chains := append([]catalog.Chain(nil), cat.Chains...)
+	p := &Plan{Policy: cfg.Policy, Keep: []Item{}, Delete: []Item{}, Deleted: []string{}, Unverified: []Item{}, Temp: []string{}}
+	var chains []catalog.Chain
+	for _, ch := range cat.Chains {
+		if cfg.Verify != nil {
+			if err := cfg.Verify(ch.Base); err != nil {
+				if !errors.Is(err, fault.ErrProblems) && !errors.Is(err, catalog.ErrUnverifiable) {
+					return nil, fmt.Errorf("gc: verify full snapshot %s: %w", ch.Base.Key, err)
+				}
+				// Neither counted nor deleted: the policy runs on the chains that are what their names say.
+				it := item(ch)
+				it.Why = []string{"not counted and never deleted: " + err.Error()}
+				p.Unverified = append(p.Unverified, it)
+				continue
+			}
+		}
+		chains = append(chains, ch)
+	}
 	// Newest first: by time, then by revision.
 	sort.SliceStable(chains, func(i, j int) bool {
 		a, b := chains[i].Base, chains[j].Base
@@ -132,13 +164,9 @@ func PlanFor(cat *catalog.Catalog, cfg Config) (*Plan, error) {
 	case Keep:
 		keepLast(chains, cfg, keep)
 	}
-	p := &Plan{Policy: cfg.Policy, Keep: []Item{}, Delete: []Item{}, Deleted: []string{}}
 	for i, ch := range chains {
-		it := Item{Base: ch.Base.Key, Time: ch.Base.Time, EndRevision: ch.EndRevision, Why: why[i]}
-		for j := len(ch.Deltas) - 1; j >= 0; j-- {
-			it.Objects = append(it.Objects, ch.Deltas[j].Key)
-		}
-		it.Objects = append(it.Objects, ch.Base.Key)
+		it := item(ch)
+		it.Why = why[i]
 		if len(why[i]) > 0 {
 			p.Keep = append(p.Keep, it)
 		} else {
@@ -148,6 +176,16 @@ func PlanFor(cat *catalog.Catalog, cfg Config) (*Plan, error) {
 	}
 	p.Untouched = len(cat.Heartbeats) + len(cat.Problems)
 	return p, nil
+}
+
+// item lists a chain's objects in the order GC deletes them.
+func item(ch catalog.Chain) Item {
+	it := Item{Base: ch.Base.Key, Time: ch.Base.Time, EndRevision: ch.EndRevision}
+	for j := len(ch.Deltas) - 1; j >= 0; j-- {
+		it.Objects = append(it.Objects, ch.Deltas[j].Key)
+	}
+	it.Objects = append(it.Objects, ch.Base.Key)
+	return it
 }
 
 func exponential(chains []catalog.Chain, now time.Time, keep func(int, string)) {
@@ -228,11 +266,20 @@ func Run(ctx context.Context, st *store.Store, cfg Config, dryRun bool) (*Plan, 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Verify == nil {
+		cfg.Verify = func(s catalog.Snapshot) error {
+			_, err := snapinfo.Verify(ctx, st, s, snapinfo.Options{})
+			return err
+		}
+	}
 	p, err := PlanFor(cat, cfg)
 	if err != nil {
 		return nil, err
 	}
 	p.DryRun = dryRun
+	if err := removeTemp(ctx, st, cfg, p); err != nil {
+		return p, err
+	}
 	if dryRun {
 		return p, nil
 	}
@@ -245,4 +292,33 @@ func Run(ctx context.Context, st *store.Store, cfg Config, dryRun bool) (*Plan, 
 		}
 	}
 	return p, nil
+}
+
+// removeTemp removes writers' temporary objects older than cfg.TempAge (a killed writer's leftover; a live
+// upload rewrites its file far more often than that), or only lists them in a dry run.
+func removeTemp(ctx context.Context, st *store.Store, cfg Config, p *Plan) error {
+	age := cfg.TempAge
+	if age <= 0 {
+		age = DefaultTempAge
+	}
+	now := time.Now()
+	if cfg.Now != nil {
+		now = cfg.Now()
+	}
+	objs, err := st.ListTemp(ctx)
+	if err != nil {
+		return fmt.Errorf("gc: list temporary objects: %w", err)
+	}
+	for _, o := range objs {
+		if strings.HasPrefix(o.Key, catalog.MembersDir+"/") || now.Sub(o.ModTime) < age {
+			continue
+		}
+		if !p.DryRun {
+			if err := st.Delete(ctx, o.Key); err != nil {
+				return fmt.Errorf("gc: remove temporary object %s (last written %s): %w", o.Key, o.ModTime.UTC().Format(time.RFC3339), err)
+			}
+		}
+		p.Temp = append(p.Temp, o.Key)
+	}
+	return nil
 }

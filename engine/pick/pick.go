@@ -3,6 +3,7 @@
 package pick
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -18,6 +19,11 @@ type Config struct {
 	EtcdVersion string
 	// Revision is the exact revision wanted (0 = the newest restorable).
 	Revision int64
+	// Verify reads a candidate chain's full snapshot and checks the revision its name gives is the one inside
+	// (snapinfo.Verify; nil trusts names). A fault.ErrProblems (a lying name, a damaged db) refuses the chain,
+	// listed in Refused with why, and the next chain is tried; snapinfo.ErrUnverifiable (encrypted, no key)
+	// (catalog.ErrUnverifiable) only warns; any other error (the store failed) fails the pick.
+	Verify func(catalog.Snapshot) error
 }
 
 // Refusal says why one backup was not chosen.
@@ -94,29 +100,76 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 		}
 		return &Result{Refused: refused}, fault.NothingCompatible("none of the %d backups in %s restores into etcd %s: %s", len(cat.Chains), cat.Store, target, refused[0].Why)
 	}
+	// damaged is the first chain refused for what its full snapshot holds: when nothing else fits, the pick
+	// fails as a problem with the backup (exit 3), not as "nothing compatible".
+	var damaged *Refusal
+	usable := func(ch catalog.Chain) (bool, error) {
+		if cfg.Verify == nil {
+			return true, nil
+		}
+		err := cfg.Verify(ch.Base)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, catalog.ErrUnverifiable):
+			warnings = append(warnings, fmt.Sprintf("%s: its revision is not verified (%v)", ch.Base.Key, err))
+			return true, nil
+		case errors.Is(err, fault.ErrProblems):
+			refused = append(refused, Refusal{Key: ch.Base.Key, Why: err.Error()})
+			if damaged == nil {
+				d := refused[len(refused)-1]
+				damaged = &d
+			}
+			return false, nil
+		}
+		return false, fmt.Errorf("verify full snapshot %s: %w", ch.Base.Key, err)
+	}
 	if cfg.Revision == 0 {
-		ch := compatible[0]
+		var ch catalog.Chain
+		found := false
+		for _, c := range compatible {
+			ok, err := usable(c)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ch, found = c, true
+				break
+			}
+		}
+		if !found {
+			return &Result{Refused: refused, Warnings: warnings}, fault.Problems("none of the %d backups in %s can be used: %s", len(compatible), cat.Store, damaged.Why)
+		}
 		if len(ch.Gaps) > 0 {
 			g := ch.Gaps[0]
 			return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
-				"the newest chain (%s, up to revision %d) has a gap: revisions %d-%d are in no object; it restores only up to revision %d — rerun with --revision %d to accept that point",
-				path.Base(ch.Base.Key), ch.EndRevision, g.From, g.To, ch.RestorableRevision, ch.RestorableRevision)
+				"the newest chain (%s, up to revision %d) has a gap: %s; it restores only up to revision %d — rerun with --revision %d to accept that point",
+				path.Base(ch.Base.Key), ch.EndRevision, g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
 		}
 		return result(ch, ch.EndRevision, refused, warnings), nil
 	}
 	for _, ch := range compatible {
 		if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.RestorableRevision {
-			return result(ch, cfg.Revision, refused, warnings), nil
+			ok, err := usable(ch)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return result(ch, cfg.Revision, refused, warnings), nil
+			}
 		}
 	}
 	for _, ch := range compatible {
 		for _, g := range ch.Gaps {
 			if cfg.Revision >= ch.Base.EndRevision && cfg.Revision <= ch.EndRevision && cfg.Revision >= g.From {
 				return &Result{Chain: ch, Refused: refused, Warnings: warnings}, fault.Problems(
-					"revision %d lies at or after a gap in chain %s (revisions %d-%d are in no object); the newest revision before the gap is %d — rerun with --revision %d",
-					cfg.Revision, path.Base(ch.Base.Key), g.From, g.To, ch.RestorableRevision, ch.RestorableRevision)
+					"revision %d lies at or after a gap in chain %s (%s); the newest revision before the gap is %d — rerun with --revision %d",
+					cfg.Revision, path.Base(ch.Base.Key), g.Describe(), ch.RestorableRevision, ch.RestorableRevision)
 			}
 		}
+	}
+	if damaged != nil {
+		return &Result{Refused: refused, Warnings: warnings}, fault.Problems("the only backup holding revision %d in %s cannot be used: %s", cfg.Revision, cat.Store, damaged.Why)
 	}
 	below, above := nearest(compatible, cfg.Revision)
 	msg := fmt.Sprintf("no backup in %s holds revision %d", cat.Store, cfg.Revision)

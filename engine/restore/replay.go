@@ -34,6 +34,8 @@ type replayer struct {
 	skipped int64 // events at or below the current revision (overlaps), not applied
 	granted int   // leases created for keys whose lease the full snapshot did not hold
 	deltas  int   // delta objects that contributed at least one revision
+	// lastDelta is the delta the last applied revision came from (deltas arrive in batches).
+	lastDelta string
 }
 
 // clusterVersion tells the lessor which cluster version it serves (only used for checkpoint persistence).

@@ -6,6 +6,7 @@ package restore
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -217,6 +218,11 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 			return f.err
 		}
 		if err := applyDelta(ctx, f.snap, f.events, target, rp, m); err != nil {
+			if errors.Is(err, fault.ErrProblems) && !f.last {
+				if verr := verdict(deltas, f.snap.Key); verr != nil {
+					return verr
+				}
+			}
 			return err
 		}
 	}
@@ -266,9 +272,8 @@ func downloadFull(ctx context.Context, st *store.Store, s catalog.Snapshot, path
 	return f.Close()
 }
 
-// applyDelta applies the revisions of one delta's events above the current one, up to target.
+// applyDelta applies the revisions of a batch of one delta's events above the current one, up to target.
 func applyDelta(ctx context.Context, d catalog.Snapshot, events []format.DeltaEvent, target int64, rp *replayer, m *applyMeter) error {
-	used := false
 	for i := 0; i < len(events); {
 		rev := events[i].Revision()
 		j := i
@@ -293,8 +298,8 @@ func applyDelta(ctx context.Context, d catalog.Snapshot, events []format.DeltaEv
 			if err := rp.applyRevision(d.Key, rev, events[i:j]); err != nil {
 				return err
 			}
-			if !used {
-				used = true
+			if rp.lastDelta != d.Key {
+				rp.lastDelta = d.Key
 				rp.deltas++
 			}
 			m.update(rev, rp.events, false)
@@ -315,7 +320,3 @@ func plainLocal(st *store.Store, s catalog.Snapshot) string {
 	}
 	return p
 }
-
-type bytesWriter struct{ b []byte }
-
-func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }

@@ -1,11 +1,14 @@
 package validate
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"strings"
 	"sync"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
@@ -13,6 +16,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/snapinfo"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -24,6 +28,12 @@ type BackupConfig struct {
 	Progress progress.Reporter
 	// Parallel is how many objects are read at once (default DefaultParallel).
 	Parallel int
+	// TempDir receives each full snapshot's db while it is opened and checked (default os.TempDir()); it needs
+	// room for Parallel of the largest db.
+	TempDir string
+	// SkipDBCheck skips opening each full snapshot's db (bbolt's consistency check, the key and meta buckets, the
+	// revision against the name); the sha256 trailer is still checked. Default: every db is opened.
+	SkipDBCheck bool
 }
 
 // DefaultParallel is how many objects Backups reads at once by default.
@@ -93,20 +103,39 @@ func Backups(ctx context.Context, st *store.Store, cat *catalog.Catalog, cfg Bac
 		}
 	}
 	var objs []catalog.Snapshot
-	for _, ch := range cat.Chains {
-		for _, g := range ch.Gaps {
-			r.Problems = append(r.Problems, Problem{Object: ch.Base.Key, What: fmt.Sprintf("gap in the chain of %s: revisions %d-%d are in no object; it restores only up to revision %d", path.Base(ch.Base.Key), g.From, g.To, ch.RestorableRevision)})
+	chainOf := map[string]int{} // delta key -> its chain's index
+	for i, ch := range cat.Chains {
+		for _, o := range ch.Objects() {
+			if o.Empty {
+				continue // a gap, reported with the chain's gaps below; there is nothing to read
+			}
+			if o.Kind == catalog.Delta {
+				chainOf[o.Key] = i
+			}
+			objs = append(objs, o)
 		}
-		objs = append(objs, ch.Objects()...)
 	}
 	reports, err := checkAll(ctx, st, objs, cfg)
 	if err != nil {
 		return r, err
 	}
+	chains := append([]catalog.Chain(nil), cat.Chains...)
 	for _, o := range reports {
 		r.Objects = append(r.Objects, o)
 		if !o.OK {
 			r.Problems = append(r.Problems, Problem{Object: o.Object, What: o.What})
+		} else if o.Kind == catalog.Delta && o.Events == 0 {
+			// Found empty by reading it: the same gap as a delta empty by its size.
+			chains[chainOf[o.Object]].MarkEmpty(o.Object)
+		}
+	}
+	for _, ch := range chains {
+		for _, g := range ch.Gaps {
+			obj := ch.Base.Key
+			if g.Object != "" {
+				obj = g.Object
+			}
+			r.Problems = append(r.Problems, Problem{Object: obj, What: fmt.Sprintf("gap in the chain of %s: %s; it restores only up to revision %d", path.Base(ch.Base.Key), g.Describe(), ch.RestorableRevision)})
 		}
 	}
 	r.OK = len(r.Problems) == 0
@@ -174,64 +203,96 @@ func (l *lockedReporter) Report(u progress.Update) {
 }
 
 // checkObject reads one object through; corruption is reported in the ObjectReport, store failures returned.
+// A delta is decoded as a stream (memory bounded by one event), its events checked against its name.
 func checkObject(ctx context.Context, st *store.Store, s catalog.Snapshot, cfg BackupConfig) (ObjectReport, error) {
 	o := ObjectReport{Object: s.Key, Kind: s.Kind, StartRevision: s.StartRevision, EndRevision: s.EndRevision}
 	m := progress.NewMeter(cfg.Progress, "validate", s.Key, "bytes", 0)
-	var w io.Writer = io.Discard
-	var buf deltaBuffer
+	defer m.Finish()
 	if s.Kind == catalog.Delta {
-		w = &buf
+		prev, hole := s.StartRevision-1, ""
+		d, err := download.Delta(ctx, st, s, m, cfg.Decrypt, func(e format.DeltaEvent) error {
+			// DeltaReader keeps events inside the name's range and in order; holes are ours to find.
+			if rev := e.Revision(); rev > prev+1 && hole == "" {
+				hole = fmt.Sprintf("revisions %d-%d are missing inside the delta", prev+1, rev-1)
+			}
+			prev = max(prev, e.Revision())
+			return nil
+		})
+		o.Bytes, o.SHA256, o.Events = d.Bytes, d.SHA256, d.Events
+		switch {
+		case err != nil:
+			return problemOrErr(o, err)
+		case hole != "":
+			o.What = fmt.Sprintf("delta %s: %s", s.Key, hole)
+		case o.Events > 0 && prev != s.EndRevision:
+			o.What = fmt.Sprintf("delta %s: events end at revision %d, but its name promises up to %d", s.Key, prev, s.EndRevision)
+		default:
+			o.OK = true // an empty one is OK as an object and becomes a gap of its chain
+		}
+		return o, nil
 	}
-	v, err := download.Object(ctx, st, s, w, m, cfg.Decrypt)
-	m.Finish()
+	if cfg.SkipDBCheck {
+		v, err := download.Object(ctx, st, s, io.Discard, m, cfg.Decrypt)
+		o.Bytes, o.SHA256 = v.Bytes, v.SHA256
+		if err != nil {
+			return problemOrErr(o, err)
+		}
+		// Without opening the db, its revision is still compared with the name (a few ranged reads).
+		if _, err := snapinfo.Verify(ctx, st, s, snapinfo.Options{Decrypt: cfg.Decrypt, TempDir: cfg.TempDir}); err != nil {
+			return problemOrErr(o, err)
+		}
+		o.OK = true
+		return o, nil
+	}
+	return checkFull(ctx, st, s, cfg, m, o)
+}
+
+// checkFull streams a full snapshot into a temporary db file (its sha256 trailer verified and cut off), opens
+// it as etcd would — bbolt's consistency check, the key and meta buckets — and compares the revision inside
+// with its name: random bytes with a valid trailer, or a snapshot whose name lies, are problems naming it.
+func checkFull(ctx context.Context, st *store.Store, s catalog.Snapshot, cfg BackupConfig, m *progress.Meter, o ObjectReport) (ObjectReport, error) {
+	f, err := os.CreateTemp(cfg.TempDir, "etcd-dr-validate-*.db")
+	if err != nil {
+		return o, fmt.Errorf("stage full snapshot %s to open its db: %w", s.Key, err)
+	}
+	defer os.Remove(f.Name()) // our own temporary file
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	v, err := download.Object(ctx, st, s, bw, m, cfg.Decrypt)
 	o.Bytes, o.SHA256 = v.Bytes, v.SHA256
 	if err != nil {
-		if errors.Is(err, fault.ErrProblems) || errors.Is(err, fault.ErrRefused) {
-			o.What = err.Error()
-			return o, nil
-		}
-		return o, err
+		return problemOrErr(o, err)
 	}
-	if s.Kind == catalog.Delta {
-		events, err := format.DecodeDeltaBytes(buf.b)
-		if err != nil {
-			o.What = fmt.Sprintf("delta %s: %v", s.Key, err)
-			return o, nil
-		}
-		o.Events = len(events)
-		if what := checkRevisions(s, events); what != "" {
-			o.What = fmt.Sprintf("delta %s: %s", s.Key, what)
-			return o, nil
-		}
+	if err := bw.Flush(); err != nil {
+		return o, fmt.Errorf("stage full snapshot %s in %s: %w", s.Key, f.Name(), err)
+	}
+	if err := f.Truncate(v.Bytes - format.TrailerSize); err != nil {
+		return o, fmt.Errorf("cut the sha256 trailer off the staged %s: %w", s.Key, err)
+	}
+	if err := f.Close(); err != nil {
+		return o, fmt.Errorf("stage full snapshot %s: %w", s.Key, err)
+	}
+	info := inspect(f.Name(), true)
+	if len(info.Problems) == 0 && !info.HasMeta {
+		info.Problems = append(info.Problems, "db has no \"meta\" bucket: not an etcd v3 database")
+	}
+	if len(info.Problems) > 0 {
+		o.What = fmt.Sprintf("full snapshot %s: its sha256 matches but its database is not usable: %s", s.Key, strings.Join(info.Problems, "; "))
+		return o, nil
+	}
+	if err := snapinfo.Compare(s, snapinfo.Info{Revision: info.Revision}); err != nil {
+		o.What = err.Error()
+		return o, nil
 	}
 	o.OK = true
 	return o, nil
 }
 
-// checkRevisions checks a delta's events run without holes from the first to the last revision its name says.
-func checkRevisions(s catalog.Snapshot, events []format.DeltaEvent) string {
-	if len(events) == 0 {
-		return fmt.Sprintf("holds no events, but its name promises revisions %d-%d", s.StartRevision, s.EndRevision)
+// problemOrErr files a finding about the object in o; anything else (the store failed) is returned.
+func problemOrErr(o ObjectReport, err error) (ObjectReport, error) {
+	if errors.Is(err, fault.ErrProblems) || errors.Is(err, fault.ErrRefused) {
+		o.What = err.Error()
+		return o, nil
 	}
-	prev := s.StartRevision - 1
-	for i, e := range events {
-		rev := e.Revision()
-		switch {
-		case rev < s.StartRevision || rev > s.EndRevision:
-			return fmt.Sprintf("event %d is at revision %d, outside the revisions %d-%d its name promises", i, rev, s.StartRevision, s.EndRevision)
-		case rev < prev:
-			return fmt.Sprintf("events out of order: revision %d after %d", rev, prev)
-		case rev > prev+1:
-			return fmt.Sprintf("revisions %d-%d are missing inside the delta", prev+1, rev-1)
-		}
-		prev = rev
-	}
-	if prev != s.EndRevision {
-		return fmt.Sprintf("events end at revision %d, but its name promises up to %d", prev, s.EndRevision)
-	}
-	return ""
+	return o, err
 }
-
-type deltaBuffer struct{ b []byte }
-
-func (w *deltaBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }

@@ -25,6 +25,8 @@ type dbInfo struct {
 	ConsistentIndex uint64   `json:"consistentIndex"`
 	Members         []string `json:"members"`
 	Problems        []string `json:"problems"`
+	// HasMeta: the db has etcd's meta bucket (a data dir's db always does; a snapshot must).
+	HasMeta bool `json:"hasMeta"`
 }
 
 // Environment of a child process that inspects one db (see RunChild).
@@ -129,6 +131,7 @@ func inspectInProcess(path string, full bool) (info dbInfo) {
 			}
 		}
 		if b := tx.Bucket([]byte("meta")); b != nil {
+			info.HasMeta = true
 			if v := b.Get([]byte("consistent_index")); len(v) == 8 {
 				info.ConsistentIndex = binary.BigEndian.Uint64(v)
 			}

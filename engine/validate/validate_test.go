@@ -108,7 +108,7 @@ func TestBackupsFindDamage(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
-		{name: "empty object", object: v2 + "Incr-00000053-00000062-1763900300", what: "empty object",
+		{name: "empty object", object: v2 + "Incr-00000053-00000062-1763900300", what: "is empty",
 			damage: func(t *testing.T, dir string) {
 				write(t, filepath.Join(dir, v2+"Incr-00000053-00000062-1763900300"), nil)
 			}},
