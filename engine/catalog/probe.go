@@ -1,0 +1,77 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+// Probe is what reading an object's bytes told about it: an etcd snapshot at Revision, or not one (Why).
+type Probe struct {
+	Revision       int64
+	StorageVersion string
+	NotSnapshot    bool
+	Why            string
+	// Err is a failure to read the object at all (the store, not its bytes).
+	Err error
+}
+
+// Prober reads an object just enough to tell whether it is an etcd snapshot and at which revision: a few ranged
+// reads of bbolt pages, never the whole object. It lives above the catalog (engine registers snapinfo's) since
+// snapinfo needs the catalog's types.
+type Prober func(ctx context.Context, st *store.Store, o store.Object) Probe
+
+var prober Prober
+
+// SetProber installs the content reader Load uses for objects whose name does not give their revision.
+func SetProber(p Prober) { prober = p }
+
+// probeParallel bounds concurrent ranged reads: each costs a few round trips, a store holds few such snapshots.
+const probeParallel = 8
+
+// wantsProbe reports whether only the object's bytes can say what it is: a plain snapshot of another tool
+// (named or not). Compressed ones are never read to list.
+func wantsProbe(o store.Object) bool {
+	if IsHeartbeat(o.Key) || isCompanion(o.Key) || !plainCandidate(o.Size) {
+		return false
+	}
+	if _, ok := ParseName(o.Key); ok {
+		return false
+	}
+	if s, ok := parseWildName(o.Key); ok {
+		return s.Compression == "none"
+	}
+	return true
+}
+
+// probeAll reads every object wantsProbe picks, in parallel.
+func probeAll(ctx context.Context, st *store.Store, objs []store.Object) (map[string]Probe, error) {
+	if prober == nil {
+		return nil, nil
+	}
+	results := make([]Probe, len(objs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(probeParallel)
+	for i, o := range objs {
+		if !wantsProbe(o) {
+			continue
+		}
+		g.Go(func() error {
+			results[i] = prober(gctx, st, o)
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("read snapshots of other tools to find their revisions: %w", err)
+	}
+	out := map[string]Probe{}
+	for i, o := range objs {
+		if wantsProbe(o) {
+			out[o.Key] = results[i]
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,61 @@
+package catalog
+
+import (
+	"path"
+	"testing"
+
+	"github.com/etcd-dr/etcd-dr/store"
+)
+
+func TestWildNames(t *testing.T) {
+	cases := []struct {
+		key    string
+		ok     bool
+		layout Layout
+		node   string
+		dirty  bool
+	}{
+		{"k3s/etcd-snapshot-server-0-1700000000", true, K3s, "server-0", false},
+		{"on-demand-ip-10-0-0-1.ec2.internal-1700000000.zip", true, K3s, "ip-10-0-0-1.ec2.internal", false},
+		{"etcd-snapshot-1700000000", false, "", "", false}, // no node
+		{"backup/snapshot_2024-01-02_150405.db", true, OpenShift, "", false},
+		{"snapshot_2024-01-02_150405__POSSIBLY_DIRTY__.db", true, OpenShift, "", true},
+		{"snapshot_2024-13-02_150405.db", false, "", "", false}, // month 13
+		{"snapshot.db", false, "", "", false},
+	}
+	for _, c := range cases {
+		s, ok := parseWildName(c.key)
+		if ok != c.ok || s.Layout != c.layout || s.Node != c.node || (s.Warning != "") != c.dirty {
+			t.Errorf("parseWildName(%q) = %+v, %v", c.key, s, ok)
+		}
+	}
+	if !isCompanion("k3s/.metadata/etcd-snapshot-a-1700000000") || !isCompanion("static_kuberesources_2024-01-02_150405.tar.gz") || isCompanion("k3s/etcd-snapshot-a-1700000000") {
+		t.Error("companions misjudged")
+	}
+}
+
+// FuzzWildName: any key parses or not without a panic; what parses is a full snapshot of a wild layout in the
+// key's folder, and its companions are never snapshots.
+func FuzzWildName(f *testing.F) {
+	for _, k := range []string{"etcd-snapshot-n-1700000000", "on-demand-a-b-1700000000.zip", "snapshot_2024-01-02_150405__POSSIBLY_DIRTY__.db", "x/.metadata/y", "static_kuberesources_2024-01-02_150405.tar.gz"} {
+		f.Add(k, int64(16416))
+	}
+	f.Fuzz(func(t *testing.T, key string, size int64) {
+		s, ok := parseWildName(key)
+		if ok {
+			if s.Kind != Full || s.Key != key || s.EndRevision != 0 || (s.Layout != K3s && s.Layout != OpenShift) {
+				t.Fatalf("parseWildName(%q) = %+v", key, s)
+			}
+			if d := path.Dir(key); d != "." && s.Dir != d {
+				t.Fatalf("dir %q, want %q", s.Dir, d)
+			}
+		}
+		snap, known, _ := wildObject(store.Object{Key: key, Size: size}, nil)
+		if snap != nil {
+			t.Fatalf("a snapshot without reading it: %+v", snap)
+		}
+		if ok && !known {
+			t.Fatalf("%q parses but is not known", key)
+		}
+	})
+}

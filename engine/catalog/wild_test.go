@@ -1,0 +1,65 @@
+package catalog_test
+
+import (
+	"context"
+	"path"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/etcd-dr/etcd-dr/engine" // registers the snapshot prober (snapinfo)
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
+)
+
+// Other tools' snapshots, made by a real etcd in each tool's shape, are each their own chain at the revision read
+// from the db, in the folder that holds them; companions are silent; damaged objects are one problem each.
+func TestWildLayoutsFromRealSnapshots(t *testing.T) {
+	ctx := context.Background()
+	w, err := fixture.WriteWild(ctx, t.TempDir())
+	require.NoError(t, err)
+	st, cat, err := catalog.Open(ctx, "file://"+w.Dir)
+	require.NoError(t, err)
+	defer st.Close()
+
+	byKey := map[string]catalog.Chain{}
+	for _, ch := range cat.Chains {
+		byKey[ch.Base.Key] = ch
+	}
+	want := map[string]struct {
+		layout  catalog.Layout
+		cluster string
+	}{
+		w.Plain:     {catalog.PlainSnapshot, fixture.WildPlainDir},
+		w.K3s:       {catalog.K3s, fixture.WildK3sDir},
+		w.OpenShift: {catalog.OpenShift, fixture.WildOpenShiftDir},
+		w.Dirty:     {catalog.OpenShift, fixture.WildOpenShiftDir},
+	}
+	require.Len(t, cat.Chains, len(want), "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	for key, wl := range want {
+		ch, ok := byKey[key]
+		require.True(t, ok, "no chain for %s: %+v", key, cat.Problems)
+		require.Equal(t, wl.layout, ch.Layout, key)
+		require.Equal(t, wl.cluster, ch.Cluster, key)
+		require.Equal(t, w.Revisions[key], ch.Base.EndRevision, "%s: revision read from the db", key)
+		require.Equal(t, w.Revisions[key], ch.RestorableRevision, key)
+		require.NotEmpty(t, ch.Base.EtcdVersion, "%s: the embedded etcd (3.6) records its storage version", key)
+		require.Empty(t, ch.Deltas)
+	}
+	require.Equal(t, "server-0", byKey[w.K3s].Base.Node)
+	require.Contains(t, byKey[w.Dirty].Base.Warning, "__POSSIBLY_DIRTY__")
+	require.Empty(t, byKey[w.OpenShift].Base.Warning)
+
+	problems := map[string]string{}
+	for _, p := range cat.Problems {
+		problems[p.Object] = p.What
+	}
+	require.Len(t, problems, len(w.Damaged), "%+v", cat.Problems)
+	require.Contains(t, problems[w.Damaged[0]], "named like a k3s snapshot but")
+	require.Contains(t, problems[w.Damaged[0]], "not an etcd bbolt database")
+	require.Contains(t, problems[w.Damaged[1]], "zip")
+	require.Contains(t, problems[w.Damaged[2]], "not a backup object etcd-dr recognises")
+	for obj := range problems {
+		require.NotEqual(t, ".metadata", path.Base(path.Dir(obj)))
+	}
+}
