@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/etcd-dr/etcd-dr/engine/restore"
+	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
+	"github.com/etcd-dr/etcd-dr/internal/fixture"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
+)
+
+// wildStores writes the other tools' store (real etcd snapshots in each tool's shape) and serves it on file://
+// and on versitygw S3.
+func wildStores(t *testing.T) (*fixture.Wild, map[string]string) {
+	t.Helper()
+	w, err := fixture.WriteWild(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "wild")
+	u := s3.URL("wild", "backups")
+	uploadDir(t, u, w.Dir)
+	return w, map[string]string{"file": "file://" + w.Dir, "s3": u}
+}
+
+// etcdctl snapshot save output, a k3s scheduled snapshot and OpenShift backups are listed as chains at the
+// revision their db holds, picked with --revision by that revision, and restored into a data dir a real etcd
+// serves at exactly that state — on file:// and on S3.
+func TestWildListPickRestore(t *testing.T) {
+	w, urls := wildStores(t)
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			out, errs, code := runCLI(t, "list", "--store", url, "-o", "json")
+			require.Equal(t, 0, code, errs)
+			for _, l := range []string{"snapshot", "k3s", "openshift"} {
+				require.Contains(t, out, `"layout": "`+l+`"`)
+			}
+			require.Equal(t, 4, strings.Count(out, `"base": {`), out)
+			for _, k := range w.Damaged {
+				require.Contains(t, out, `"object": "`+k+`"`)
+			}
+			require.NotContains(t, out, `.metadata/`, "k3s metadata records are companions, not problems")
+			require.NotContains(t, out, `static_kuberesources_`)
+
+			text, errs, code := runCLI(t, "list", "--store", url)
+			require.Equal(t, 0, code, errs)
+			require.Contains(t, text, "k3s")
+
+			cases := []struct{ cluster, key string }{
+				{fixture.WildPlainDir, w.Plain},
+				{fixture.WildK3sDir, w.K3s},
+				{fixture.WildOpenShiftDir, w.OpenShift},
+			}
+			for _, c := range cases {
+				rev := w.Revisions[c.key]
+				out, errs, code := runCLI(t, "pick", "--store", url, "--cluster", c.cluster, "--revision", fmt.Sprint(rev), "-o", "json")
+				require.Equal(t, 0, code, "%s: %s", c.key, errs)
+				var res struct {
+					Revision int64
+					Objects  []string
+				}
+				require.NoError(t, json.Unmarshal([]byte(out), &res))
+				require.Equal(t, rev, res.Revision)
+				require.Equal(t, []string{path.Base(c.key)}, res.Objects, "keys are relative to the cluster folder")
+
+				dataDir := filepath.Join(t.TempDir(), "etcd")
+				out, errs, code = runCLI(t, "restore", "--store", url, "--cluster", c.cluster, "--revision", fmt.Sprint(rev), "--data-dir", dataDir, "-o", "json")
+				require.Equal(t, 0, code, "%s: stdout %s\nstderr %s", c.key, out, errs)
+				var rr restore.Result
+				require.NoError(t, json.Unmarshal([]byte(out), &rr))
+				require.Equal(t, rev, rr.Revision)
+				restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, rev, w.State[rev])
+			}
+
+			// A revision no snapshot holds is nothing compatible, not a guess.
+			_, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildK3sDir, "--revision", fmt.Sprint(w.Revisions[w.K3s]+1))
+			require.NotEqual(t, 0, code, errs)
+		})
+	}
+}
