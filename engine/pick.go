@@ -36,5 +36,16 @@ func (r *Repo) Pick(ctx context.Context, req PickRequest) (*pick.Result, error) 
 			return err
 		}
 	}
-	return pick.Pick(cat, cfg)
+	cat, warnings, err := r.resolveOnDemand(ctx, cat, req.Revision)
+	if err != nil {
+		return nil, err
+	}
+	res, err := pick.Pick(cat, cfg)
+	if res != nil {
+		res.Warnings = append(res.Warnings, warnings...)
+		if w := res.Chain.Base.Warning; w != "" {
+			res.Warnings = append(res.Warnings, res.Chain.Base.Key+": "+w)
+		}
+	}
+	return res, err
 }

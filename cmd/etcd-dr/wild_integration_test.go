@@ -43,7 +43,8 @@ func TestWildListPickRestore(t *testing.T) {
 			for _, l := range []string{"snapshot", "k3s", "openshift"} {
 				require.Contains(t, out, `"layout": "`+l+`"`)
 			}
-			require.Equal(t, 4, strings.Count(out, `"base": {`), out)
+			require.Equal(t, 6, strings.Count(out, `"base": {`), out)
+			require.Equal(t, 2, strings.Count(out, `"revisionOnDemand": true`), "gzipped snapshots are not read to list")
 			for _, k := range w.Damaged {
 				require.Contains(t, out, `"object": "`+k+`"`)
 			}
@@ -53,11 +54,28 @@ func TestWildListPickRestore(t *testing.T) {
 			text, errs, code := runCLI(t, "list", "--store", url)
 			require.Equal(t, 0, code, errs)
 			require.Contains(t, text, "k3s")
+			require.Contains(t, text, "on demand")
+
+			// The newest of the cron folder is gzipped and cut short: pick reads it, skips it with a warning
+			// naming it, and takes the next one, reading its revision from the db.
+			out, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildPlainDir, "--revision", fmt.Sprint(w.Revisions[w.Gzip]), "-o", "json")
+			require.Equal(t, 0, code, errs)
+			require.Contains(t, out, `"objects": [`+"\n"+`    "`+path.Base(w.Gzip)+`"`)
+			if name == "file" { // S3 times are upload times: only the file store knows which is newest
+				out, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildPlainDir, "-o", "json")
+				require.Equal(t, 0, code, errs)
+				require.Contains(t, out, fmt.Sprintf(`"revision": %d`, w.Revisions[w.Gzip]))
+				require.Contains(t, out, "skipped "+path.Base(w.Truncated))
+			}
+			out, _, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildOpenShiftDir, "-o", "json")
+			require.Equal(t, 0, code)
+			require.Contains(t, out, "__POSSIBLY_DIRTY__", "the dirty snapshot is newest; pick warns")
 
 			cases := []struct{ cluster, key string }{
 				{fixture.WildPlainDir, w.Plain},
 				{fixture.WildK3sDir, w.K3s},
 				{fixture.WildOpenShiftDir, w.OpenShift},
+				{fixture.WildPlainDir, w.Gzip},
 			}
 			for _, c := range cases {
 				rev := w.Revisions[c.key]

@@ -50,6 +50,9 @@ type Snapshot struct {
 	// Node is the node that wrote a k3s/rke2 snapshot; Warning is what an SRE should know before using it.
 	Node    string `json:"node,omitempty"`
 	Warning string `json:"warning,omitempty"`
+	// RevisionOnDemand is a compressed snapshot of another tool: its revision is read (streamed) only when pick
+	// needs it, never to list; until then the revisions are 0.
+	RevisionOnDemand bool `json:"revisionOnDemand,omitempty"`
 
 	Layout Layout             `json:"-"`
 	Dir    string             `json:"-"`

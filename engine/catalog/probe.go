@@ -3,9 +3,11 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"path"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -14,7 +16,9 @@ type Probe struct {
 	Revision       int64
 	StorageVersion string
 	NotSnapshot    bool
-	Why            string
+	// OnDemand: a compressed object whose first bytes decompress to an etcd db; its revision is read at pick.
+	OnDemand bool
+	Why      string
 	// Err is a failure to read the object at all (the store, not its bytes).
 	Err error
 }
@@ -35,16 +39,34 @@ const probeParallel = 8
 // wantsProbe reports whether only the object's bytes can say what it is: a plain snapshot of another tool
 // (named or not). Compressed ones are never read to list.
 func wantsProbe(o store.Object) bool {
-	if IsHeartbeat(o.Key) || isCompanion(o.Key) || !plainCandidate(o.Size) {
+	if IsHeartbeat(o.Key) || isCompanion(o.Key) || o.Size == 0 {
 		return false
 	}
 	if _, ok := ParseName(o.Key); ok {
+		return false
+	}
+	if CompressedCodec(o.Key) != format.None {
+		return true // the prober decompresses its first page only
+	}
+	if !plainCandidate(o.Size) {
 		return false
 	}
 	if s, ok := parseWildName(o.Key); ok {
 		return s.Compression == "none"
 	}
 	return true
+}
+
+// CompressedCodec is the compression an object of another tool carries by its suffix (.gz, .zst), or None.
+func CompressedCodec(key string) format.Compression {
+	ext := path.Ext(key)
+	if ext == "" {
+		return format.None
+	}
+	if c, ok := format.CompressionForSuffix(ext); ok && (c == format.Gzip || c == format.Zstd) {
+		return c
+	}
+	return format.None
 }
 
 // probeAll reads every object wantsProbe picks, in parallel.

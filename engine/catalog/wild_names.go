@@ -107,6 +107,11 @@ func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known 
 	if !named {
 		s = Snapshot{Key: o.Key, Kind: Full, Dir: parent(o.Key), Codec: format.None, Compression: format.None.String(), Layout: PlainSnapshot, Time: o.ModTime.UTC()}
 	}
+	if p.OnDemand {
+		s.Codec = CompressedCodec(o.Key)
+		s.Compression = s.Codec.String()
+		s.RevisionOnDemand = true
+	}
 	s.Size = o.Size
 	s.StartRevision, s.EndRevision = p.Revision, p.Revision
 	s.EtcdVersion = p.StorageVersion

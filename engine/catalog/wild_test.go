@@ -35,7 +35,14 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 		w.OpenShift: {catalog.OpenShift, fixture.WildOpenShiftDir},
 		w.Dirty:     {catalog.OpenShift, fixture.WildOpenShiftDir},
 	}
-	require.Len(t, cat.Chains, len(want), "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	require.Len(t, cat.Chains, len(want)+2, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	for _, key := range []string{w.Gzip, w.Truncated} {
+		base := byKey[key].Base
+		require.True(t, base.RevisionOnDemand, "%s: a gzipped db is not read to list", key)
+		require.Zero(t, base.EndRevision, key)
+		require.Equal(t, "gzip", base.Compression, key)
+		require.Equal(t, fixture.WildPlainDir, byKey[key].Cluster)
+	}
 	for key, wl := range want {
 		ch, ok := byKey[key]
 		require.True(t, ok, "no chain for %s: %+v", key, cat.Problems)
