@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,27 @@ func TestWildListPickRestore(t *testing.T) {
 			_, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildK3sDir, "--revision", fmt.Sprint(w.Revisions[w.K3s]+1))
 			require.NotEqual(t, 0, code, errs)
 		})
+	}
+}
+
+// Other tools prune their own snapshots (k3s --etcd-snapshot-retention, cron jobs): etcd-dr's gc counts none of
+// them and deletes none, even an unread "revision on demand" one that would otherwise look oldest.
+func TestWildNeverCollected(t *testing.T) {
+	w, err := fixture.WriteWild(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	before := map[string]bool{}
+	require.NoError(t, filepath.Walk(w.Dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			before[p] = true
+		}
+		return err
+	}))
+	for _, cluster := range []string{fixture.WildPlainDir, fixture.WildK3sDir, fixture.WildOpenShiftDir} {
+		out, errs, code := runCLI(t, "gc", "--store", "file://"+w.Dir, "--cluster", cluster, "--gc-policy", "limit", "--max-backups", "1", "-o", "json")
+		require.Equal(t, 0, code, "%s: %s %s", cluster, out, errs)
+		require.Contains(t, out, "never deleted")
+	}
+	for p := range before {
+		require.FileExists(t, p)
 	}
 }

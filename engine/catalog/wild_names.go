@@ -68,6 +68,15 @@ func parseWildName(key string) (Snapshot, bool) {
 	return Snapshot{}, false
 }
 
+// Foreign reports a layout of another tool's plain snapshots: that tool prunes them, etcd-dr's gc never does.
+func (l Layout) Foreign() bool {
+	switch l {
+	case PlainSnapshot, K3s, RKE2, OpenShift:
+		return true
+	}
+	return false
+}
+
 // isCompanion reports files other tools keep beside their snapshots: known, never problems, never backups.
 func isCompanion(key string) bool {
 	base := path.Base(key)
