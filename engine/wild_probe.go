@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/engine/snapinfo"
@@ -57,17 +58,29 @@ func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // than this (gzip and zstd store incompressible blocks nearly as they are).
 const headBytes = 64 << 10
 
-// probeCompressed decompresses the start of a .gz/.zst object to its first bbolt page and checks the magic there:
+// probeCompressed decompresses the start of a .gz/.zst/.zip object to its first bbolt page and checks the magic there:
 // an etcd db, its revision read at pick (a compressed stream cannot be read at an offset).
 func probeCompressed(ctx context.Context, st *store.Store, o store.Object, c format.Compression) catalog.Probe {
-	rc, err := st.NewRangeReader(ctx, o.Key, 0, min(o.Size, headBytes))
-	if err != nil {
-		return catalog.Probe{Err: fmt.Errorf("read the start of %s: %w", o.Key, err)}
-	}
-	defer rc.Close()
-	dec, err := format.NewDecompressor(rc, c)
-	if err != nil {
-		return catalog.Probe{NotSnapshot: true, Why: fmt.Sprintf("its start is not %s: %v", c, err)}
+	var dec io.ReadCloser
+	if c == format.Zip {
+		f, err := download.ZipEntry(ctx, st, o.Key, o.Size)
+		if errors.Is(err, fault.ErrProblems) {
+			return catalog.Probe{NotSnapshot: true, Why: err.Error()}
+		} else if err != nil {
+			return catalog.Probe{Err: fmt.Errorf("read the zip directory of %s: %w", o.Key, err)}
+		}
+		if dec, err = f.Open(); err != nil {
+			return catalog.Probe{NotSnapshot: true, Why: fmt.Sprintf("its zip entry does not open: %v", err)}
+		}
+	} else {
+		rc, err := st.NewRangeReader(ctx, o.Key, 0, min(o.Size, headBytes))
+		if err != nil {
+			return catalog.Probe{Err: fmt.Errorf("read the start of %s: %w", o.Key, err)}
+		}
+		defer rc.Close()
+		if dec, err = format.NewDecompressor(rc, c); err != nil {
+			return catalog.Probe{NotSnapshot: true, Why: fmt.Sprintf("its start is not %s: %v", c, err)}
+		}
 	}
 	defer dec.Close()
 	var page [boltMetaEnd]byte

@@ -44,8 +44,8 @@ func TestWildListPickRestore(t *testing.T) {
 			for _, l := range []string{"snapshot", "k3s", "openshift"} {
 				require.Contains(t, out, `"layout": "`+l+`"`)
 			}
-			require.Equal(t, 6, strings.Count(out, `"base": {`), out)
-			require.Equal(t, 2, strings.Count(out, `"revisionOnDemand": true`), "gzipped snapshots are not read to list")
+			require.Equal(t, 7, strings.Count(out, `"base": {`), out)
+			require.Equal(t, 3, strings.Count(out, `"revisionOnDemand": true`), "compressed snapshots are not read to list")
 			for _, k := range w.Damaged {
 				require.Contains(t, out, `"object": "`+k+`"`)
 			}
@@ -77,6 +77,7 @@ func TestWildListPickRestore(t *testing.T) {
 				{fixture.WildK3sDir, w.K3s},
 				{fixture.WildOpenShiftDir, w.OpenShift},
 				{fixture.WildPlainDir, w.Gzip},
+				{fixture.WildK3sDir, w.Zip},
 			}
 			for _, c := range cases {
 				rev := w.Revisions[c.key]

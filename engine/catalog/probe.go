@@ -57,13 +57,13 @@ func wantsProbe(o store.Object) bool {
 	return true
 }
 
-// CompressedCodec is the compression an object of another tool carries by its suffix (.gz, .zst), or None.
+// CompressedCodec is the compression an object of another tool carries by its suffix (.gz, .zst, .zip), or None.
 func CompressedCodec(key string) format.Compression {
 	ext := path.Ext(key)
 	if ext == "" {
 		return format.None
 	}
-	if c, ok := format.CompressionForSuffix(ext); ok && (c == format.Gzip || c == format.Zstd) {
+	if c, ok := format.CompressionForSuffix(ext); ok && (c == format.Gzip || c == format.Zstd || c == format.Zip) {
 		return c
 	}
 	return format.None

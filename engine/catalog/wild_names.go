@@ -50,7 +50,7 @@ func parseWildName(key string) (Snapshot, bool) {
 		}
 		s.Layout, s.Node, s.Time = K3s, m[2], time.Unix(ts, 0).UTC()
 		if m[4] != "" {
-			s.Compression = "zip"
+			s.Codec, s.Compression = format.Zip, format.Zip.String()
 		}
 		return s, true
 	}
@@ -98,14 +98,15 @@ func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known 
 	s, named := parseWildName(o.Key)
 	p, read := probed[o.Key]
 	switch {
-	case named && s.Compression != format.None.String():
-		return nil, true, fmt.Sprintf("%s snapshot compressed as .%s: etcd-dr does not read zipped snapshots yet; unzip it (one entry) and store the db beside it", s.Layout, s.Compression)
 	case named && o.Size == 0:
 		return nil, true, "empty object (0 bytes): an interrupted upload; not restorable"
 	case read && p.Err != nil:
 		return nil, true, fmt.Sprintf("could not read it to tell whether it is an etcd snapshot: %v", p.Err)
 	case named && (!read || p.NotSnapshot):
 		why := "it is not a whole etcd snapshot (its size is not bbolt pages plus the 32-byte sha256 trailer)"
+		if s.Codec != format.None {
+			why = "it is empty"
+		}
 		if read {
 			why = p.Why
 		}

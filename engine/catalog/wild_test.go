@@ -35,14 +35,15 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 		w.OpenShift: {catalog.OpenShift, fixture.WildOpenShiftDir},
 		w.Dirty:     {catalog.OpenShift, fixture.WildOpenShiftDir},
 	}
-	require.Len(t, cat.Chains, len(want)+2, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
-	for _, key := range []string{w.Gzip, w.Truncated} {
+	require.Len(t, cat.Chains, len(want)+3, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	for key, comp := range map[string]string{w.Gzip: "gzip", w.Truncated: "gzip", w.Zip: "zip"} {
 		base := byKey[key].Base
-		require.True(t, base.RevisionOnDemand, "%s: a gzipped db is not read to list", key)
+		require.True(t, base.RevisionOnDemand, "%s: a compressed db is not read to list", key)
 		require.Zero(t, base.EndRevision, key)
-		require.Equal(t, "gzip", base.Compression, key)
-		require.Equal(t, fixture.WildPlainDir, byKey[key].Cluster)
+		require.Equal(t, comp, base.Compression, key)
+		require.Equal(t, path.Dir(key), byKey[key].Cluster)
 	}
+	require.Equal(t, catalog.K3s, byKey[w.Zip].Layout)
 	for key, wl := range want {
 		ch, ok := byKey[key]
 		require.True(t, ok, "no chain for %s: %+v", key, cat.Problems)
@@ -64,8 +65,10 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 	require.Len(t, problems, len(w.Damaged), "%+v", cat.Problems)
 	require.Contains(t, problems[w.Damaged[0]], "named like a k3s snapshot but")
 	require.Contains(t, problems[w.Damaged[0]], "not an etcd bbolt database")
-	require.Contains(t, problems[w.Damaged[1]], "zip")
+	require.Contains(t, problems[w.Damaged[1]], "not a readable zip archive")
 	require.Contains(t, problems[w.Damaged[2]], "not a backup object etcd-dr recognises")
+	require.Contains(t, problems[w.Damaged[3]], "holds 2 entries")
+	require.Contains(t, problems[w.Damaged[4]], "zip bomb")
 	for obj := range problems {
 		require.NotEqual(t, ".metadata", path.Base(path.Dir(obj)))
 	}
