@@ -16,6 +16,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // wildStores writes the other tools' store (real etcd snapshots in each tool's shape) and serves it on file://
@@ -126,5 +127,34 @@ func TestWildNeverCollected(t *testing.T) {
 	}
 	for p := range before {
 		require.FileExists(t, p)
+	}
+}
+
+// k3s and rke2 upload with S3 user metadata naming the node (rke2-… for rke2): the snapshot shows its node and,
+// for rke2, its layout.
+func TestWildK3sS3Metadata(t *testing.T) {
+	w, err := fixture.WriteWild(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	s3 := testenv.StartS3(t)
+	s3.Env(t)
+	s3.CreateBucket(t, "k3s")
+	data, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(w.K3s)))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, tool := range []string{"k3s", "rke2"} {
+		st, err := store.Open(ctx, s3.URL("k3s", tool))
+		require.NoError(t, err)
+		wr, err := st.NewWriter(ctx, path.Base(w.K3s), store.WriteOptions{Metadata: map[string]string{tool + "-node-name": "cp-" + tool, tool + "-cluster-id": "c0ffee"}})
+		require.NoError(t, err)
+		_, err = wr.Write(data)
+		require.NoError(t, err)
+		require.NoError(t, wr.Commit())
+		require.NoError(t, st.Close())
+
+		out, errs, code := runCLI(t, "list", "--store", s3.URL("k3s", tool), "-o", "json")
+		require.Equal(t, 0, code, errs)
+		require.Contains(t, out, `"layout": "`+tool+`"`)
+		require.Contains(t, out, `"node": "cp-`+tool+`"`)
+		require.Contains(t, out, fmt.Sprintf(`"endRevision": %d`, w.Revisions[w.K3s]))
 	}
 }
