@@ -21,6 +21,9 @@ import (
 func init() { catalog.SetProber(probeSnapshot) }
 
 func probeSnapshot(ctx context.Context, st *store.Store, o store.Object) catalog.Probe {
+	if catalog.IsEtcdManagerMeta(o.Key) {
+		return probeMeta(ctx, st, o)
+	}
 	if c := catalog.CompressedCodec(o.Key); c != format.None {
 		return probeCompressed(ctx, st, o, c)
 	}
@@ -146,4 +149,25 @@ func (r *Repo) resolveOnDemand(ctx context.Context, cat *catalog.Catalog, want i
 		}
 	}
 	return &out, warnings, nil
+}
+
+// probeMeta reads an etcd-manager _etcd_backup.meta (bounded) for the etcd version of the backup beside it.
+func probeMeta(ctx context.Context, st *store.Store, o store.Object) catalog.Probe {
+	if o.Size > catalog.MaxMetaBytes {
+		return catalog.Probe{NotSnapshot: true, Why: fmt.Sprintf("etcd-manager backup metadata of %d bytes, more than the %d such a file holds", o.Size, catalog.MaxMetaBytes)}
+	}
+	rc, err := st.NewReader(ctx, o.Key)
+	if err != nil {
+		return catalog.Probe{Err: fmt.Errorf("read %s: %w", o.Key, err)}
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, catalog.MaxMetaBytes))
+	if err != nil {
+		return catalog.Probe{Err: fmt.Errorf("read %s: %w", o.Key, err)}
+	}
+	v, err := catalog.ParseEtcdManagerMeta(b)
+	if err != nil {
+		return catalog.Probe{NotSnapshot: true, Why: err.Error() + "; the backup beside it is listed without an etcd version"}
+	}
+	return catalog.Probe{EtcdVersion: v}
 }

@@ -42,16 +42,17 @@ func TestWildListPickRestore(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out, errs, code := runCLI(t, "list", "--store", url, "-o", "json")
 			require.Equal(t, 0, code, errs)
-			for _, l := range []string{"snapshot", "k3s", "openshift"} {
+			for _, l := range []string{"snapshot", "k3s", "openshift", "etcd-manager"} {
 				require.Contains(t, out, `"layout": "`+l+`"`)
 			}
-			require.Equal(t, 7, strings.Count(out, `"base": {`), out)
-			require.Equal(t, 3, strings.Count(out, `"revisionOnDemand": true`), "compressed snapshots are not read to list")
+			require.Equal(t, 8, strings.Count(out, `"base": {`), out)
+			require.Equal(t, 4, strings.Count(out, `"revisionOnDemand": true`), "compressed snapshots are not read to list")
 			for _, k := range w.Damaged {
 				require.Contains(t, out, `"object": "`+k+`"`)
 			}
 			require.NotContains(t, out, `.metadata/`, "k3s metadata records are companions, not problems")
 			require.NotContains(t, out, `static_kuberesources_`)
+			require.NotContains(t, out, `control/`, "etcd-manager control files are known, never problems")
 
 			text, errs, code := runCLI(t, "list", "--store", url)
 			require.Equal(t, 0, code, errs)
@@ -69,6 +70,10 @@ func TestWildListPickRestore(t *testing.T) {
 				require.Contains(t, out, fmt.Sprintf(`"revision": %d`, w.Revisions[w.Gzip]))
 				require.Contains(t, out, "skipped "+path.Base(w.Truncated))
 			}
+			out, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildKopsDir, "-o", "json")
+			require.Equal(t, 0, code, errs)
+			require.Contains(t, out, `"etcdVersion": "`+w.EtcdManagerVersion+`"`, "etcd-manager's version comes from its meta")
+
 			out, _, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildOpenShiftDir, "-o", "json")
 			require.Equal(t, 0, code)
 			require.Contains(t, out, "__POSSIBLY_DIRTY__", "the dirty snapshot is newest; pick warns")
@@ -79,6 +84,7 @@ func TestWildListPickRestore(t *testing.T) {
 				{fixture.WildOpenShiftDir, w.OpenShift},
 				{fixture.WildPlainDir, w.Gzip},
 				{fixture.WildK3sDir, w.Zip},
+				{fixture.WildKopsDir, w.EtcdManager},
 			}
 			for _, c := range cases {
 				rev := w.Revisions[c.key]
@@ -90,7 +96,7 @@ func TestWildListPickRestore(t *testing.T) {
 				}
 				require.NoError(t, json.Unmarshal([]byte(out), &res))
 				require.Equal(t, rev, res.Revision)
-				require.Equal(t, []string{path.Base(c.key)}, res.Objects, "keys are relative to the cluster folder")
+				require.Equal(t, []string{strings.TrimPrefix(c.key, c.cluster+"/")}, res.Objects, "keys are relative to the cluster folder")
 
 				dataDir := filepath.Join(t.TempDir(), "etcd")
 				out, errs, code = runCLI(t, "restore", "--store", url, "--cluster", c.cluster, "--revision", fmt.Sprint(rev), "--data-dir", dataDir, "-o", "json")
@@ -120,7 +126,7 @@ func TestWildNeverCollected(t *testing.T) {
 		}
 		return err
 	}))
-	for _, cluster := range []string{fixture.WildPlainDir, fixture.WildK3sDir, fixture.WildOpenShiftDir} {
+	for _, cluster := range []string{fixture.WildPlainDir, fixture.WildK3sDir, fixture.WildOpenShiftDir, fixture.WildKopsDir} {
 		out, errs, code := runCLI(t, "gc", "--store", "file://"+w.Dir, "--cluster", cluster, "--gc-policy", "limit", "--max-backups", "1", "-o", "json")
 		require.Equal(t, 0, code, "%s: %s %s", cluster, out, errs)
 		require.Contains(t, out, "never deleted")

@@ -19,6 +19,8 @@ type Probe struct {
 	// OnDemand: a compressed object whose first bytes decompress to an etcd db; its revision is read at pick.
 	OnDemand bool
 	Why      string
+	// EtcdVersion is what a tool's metadata file (etcd-manager's _etcd_backup.meta) says.
+	EtcdVersion string
 	// Err is a failure to read the object at all (the store, not its bytes).
 	Err error
 }
@@ -39,6 +41,9 @@ const probeParallel = 8
 // wantsProbe reports whether only the object's bytes can say what it is: a plain snapshot of another tool
 // (named or not). Compressed ones are never read to list.
 func wantsProbe(o store.Object) bool {
+	if IsEtcdManagerMeta(o.Key) {
+		return true
+	}
 	if IsHeartbeat(o.Key) || isCompanion(o.Key) || o.Size == 0 {
 		return false
 	}

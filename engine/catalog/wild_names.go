@@ -40,6 +40,9 @@ const openshiftTime = "2006-01-02_150405"
 
 // parseWildName recognises a k3s/rke2 or OpenShift snapshot by its key. The revision stays 0: only the db knows it.
 func parseWildName(key string) (Snapshot, bool) {
+	if s, ok := parseEtcdManager(key); ok {
+		return s, true
+	}
 	dir, base := path.Split(key)
 	dir = strings.TrimSuffix(dir, "/")
 	s := Snapshot{Key: key, Kind: Full, Dir: dir, Codec: format.None, Compression: format.None.String()}
@@ -71,7 +74,7 @@ func parseWildName(key string) (Snapshot, bool) {
 // Foreign reports a layout of another tool's plain snapshots: that tool prunes them, etcd-dr's gc never does.
 func (l Layout) Foreign() bool {
 	switch l {
-	case PlainSnapshot, K3s, RKE2, OpenShift:
+	case PlainSnapshot, K3s, RKE2, OpenShift, EtcdManager:
 		return true
 	}
 	return false
@@ -80,7 +83,7 @@ func (l Layout) Foreign() bool {
 // isCompanion reports files other tools keep beside their snapshots: known, never problems, never backups.
 func isCompanion(key string) bool {
 	base := path.Base(key)
-	return path.Base(path.Dir(key)) == k3sMetadataDir || openshiftResources.MatchString(base)
+	return path.Base(path.Dir(key)) == k3sMetadataDir || openshiftResources.MatchString(base) || IsEtcdManagerMeta(key) || isEtcdManagerControl(key)
 }
 
 // plainCandidate reports whether an object's size fits an etcd snapshot: whole bbolt pages (a multiple of 512)
@@ -92,6 +95,12 @@ func plainCandidate(size int64) bool {
 // wildObject turns an object no etcd-backup-restore/operator name explains into a snapshot of another tool, a
 // known companion, or a problem. known=false leaves it to the "not recognised" problem.
 func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known bool, problem string) {
+	if IsEtcdManagerMeta(o.Key) {
+		if p, ok := probed[o.Key]; ok && p.NotSnapshot {
+			return nil, true, p.Why // not JSON: the backup beside it lists without a version
+		}
+		return nil, true, ""
+	}
 	if isCompanion(o.Key) {
 		return nil, true, ""
 	}
@@ -125,6 +134,9 @@ func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known 
 	s.Size = o.Size
 	s.StartRevision, s.EndRevision = p.Revision, p.Revision
 	s.EtcdVersion = p.StorageVersion
+	if s.Layout == EtcdManager && s.EtcdVersion == "" {
+		s.EtcdVersion = probed[etcdManagerMetaKey(o.Key)].EtcdVersion
+	}
 	if md := o.Metadata; md != nil {
 		if n := md[metaRKE2Node]; n != "" {
 			s.Layout, s.Node = RKE2, n

@@ -35,7 +35,12 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 		w.OpenShift: {catalog.OpenShift, fixture.WildOpenShiftDir},
 		w.Dirty:     {catalog.OpenShift, fixture.WildOpenShiftDir},
 	}
-	require.Len(t, cat.Chains, len(want)+3, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	em := byKey[w.EtcdManager]
+	require.Equal(t, catalog.EtcdManager, em.Layout)
+	require.Equal(t, fixture.WildKopsDir, em.Cluster, "the cluster is the folder above the <time>-<seq> folders")
+	require.Equal(t, w.EtcdManagerVersion, em.Base.EtcdVersion, "version from _etcd_backup.meta")
+	require.True(t, em.Base.RevisionOnDemand)
+	require.Len(t, cat.Chains, len(want)+4, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
 	for key, comp := range map[string]string{w.Gzip: "gzip", w.Truncated: "gzip", w.Zip: "zip"} {
 		base := byKey[key].Base
 		require.True(t, base.RevisionOnDemand, "%s: a compressed db is not read to list", key)
@@ -69,6 +74,7 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 	require.Contains(t, problems[w.Damaged[2]], "not a backup object etcd-dr recognises")
 	require.Contains(t, problems[w.Damaged[3]], "holds 2 entries")
 	require.Contains(t, problems[w.Damaged[4]], "zip bomb")
+	require.Contains(t, problems[w.Damaged[5]], "not etcd-manager backup metadata (JSON)")
 	for obj := range problems {
 		require.NotEqual(t, ".metadata", path.Base(path.Dir(obj)))
 	}
