@@ -59,3 +59,32 @@ func FuzzWildName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEtcdManagerMeta: any bytes give a version or an error, never a panic; a version is never empty.
+func FuzzEtcdManagerMeta(f *testing.F) {
+	f.Add([]byte(`{"etcdVersion":"3.5.21","timestamp":"1700000000","clusterSpec":{"memberCount":3,"etcdVersion":"3.5.21"}}`))
+	f.Add([]byte(`{"etcdVersion":""}`))
+	f.Add([]byte(`{not json`))
+	f.Add([]byte(`{"timestamp":1700000000}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := ParseEtcdManagerMeta(b)
+		if err == nil && v == "" {
+			t.Fatalf("no error and no version from %q", b)
+		}
+	})
+}
+
+func TestEtcdManagerNames(t *testing.T) {
+	s, ok := parseEtcdManager("kops/backups/etcd/main/2026-11-30T10:00:00Z-000001/etcd.backup.gz")
+	if !ok || s.Layout != EtcdManager || ClusterOf(s.Dir, s.Layout) != "kops/backups/etcd/main" || s.Time.Unix() != 1796032800 {
+		t.Fatalf("parseEtcdManager = %+v, %v", s, ok)
+	}
+	for _, k := range []string{"2026-11-30T10:00:00Z-1/etcd.backup.gz", "2026-11-30T10:00:00Z-000001/etcd.backup", "x/etcd.backup.gz"} {
+		if _, ok := parseEtcdManager(k); ok {
+			t.Errorf("%q parsed", k)
+		}
+	}
+	if !isCompanion("main/control/etcd-cluster-spec") || !IsEtcdManagerMeta("main/2026-11-30T10:00:00Z-000001/_etcd_backup.meta") || IsEtcdManagerMeta("main/_etcd_backup.meta") {
+		t.Error("etcd-manager companions misjudged")
+	}
+}
