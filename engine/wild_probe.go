@@ -128,6 +128,9 @@ func (r *Repo) resolveOnDemand(ctx context.Context, cat *catalog.Catalog, want i
 	var warnings []string
 	for _, i := range lazy {
 		ch := cat.Chains[i]
+		if ch.Base.Encrypted && r.opts.Decrypt == nil {
+			return nil, nil, &fault.Encrypted{Object: ch.Base.Key}
+		}
 		info, err := snapinfo.Of(ctx, r.st, ch.Base, snapinfo.Options{Decrypt: r.opts.Decrypt})
 		if errors.Is(err, fault.ErrProblems) {
 			warnings = append(warnings, fmt.Sprintf("skipped %s: %v", ch.Base.Key, err))

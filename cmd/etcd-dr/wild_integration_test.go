@@ -42,11 +42,11 @@ func TestWildListPickRestore(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out, errs, code := runCLI(t, "list", "--store", url, "-o", "json")
 			require.Equal(t, 0, code, errs)
-			for _, l := range []string{"snapshot", "k3s", "openshift", "etcd-manager"} {
+			for _, l := range []string{"snapshot", "k3s", "openshift", "etcd-manager", "talos"} {
 				require.Contains(t, out, `"layout": "`+l+`"`)
 			}
-			require.Equal(t, 8, strings.Count(out, `"base": {`), out)
-			require.Equal(t, 4, strings.Count(out, `"revisionOnDemand": true`), "compressed snapshots are not read to list")
+			require.Equal(t, 9, strings.Count(out, `"base": {`), out)
+			require.Equal(t, 5, strings.Count(out, `"revisionOnDemand": true`), "compressed snapshots are not read to list")
 			for _, k := range w.Damaged {
 				require.Contains(t, out, `"object": "`+k+`"`)
 			}
@@ -73,6 +73,18 @@ func TestWildListPickRestore(t *testing.T) {
 			out, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildKopsDir, "-o", "json")
 			require.Equal(t, 0, code, errs)
 			require.Contains(t, out, `"etcdVersion": "`+w.EtcdManagerVersion+`"`, "etcd-manager's version comes from its meta")
+
+			// talos-backup's .age snapshot: refused without the identity, restored with it.
+			_, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildTalosDir)
+			require.Equal(t, 2, code, errs)
+			require.Contains(t, errs, "--identity")
+			keyFile := filepath.Join(t.TempDir(), "key.txt")
+			require.NoError(t, os.WriteFile(keyFile, []byte(w.TalosIdentity+"\n"), 0o600))
+			rev := w.Revisions[w.Talos]
+			dataDir := filepath.Join(t.TempDir(), "etcd")
+			out, errs, code = runCLI(t, "restore", "--store", url, "--cluster", fixture.WildTalosDir, "--identity", keyFile, "--data-dir", dataDir, "-o", "json")
+			require.Equal(t, 0, code, "stdout %s\nstderr %s", out, errs)
+			restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, rev, w.State[rev])
 
 			out, _, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildOpenShiftDir, "-o", "json")
 			require.Equal(t, 0, code)
@@ -126,7 +138,7 @@ func TestWildNeverCollected(t *testing.T) {
 		}
 		return err
 	}))
-	for _, cluster := range []string{fixture.WildPlainDir, fixture.WildK3sDir, fixture.WildOpenShiftDir, fixture.WildKopsDir} {
+	for _, cluster := range []string{fixture.WildPlainDir, fixture.WildK3sDir, fixture.WildOpenShiftDir, fixture.WildKopsDir, fixture.WildTalosDir} {
 		out, errs, code := runCLI(t, "gc", "--store", "file://"+w.Dir, "--cluster", cluster, "--gc-policy", "limit", "--max-backups", "1", "-o", "json")
 		require.Equal(t, 0, code, "%s: %s %s", cluster, out, errs)
 		require.Contains(t, out, "never deleted")

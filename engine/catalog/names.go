@@ -36,6 +36,7 @@ const (
 	RKE2          Layout = "rke2"         // rke2: as k3s, metadata keys rke2-*
 	OpenShift     Layout = "openshift"    // cluster-backup.sh: snapshot_<YYYY-MM-DD_HHMMSS>.db
 	EtcdManager   Layout = "etcd-manager" // kops: <cluster>/<RFC3339>-<6 digits>/etcd.backup.gz
+	Talos         Layout = "talos"        // talos-backup: <cluster>-<RFC3339>.snap[.age]
 )
 
 // Suffixes and naming parts shared with writers.

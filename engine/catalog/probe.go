@@ -57,7 +57,7 @@ func wantsProbe(o store.Object) bool {
 		return false
 	}
 	if s, ok := parseWildName(o.Key); ok {
-		return s.Compression == "none"
+		return !s.Encrypted
 	}
 	return true
 }

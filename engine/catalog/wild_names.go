@@ -43,6 +43,9 @@ func parseWildName(key string) (Snapshot, bool) {
 	if s, ok := parseEtcdManager(key); ok {
 		return s, true
 	}
+	if s, ok := parseTalos(key); ok {
+		return s, true
+	}
 	dir, base := path.Split(key)
 	dir = strings.TrimSuffix(dir, "/")
 	s := Snapshot{Key: key, Kind: Full, Dir: dir, Codec: format.None, Compression: format.None.String()}
@@ -74,7 +77,7 @@ func parseWildName(key string) (Snapshot, bool) {
 // Foreign reports a layout of another tool's plain snapshots: that tool prunes them, etcd-dr's gc never does.
 func (l Layout) Foreign() bool {
 	switch l {
-	case PlainSnapshot, K3s, RKE2, OpenShift, EtcdManager:
+	case PlainSnapshot, K3s, RKE2, OpenShift, EtcdManager, Talos:
 		return true
 	}
 	return false
@@ -109,6 +112,10 @@ func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known 
 	switch {
 	case named && o.Size == 0:
 		return nil, true, "empty object (0 bytes): an interrupted upload; not restorable"
+	case named && s.Encrypted:
+		// Unreadable without the identity: listed, its revision read at pick (which needs the identity).
+		s.Size, s.RevisionOnDemand = o.Size, true
+		return &s, true, ""
 	case read && p.Err != nil:
 		return nil, true, fmt.Sprintf("could not read it to tell whether it is an etcd snapshot: %v", p.Err)
 	case named && (!read || p.NotSnapshot):

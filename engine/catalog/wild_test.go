@@ -40,7 +40,11 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 	require.Equal(t, fixture.WildKopsDir, em.Cluster, "the cluster is the folder above the <time>-<seq> folders")
 	require.Equal(t, w.EtcdManagerVersion, em.Base.EtcdVersion, "version from _etcd_backup.meta")
 	require.True(t, em.Base.RevisionOnDemand)
-	require.Len(t, cat.Chains, len(want)+4, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	tb := byKey[w.Talos]
+	require.Equal(t, catalog.Talos, tb.Layout)
+	require.Equal(t, fixture.WildTalosDir, tb.Cluster)
+	require.True(t, tb.Base.Encrypted && tb.Base.RevisionOnDemand, "an .age snapshot is listed unread")
+	require.Len(t, cat.Chains, len(want)+5, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
 	for key, comp := range map[string]string{w.Gzip: "gzip", w.Truncated: "gzip", w.Zip: "zip"} {
 		base := byKey[key].Base
 		require.True(t, base.RevisionOnDemand, "%s: a compressed db is not read to list", key)
