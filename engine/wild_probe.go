@@ -34,7 +34,7 @@ func probeSnapshot(ctx context.Context, st *store.Store, o store.Object) catalog
 	case err != nil:
 		return catalog.Probe{Err: fmt.Errorf("read %s: %w", o.Key, err)}
 	}
-	return catalog.Probe{Revision: info.Revision, StorageVersion: info.StorageVersion}
+	return catalog.Probe{Revision: info.Revision, StorageVersion: info.StorageVersion, BytesRead: info.BytesRead}
 }
 
 // rangeReaderAt reads an object at offsets, one ranged read per call (a file:// store reads the file in place).

@@ -21,6 +21,8 @@ type Probe struct {
 	Why      string
 	// EtcdVersion is what a tool's metadata file (etcd-manager's _etcd_backup.meta) says.
 	EtcdVersion string
+	// BytesRead is what reading it cost (the cost rule: a few bbolt pages, never the object).
+	BytesRead int64
 	// Err is a failure to read the object at all (the store, not its bytes).
 	Err error
 }
