@@ -50,14 +50,18 @@ func TestWildListPickRestore(t *testing.T) {
 			for _, k := range w.Damaged {
 				require.Contains(t, out, `"object": "`+k+`"`)
 			}
-			require.NotContains(t, out, `.metadata/`, "k3s metadata records are companions, not problems")
-			require.NotContains(t, out, `static_kuberesources_`)
-			require.NotContains(t, out, `control/`, "etcd-manager control files are known, never problems")
+			require.NotContains(t, out, `"object": "k3s/.metadata/`, "k3s metadata records are companions, not problems")
+			require.NotContains(t, out, `"object": "openshift/static_kuberesources_`)
+			require.NotContains(t, out, `/control/`, "etcd-manager control files are known, never problems")
+			require.Contains(t, out, `"companions": [`)
 
 			text, errs, code := runCLI(t, "list", "--store", url)
 			require.Equal(t, 0, code, errs)
 			require.Contains(t, text, "k3s")
 			require.Contains(t, text, "on demand")
+			text, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildK3sDir, "--revision", fmt.Sprint(w.Revisions[w.K3s]))
+			require.Equal(t, 0, code, errs)
+			require.Contains(t, text, ".metadata/"+path.Base(w.K3s)+"  (kept beside it by k3s)")
 
 			// The newest of the cron folder is gzipped and cut short: pick reads it, skips it with a warning
 			// naming it, and takes the next one, reading its revision from the db.
@@ -116,6 +120,11 @@ func TestWildListPickRestore(t *testing.T) {
 				var rr restore.Result
 				require.NoError(t, json.Unmarshal([]byte(out), &rr))
 				require.Equal(t, rev, rr.Revision)
+				if c.key == w.OpenShift {
+					require.Len(t, rr.Notes, 1, "restore says where the static pod resources are")
+					require.Contains(t, rr.Notes[0], "static_kuberesources_")
+					require.Contains(t, rr.Notes[0], "/etc/kubernetes/static-pod-resources")
+				}
 				restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, rev, w.State[rev])
 			}
 

@@ -53,6 +53,9 @@ type Snapshot struct {
 	// RevisionOnDemand is a compressed snapshot of another tool: its revision is read (streamed) only when pick
 	// needs it, never to list; until then the revisions are 0.
 	RevisionOnDemand bool `json:"revisionOnDemand,omitempty"`
+	// Companions are the files its tool keeps beside it (k3s .metadata record, OpenShift static pod resources,
+	// etcd-manager meta): part of the restore point, not backups themselves.
+	Companions []string `json:"companions,omitempty"`
 
 	Layout Layout             `json:"-"`
 	Dir    string             `json:"-"`
@@ -184,6 +187,7 @@ func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catal
 	for i := range cat.Chains {
 		cat.Chains[i].Cluster = ClusterOf(cat.Chains[i].Base.Dir, cat.Chains[i].Base.Layout)
 	}
+	attachCompanions(cat, objs)
 	for i := range cat.Problems {
 		cat.Problems[i].Cluster = problemCluster(cat.Problems[i].Object)
 	}

@@ -153,3 +153,58 @@ func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known 
 	}
 	return &s, true, ""
 }
+
+// companionsOf are the keys a tool writes beside a snapshot of its layout.
+func companionsOf(s Snapshot) []string {
+	dir, base := path.Split(s.Key)
+	switch s.Layout {
+	case K3s, RKE2:
+		return []string{dir + k3sMetadataDir + "/" + base}
+	case OpenShift:
+		if m := openshiftName.FindStringSubmatch(base); m != nil {
+			return []string{dir + "static_kuberesources_" + m[1] + ".tar.gz"}
+		}
+	case EtcdManager:
+		return []string{etcdManagerMetaKey(s.Key)}
+	}
+	return nil
+}
+
+// attachCompanions records, on each snapshot of another tool, the companions of it that the store holds.
+func attachCompanions(cat *Catalog, objs []store.Object) {
+	listed := map[string]bool{}
+	for _, o := range objs {
+		if isCompanion(o.Key) {
+			listed[o.Key] = true
+		}
+	}
+	if len(listed) == 0 {
+		return
+	}
+	for i := range cat.Chains {
+		b := &cat.Chains[i].Base
+		for _, k := range companionsOf(*b) {
+			if listed[k] {
+				b.Companions = append(b.Companions, k)
+			}
+		}
+	}
+}
+
+// CompanionNotes says where the files a tool kept beside a restored snapshot are, and what they are for.
+func CompanionNotes(s Snapshot, storeURL string) []string {
+	var out []string
+	for _, k := range s.Companions {
+		what := "kept beside it by " + string(s.Layout)
+		switch {
+		case openshiftResources.MatchString(path.Base(k)):
+			what = "the static pod resources of this OpenShift backup: cluster-restore.sh puts them back into /etc/kubernetes/static-pod-resources on the recovery host with the snapshot"
+		case path.Base(path.Dir(k)) == k3sMetadataDir:
+			what = "k3s's record of this snapshot (node, status, S3 location)"
+		case IsEtcdManagerMeta(k):
+			what = "etcd-manager's record of this backup (etcd version, cluster spec)"
+		}
+		out = append(out, fmt.Sprintf("%s (in %s): %s", k, storeURL, what))
+	}
+	return out
+}

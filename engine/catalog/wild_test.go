@@ -64,6 +64,11 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 		require.Empty(t, ch.Deltas)
 	}
 	require.Equal(t, "server-0", byKey[w.K3s].Base.Node)
+	require.Equal(t, []string{fixture.WildK3sDir + "/.metadata/" + path.Base(w.K3s)}, byKey[w.K3s].Base.Companions)
+	require.Len(t, byKey[w.OpenShift].Base.Companions, 1)
+	require.Contains(t, byKey[w.OpenShift].Base.Companions[0], "static_kuberesources_")
+	require.Empty(t, byKey[w.Dirty].Base.Companions, "its static pod resources were not written")
+	require.Equal(t, []string{path.Dir(w.EtcdManager) + "/_etcd_backup.meta"}, byKey[w.EtcdManager].Base.Companions)
 	require.Contains(t, byKey[w.Dirty].Base.Warning, "__POSSIBLY_DIRTY__")
 	require.Empty(t, byKey[w.OpenShift].Base.Warning)
 
