@@ -121,6 +121,16 @@ func TestWildListPickRestore(t *testing.T) {
 				require.NoError(t, json.Unmarshal([]byte(out), &rr))
 				require.Equal(t, rev, rr.Revision)
 				if c.key == w.OpenShift {
+					// Download of this point brings the static pod resources beside the snapshot.
+					to := filepath.Join(t.TempDir(), "snapshot.db")
+					out, errs, code := runCLI(t, "download", "--store", url, "--cluster", c.cluster, "--revision", fmt.Sprint(rev), "--to", to, "-o", "json")
+					require.Equal(t, 0, code, "%s %s", out, errs)
+					require.FileExists(t, to)
+					res := "static_kuberesources_" + strings.TrimSuffix(strings.TrimPrefix(path.Base(c.key), "snapshot_"), ".db") + ".tar.gz"
+					b, err := os.ReadFile(filepath.Join(filepath.Dir(to), res))
+					require.NoError(t, err)
+					require.Equal(t, []byte{0x1f, 0x8b}, b)
+					require.Contains(t, out, res)
 					require.Len(t, rr.Notes, 1, "restore says where the static pod resources are")
 					require.Contains(t, rr.Notes[0], "static_kuberesources_")
 					require.Contains(t, rr.Notes[0], "/etc/kubernetes/static-pod-resources")
