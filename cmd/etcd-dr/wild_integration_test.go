@@ -195,3 +195,32 @@ func TestWildK3sS3Metadata(t *testing.T) {
 		require.Contains(t, out, fmt.Sprintf(`"endRevision": %d`, w.Revisions[w.K3s]))
 	}
 }
+
+// The commonest backup there is: a cron job running `etcdctl snapshot save` against an etcd 3.5 server. The file,
+// under a name of the operator's choosing, is a chain at the revision its db holds (no storage version before 3.6:
+// the version stays unknown), and restores to exactly that state.
+func TestWildEtcdctlSnapshotSave35(t *testing.T) {
+	ctx := context.Background()
+	c := testenv.StartCluster(t, testenv.Binary(t, "etcd-3.5"), 1)
+	cli := c.Client(t)
+	require.NoError(t, fixture.Workload(ctx, cli, "/cron", 8))
+	rev, err := fixture.Revision(ctx, cli)
+	require.NoError(t, err)
+	want, err := fixture.State(ctx, cli, rev)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "nightly"), 0o755))
+	testenv.Etcdctl(t, "--endpoints", c.Members[0].ClientURL, "snapshot", "save", filepath.Join(dir, "nightly", "etcd-2026-11-30.db"))
+
+	url := "file://" + dir
+	out, errs, code := runCLI(t, "list", "--store", url, "-o", "json")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, `"layout": "snapshot"`)
+	require.Contains(t, out, fmt.Sprintf(`"restorableRevision": %d`, rev))
+	require.Contains(t, out, `"problems": []`)
+
+	dataDir := filepath.Join(t.TempDir(), "etcd")
+	out, errs, code = runCLI(t, "restore", "--store", url, "--revision", fmt.Sprint(rev), "--data-dir", dataDir, "-o", "json")
+	require.Equal(t, 0, code, "stdout %s\nstderr %s", out, errs)
+	restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, rev, want)
+}
