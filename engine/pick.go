@@ -29,7 +29,24 @@ func (r *Repo) Pick(ctx context.Context, req PickRequest) (*pick.Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	return pick.Pick(cat, r.pickConfig(ctx, req))
+	return r.pickIn(ctx, cat, req)
+}
+
+// pickIn picks from cat: revisions that only the snapshot itself can tell are read first (newest first, as few as
+// the answer needs), then the pick package chooses with the chosen base checked against its db.
+func (r *Repo) pickIn(ctx context.Context, cat *catalog.Catalog, req PickRequest) (*pick.Result, error) {
+	cat, warnings, err := r.resolveOnDemand(ctx, cat, req.Revision)
+	if err != nil {
+		return nil, err
+	}
+	res, err := pick.Pick(cat, r.pickConfig(ctx, req))
+	if res != nil {
+		res.Warnings = append(res.Warnings, warnings...)
+		if w := res.Chain.Base.Warning; w != "" {
+			res.Warnings = append(res.Warnings, res.Chain.Base.Key+": "+w)
+		}
+	}
+	return res, err
 }
 
 // pickConfig is req as the pick package takes it, with the one rule that a chosen full snapshot must hold the

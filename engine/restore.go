@@ -52,5 +52,9 @@ func (r *Repo) Initialize(ctx context.Context, req InitializeRequest) (*restore.
 	if err != nil {
 		return nil, err
 	}
+	// Revisions only the snapshots can tell are read now: the data dir is compared with the newest of them.
+	if cat, _, err = r.resolveOnDemand(ctx, cat, req.Pick.Revision); err != nil {
+		return nil, err
+	}
 	return restore.Initialize(ctx, r.st, cat, r.pickConfig(ctx, req.Pick), cfg)
 }

@@ -135,8 +135,12 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 			if len(ch.Gaps) > 0 {
 				restorable += " (GAP)"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d-%d\t%s\t%s\t%s\t%s\n", i+1, ch.Layout, ch.Base.Key, len(ch.Deltas),
-				ch.Base.EndRevision, ch.EndRevision, restorable, orDash(ch.Base.EtcdVersion), progress.Bytes(size), age(ch.Base.Time, now))
+			revs := fmt.Sprintf("%d-%d", ch.Base.EndRevision, ch.EndRevision)
+			if ch.Base.RevisionOnDemand { // compressed, another tool's: read only when picked
+				revs, restorable = "on demand", "on demand"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", i+1, ch.Layout, ch.Base.Key, len(ch.Deltas),
+				revs, restorable, orDash(ch.Base.EtcdVersion), progress.Bytes(size), age(ch.Base.Time, now))
 		}
 		tw.Flush()
 	}

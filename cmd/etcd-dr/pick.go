@@ -99,6 +99,9 @@ func printPick(w io.Writer, r *pick.Result) {
 	for _, s := range r.Snapshots() {
 		fmt.Fprintf(w, "  %s  (%s, revisions %d-%d)\n", s.Key, s.Kind, s.StartRevision, s.EndRevision)
 	}
+	for _, k := range r.Chain.Base.Companions {
+		fmt.Fprintf(w, "  %s  (kept beside it by %s)\n", k, r.Chain.Layout)
+	}
 	printRefusals(w, r)
 }
 

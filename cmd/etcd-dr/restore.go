@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine"
+	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 )
 
@@ -112,6 +113,7 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 	if err != nil {
 		return err
 	}
+	out.Notes = append(out.Notes, catalog.CompanionNotes(res.Chain.Base, repo.URL())...)
 	if g.output == "json" {
 		writeJSON(g.stdout, out)
 		return nil

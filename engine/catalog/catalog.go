@@ -47,6 +47,15 @@ type Snapshot struct {
 	// Empty is a delta known to hold no events (zero bytes, or an empty array): its revisions are a gap.
 	Empty  bool   `json:"empty,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Node is the node that wrote a k3s/rke2 snapshot; Warning is what an SRE should know before using it.
+	Node    string `json:"node,omitempty"`
+	Warning string `json:"warning,omitempty"`
+	// RevisionOnDemand is a compressed snapshot of another tool: its revision is read (streamed) only when pick
+	// needs it, never to list; until then the revisions are 0.
+	RevisionOnDemand bool `json:"revisionOnDemand,omitempty"`
+	// Companions are the files its tool keeps beside it (k3s .metadata record, OpenShift static pod resources,
+	// etcd-manager meta): part of the restore point, not backups themselves.
+	Companions []string `json:"companions,omitempty"`
 
 	Layout Layout             `json:"-"`
 	Dir    string             `json:"-"`
@@ -120,7 +129,10 @@ func (ch *Chain) Objects() []Snapshot {
 }
 
 // Build groups listed objects into chains. It never fails: what it cannot use becomes a problem.
-func Build(storeURL string, objs []store.Object) *Catalog {
+func Build(storeURL string, objs []store.Object) *Catalog { return build(storeURL, objs, nil) }
+
+// build is Build with what reading the contents of objects no name explains found (probe.go).
+func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catalog {
 	cat := &Catalog{Store: storeURL, Chains: []Chain{}, Problems: []Problem{}}
 	groups := map[string][]Snapshot{} // folder -> etcd-backup-restore style snapshots
 	for _, o := range objs {
@@ -130,6 +142,14 @@ func Build(storeURL string, objs []store.Object) *Catalog {
 		}
 		s, ok := ParseName(o.Key)
 		if !ok {
+			if wild, known, what := wildObject(o, probed); known {
+				if what != "" {
+					cat.Problems = append(cat.Problems, Problem{Object: o.Key, What: what})
+				} else if wild != nil {
+					cat.Chains = append(cat.Chains, newChain(*wild))
+				}
+				continue
+			}
 			cat.Problems = append(cat.Problems, Problem{Object: o.Key, What: whyUnrecognised(o.Key)})
 			continue
 		}
@@ -167,6 +187,7 @@ func Build(storeURL string, objs []store.Object) *Catalog {
 	for i := range cat.Chains {
 		cat.Chains[i].Cluster = ClusterOf(cat.Chains[i].Base.Dir, cat.Chains[i].Base.Layout)
 	}
+	attachCompanions(cat, objs)
 	for i := range cat.Problems {
 		cat.Problems[i].Cluster = problemCluster(cat.Problems[i].Object)
 	}

@@ -23,6 +23,8 @@ func ClusterOf(dir string, layout Layout) string {
 		if path.Base(dir) == "v2" {
 			dir = parent(dir)
 		}
+	case EtcdManager:
+		dir = parent(dir) // <RFC3339>-<seq>
 	}
 	return dir
 }
@@ -45,6 +47,8 @@ func problemCluster(key string) string {
 		return parent(dir)
 	case v1Folder.MatchString(base) && path.Base(parent(dir)) == "v1":
 		return parent(parent(dir))
+	case etcdManagerFolder.MatchString(base):
+		return parent(dir)
 	}
 	return dir
 }

@@ -14,11 +14,18 @@ func Load(ctx context.Context, st *store.Store) (*Catalog, error) {
 		return nil, err
 	}
 	err = st.FetchMetadata(ctx, objs, func(o store.Object) bool {
+		if s, ok := parseWildName(o.Key); ok {
+			return s.Layout == K3s // k3s/rke2 record the node in S3 user metadata
+		}
 		s, ok := ParseName(o.Key)
 		return ok && s.Kind == Full && s.Layout != Operator
 	})
 	if err != nil {
 		return nil, err
 	}
-	return Build(st.URL(), objs), nil
+	probed, err := probeAll(ctx, st, objs)
+	if err != nil {
+		return nil, err
+	}
+	return build(st.URL(), objs, probed), nil
 }

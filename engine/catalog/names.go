@@ -29,6 +29,14 @@ const (
 	EtcdBRv1 Layout = "etcdbr-v1" // etcd-backup-restore: <prefix>/v1/Backup-<ts>/Full-...|Incr-...
 	Operator Layout = "operator"  // etcd-operator: <prefix>/v1/<cluster>/<ver>_<16 hex>_etcd.backup
 	EtcdDR   Layout = "etcd-dr"   // etcd-dr's own: etcd-backup-restore v2 names, marked in metadata
+	// Layouts of other tools' plain snapshots (wild_*.go): each snapshot is its own chain, its revision read
+	// from the db itself.
+	PlainSnapshot Layout = "snapshot"     // any object whose bytes are an etcd snapshot (etcdctl snapshot save)
+	K3s           Layout = "k3s"          // k3s: <etcd-snapshot|on-demand>-<node>-<unix>[.zip]
+	RKE2          Layout = "rke2"         // rke2: as k3s, metadata keys rke2-*
+	OpenShift     Layout = "openshift"    // cluster-backup.sh: snapshot_<YYYY-MM-DD_HHMMSS>.db
+	EtcdManager   Layout = "etcd-manager" // kops: <cluster>/<RFC3339>-<6 digits>/etcd.backup.gz
+	Talos         Layout = "talos"        // talos-backup: <cluster>-<RFC3339>.snap[.age]
 )
 
 // Suffixes and naming parts shared with writers.

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func FuzzParseName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string) {
 		s, ok := ParseName(key)
 		if !ok {
-			if s != (Snapshot{}) {
+			if !reflect.DeepEqual(s, Snapshot{}) {
 				t.Fatalf("not recognised but returned %+v", s)
 			}
 			return
@@ -87,7 +88,7 @@ func FuzzParseName(f *testing.F) {
 			t.Fatalf("time %v -> %v", s.Time, again.Time)
 		}
 		again.Time = s.Time
-		if again != s {
+		if !reflect.DeepEqual(again, s) {
 			t.Fatalf("round trip of %q:\n %+v\n %+v", key, s, again)
 		}
 	})

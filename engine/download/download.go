@@ -136,6 +136,12 @@ func Download(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) 
 		res.Verified = append(res.Verified, v)
 		res.Bytes += v.Bytes
 	}
+	if err := writeCompanions(ctx, st, r.Chain.Base, filepath.Dir(plan[0].Path), cfg.Force, res); err != nil {
+		if staging == "" {
+			removeWritten(res.Files)
+		}
+		return nil, err
+	}
 	if staging != "" {
 		if err := os.Rename(staging, target); err != nil {
 			return nil, fmt.Errorf("rename %s to %s: %w", staging, target, err)

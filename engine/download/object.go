@@ -50,8 +50,14 @@ func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Wr
 			return v, fault.Problems("decrypt %s: %v", snap.Key, err)
 		}
 	}
-	plain, err := format.NewDecompressor(raw, snap.Codec)
-	if err != nil {
+	var plain io.ReadCloser
+	if snap.Codec == format.Zip {
+		// k3s/rke2 archives: read by their directory at the end, not as the stream opened above.
+		plain, err = openZip(ctx, st, snap.Key, snap.Size)
+		if err != nil {
+			return v, err
+		}
+	} else if plain, err = format.NewDecompressor(raw, snap.Codec); err != nil {
 		return v, fault.Problems("object %s: %v (the object is corrupt or not %s-compressed)", snap.Key, err, snap.Codec)
 	}
 	defer plain.Close()

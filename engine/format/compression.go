@@ -22,12 +22,15 @@ const (
 	Zlib Compression = "zlib"
 	LZW  Compression = "lzw"
 	Zstd Compression = "zstd"
+	// Zip is one Deflate entry in a zip archive (k3s/rke2 --etcd-snapshot-compress); it needs the archive's
+	// directory at its end, so it is read through the download package, not NewDecompressor.
+	Zip Compression = "zip"
 )
 
 // lzwLiteralWidth and lzw.LSB are what etcd-backup-restore uses for ".Z" objects.
 const lzwLiteralWidth = 8
 
-var suffixes = map[Compression]string{None: "", Gzip: ".gz", Zlib: ".zlib", LZW: ".Z", Zstd: ".zst"}
+var suffixes = map[Compression]string{None: "", Gzip: ".gz", Zlib: ".zlib", LZW: ".Z", Zstd: ".zst", Zip: ".zip"}
 
 // Suffix is the object-name suffix for c (".gz", ".zlib", ".Z", ".zst" or "").
 func (c Compression) Suffix() string { return suffixes[c] }
@@ -88,6 +91,8 @@ func NewDecompressor(r io.Reader, c Compression) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("zstd header: %w", err)
 		}
 		return zr.IOReadCloser(), nil
+	case Zip:
+		return nil, fmt.Errorf("a zip archive cannot be read as a stream (its directory is at its end)")
 	}
 	return nil, fmt.Errorf("unknown compression %q", c)
 }

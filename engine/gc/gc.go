@@ -112,7 +112,14 @@ func PlanFor(cat *catalog.Catalog, cfg Config) (*Plan, error) {
 	}
 	p := &Plan{Policy: cfg.Policy, Keep: []Item{}, Delete: []Item{}, Deleted: []string{}, Unverified: []Item{}, Temp: []string{}}
 	var chains []catalog.Chain
+	var foreign []Item
 	for _, ch := range cat.Chains {
+		if ch.Layout.Foreign() {
+			it := item(ch)
+			it.Why = []string{fmt.Sprintf("written by another tool (%s layout), which prunes its own snapshots: not counted and never deleted", ch.Layout)}
+			foreign = append(foreign, it)
+			continue
+		}
 		if cfg.Verify != nil {
 			if err := cfg.Verify(ch.Base); err != nil {
 				if !errors.Is(err, fault.ErrProblems) && !errors.Is(err, catalog.ErrUnverifiable) {
@@ -174,6 +181,7 @@ func PlanFor(cat *catalog.Catalog, cfg Config) (*Plan, error) {
 			p.Delete = append(p.Delete, it)
 		}
 	}
+	p.Keep = append(p.Keep, foreign...)
 	p.Untouched = len(cat.Heartbeats) + len(cat.Problems)
 	return p, nil
 }
