@@ -46,6 +46,20 @@ func (b *buffer) first() int64 { return b.events[0].Revision() }
 func (b *buffer) last() int64  { return b.events[len(b.events)-1].Revision() }
 func (b *buffer) reset()       { b.events, b.bytes = nil, 0 }
 
+// dropThrough drops the events of revisions up to rev (stored elsewhere already).
+func (b *buffer) dropThrough(rev int64) {
+	i := 0
+	for i < len(b.events) && b.events[i].Revision() <= rev {
+		e := b.events[i].EtcdEvent
+		b.bytes -= int64(len(e.Kv.Key)+len(e.Kv.Value))*4/3 + eventOverhead
+		i++
+	}
+	b.events = b.events[i:]
+	if len(b.events) == 0 {
+		b.reset()
+	}
+}
+
 // deltaObject is a delta encoded and ready to upload.
 type deltaObject struct {
 	res  Result
