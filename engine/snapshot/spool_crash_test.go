@@ -14,11 +14,11 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
-	"github.com/etcd-dr/etcd-dr/engine/restore/restoretest"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
-	"github.com/etcd-dr/etcd-dr/engine/snapshot/snapshottest"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/restoretest"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
 // writer puts ~15 keys a second until stopped, like a busy Kubernetes control plane.
