@@ -102,6 +102,7 @@ func (ch *Chain) Objects() []Snapshot {
 func Build(storeURL string, objs []store.Object) *Catalog {
 	cat := &Catalog{Store: storeURL, Chains: []Chain{}, Problems: []Problem{}}
 	groups := map[string][]Snapshot{} // folder -> etcd-backup-restore style snapshots
+	objs, chunks, present := splitChunks(objs)
 	for _, o := range objs {
 		if IsHeartbeat(o.Key) {
 			cat.Heartbeats = append(cat.Heartbeats, o)
@@ -143,6 +144,7 @@ func Build(storeURL string, objs []store.Object) *Catalog {
 	for i := range cat.Problems {
 		cat.Problems[i].Cluster = problemCluster(cat.Problems[i].Object)
 	}
+	attachChunks(cat, chunks, present)
 	sort.SliceStable(cat.Chains, func(i, j int) bool {
 		a, b := cat.Chains[i], cat.Chains[j]
 		if a.Cluster != b.Cluster {
