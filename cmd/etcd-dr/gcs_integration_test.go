@@ -19,7 +19,7 @@ func TestGCSListPickDownloadEveryLayout(t *testing.T) {
 	g.CreateBucket(t, "backups")
 	td := testenv.Testdata(t)
 	cases := map[string]struct {
-		rel, newest string
+		rel, newest  string
 		chains, code int
 	}{
 		"etcdbr-v2": {rel: "stores/etcdbr-v2", chains: 2, newest: "--revision 103", code: 3},
