@@ -5,6 +5,7 @@ ETCD_37_VERSION   := v3.7.3
 VERSITYGW_VERSION := v1.8.0
 AZURITE_VERSION   := 3.37.0
 ETCDBR_VERSION    := v0.40.0
+FAKEGCS_VERSION   := v1.56.1
 
 GO        ?= go
 # Targets use the relative path (so "make .tools/bin/etcd" works); commands get the absolute one.
@@ -14,7 +15,7 @@ TOOLS_ABS := $(CURDIR)/$(TOOLS_BIN)
 # Tool binaries built by "make tools" (from the Go module proxy, never downloaded prebuilt).
 TOOLS := $(TOOLS_BIN)/etcd $(TOOLS_BIN)/etcdctl $(TOOLS_BIN)/etcdutl \
 	$(TOOLS_BIN)/etcd-3.5 $(TOOLS_BIN)/etcd-3.7 $(TOOLS_BIN)/versitygw $(TOOLS_BIN)/azurite-blob \
-	$(TOOLS_BIN)/etcdbrctl
+	$(TOOLS_BIN)/etcdbrctl $(TOOLS_BIN)/fake-gcs-server
 
 # Version each binary should be at; the stamp file .tools/bin/.<name>.version holds it.
 VERSION_etcd      := $(ETCD_VERSION)
@@ -25,6 +26,7 @@ VERSION_etcd-3.7  := $(ETCD_37_VERSION)
 VERSION_versitygw := $(VERSITYGW_VERSION)
 VERSION_azurite-blob := $(AZURITE_VERSION)
 VERSION_etcdbrctl := $(ETCDBR_VERSION)
+VERSION_fake-gcs-server := $(FAKEGCS_VERSION)
 
 .PHONY: all tools sysdeps build lint test bench fuzz testdata run screenshots clean clean-tools FORCE
 
@@ -70,6 +72,12 @@ $(TOOLS_BIN)/versitygw: $(TOOLS_BIN)/.versitygw.version
 	GOBIN=$(TOOLS_ABS) CGO_ENABLED=0 $(GO) install -trimpath \
 		-ldflags "-X main.Version=$(VERSITYGW_VERSION) -X main.Build=module-proxy" \
 		github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	@touch $@
+
+# fake-gcs-server (GCS emulator) for the gs:// store tests; its go.mod has no replace directives.
+$(TOOLS_BIN)/fake-gcs-server: $(TOOLS_BIN)/.fake-gcs-server.version
+	@echo "building fake-gcs-server $(FAKEGCS_VERSION)"
+	GOBIN=$(TOOLS_ABS) CGO_ENABLED=0 $(GO) install -trimpath github.com/fsouza/fake-gcs-server@$(FAKEGCS_VERSION)
 	@touch $@
 
 # Azurite (Azure Blob emulator) from the npm registry, for the azblob:// store tests. Needs node and npm.

@@ -156,6 +156,9 @@ func checkCredentials(ctx context.Context, scheme string) error {
 	if scheme != "gs" {
 		return nil
 	}
+	if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+		return nil // an emulator (fake-gcs-server) takes no credentials; gocloud then connects without any
+	}
 	if _, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/devstorage.read_write"); err != nil {
 		return fmt.Errorf("%w: no Google Cloud credentials found (set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or run on GCP with a service account)", ErrAccessDenied)
 	}

@@ -135,6 +135,7 @@ func Build(storeURL string, objs []store.Object) *Catalog { return build(storeUR
 func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catalog {
 	cat := &Catalog{Store: storeURL, Chains: []Chain{}, Problems: []Problem{}}
 	groups := map[string][]Snapshot{} // folder -> etcd-backup-restore style snapshots
+	objs, chunks, present := splitChunks(objs)
 	for _, o := range objs {
 		if IsHeartbeat(o.Key) {
 			cat.Heartbeats = append(cat.Heartbeats, o)
@@ -191,6 +192,7 @@ func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catal
 	for i := range cat.Problems {
 		cat.Problems[i].Cluster = problemCluster(cat.Problems[i].Object)
 	}
+	attachChunks(cat, chunks, present)
 	sort.SliceStable(cat.Chains, func(i, j int) bool {
 		a, b := cat.Chains[i], cat.Chains[j]
 		if a.Cluster != b.Cluster {
