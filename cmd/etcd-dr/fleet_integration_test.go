@@ -240,6 +240,10 @@ func TestFleetWritersRefuseAnotherClustersFolder(t *testing.T) {
 	_, errs, code = runCLI(t, "snapshot", "--endpoints", ep, "--store", "file://"+filepath.Join(root, "kops"))
 	require.Equal(t, 2, code, errs)
 	require.Contains(t, errs, "--cluster v1/etcd-cluster")
+	// The daemon is a writer too: refused before it starts anything.
+	_, errs, code = runCLI(t, "--daemon", "--endpoints", ep, "--store", urls["file"], "--listen", "")
+	require.Equal(t, 2, code, errs)
+	require.Contains(t, errs, "--cluster")
 	require.Equal(t, before, treeState(t, root), "a refused writer writes nothing")
 	// Chosen: the snapshot lands in that cluster's chain.
 	out, errs, code := runCLI(t, "snapshot", "--endpoints", ep, "--store", urls["file"], "--cluster", "shoot--a/etcd-evts", "-o", "json")
