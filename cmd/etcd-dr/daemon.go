@@ -59,7 +59,9 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.StringVar(&o.spoolDir, "spool-dir", "", "keep deltas in this folder while the store is away (the watch goes on; uploaded in order once it is back, also after a restart)")
 	f.Int64Var(&o.spoolLimit, "spool-limit", snapshot.DefaultSpoolLimit, "bytes the spool may hold; past it events wait in memory and the watch pauses")
 	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none")
-	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN)")
+	f.StringVar(&o.apiToken, "api-token", "", "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN)")
+	bindEnv(f, "api-token", "ETCD_DR_API_TOKEN")
+	markSecret(f, "api-token")
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
 	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
 	if f.Lookup("identity") == nil { // shared with the TUI: whoever comes first defines it
@@ -82,7 +84,7 @@ func (o *daemonOptions) logger(cmd *cobra.Command, g *globalOptions) (*slog.Logg
 			return nil, usagef("--log-level %q: use debug, info, warn or error", g.logLevel)
 		}
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: g.redactAttr}
 	switch o.logFormat {
 	case "text":
 		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil

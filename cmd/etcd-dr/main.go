@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/store"
 )
@@ -58,10 +59,11 @@ func report(g *globalOptions, err error) int {
 	if err == nil || errors.Is(err, errAlreadyReported) {
 		return code
 	}
+	msg := store.RedactText(err.Error(), g.secrets...) // the last line of defence: no credential in any error
 	if g.output == "json" {
-		writeJSON(g.stdout, errorJSON{Error: err.Error(), ExitCode: code})
+		writeJSON(g.stdout, errorJSON{Error: msg, ExitCode: code})
 	} else {
-		fmt.Fprintf(g.stderr, "etcd-dr: %v\n", err)
+		fmt.Fprintf(g.stderr, "etcd-dr: %s\n", textsafe.Text(msg))
 	}
 	return code
 }
