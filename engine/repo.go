@@ -129,3 +129,7 @@ func (r *Repo) Heartbeats(ctx context.Context, now time.Time) ([]members.Seen, [
 
 // Redact returns a store URL with credentials masked, for messages and logs.
 func Redact(url string) string { return store.Redact(url) }
+
+// RedactText masks credentials in any text about stores (URLs an SDK quoted, credential parameters and
+// variables) and the given secret values: the faces' last line of defence before printing an error or a log line.
+func RedactText(text string, secrets ...string) string { return store.RedactText(text, secrets...) }

@@ -33,6 +33,9 @@ var fileblobTemp = regexp.MustCompile(`\.[0-9a-f]{8,}\.tmp$`)
 // ErrNotFound marks a missing bucket, directory or object.
 var ErrNotFound = errors.New("not found")
 
+// ErrNoCredentials marks a cloud store opened without any credentials to sign with (not a refusal by the store).
+var ErrNoCredentials = errors.New("no credentials found")
+
 // ErrAccessDenied marks a refusal by the store: bad or missing credentials, or no permission.
 var ErrAccessDenied = errors.New("access denied")
 
@@ -104,9 +107,9 @@ func Open(ctx context.Context, rawURL string, opts ...OpenOptions) (*Store, erro
 		}
 		if err != nil {
 			if loc.Scheme == "azblob" {
-				return nil, fmt.Errorf("%w %s: %v (set AZURE_STORAGE_ACCOUNT, and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or use a managed identity)", ErrBadURL, s.url, err)
+				return nil, fmt.Errorf("%w %s: %s (set AZURE_STORAGE_ACCOUNT, and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or use a managed identity)", ErrBadURL, s.url, RedactText(err.Error()))
 			}
-			return nil, fmt.Errorf("%w %s: %v", ErrBadURL, s.url, err)
+			return nil, fmt.Errorf("%w %s: %s", ErrBadURL, s.url, RedactText(err.Error()))
 		}
 	}
 	if err != nil {
@@ -376,6 +379,13 @@ func (s *Store) wrap(op, key string, err error) error {
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("%s %s: %w (check the path/bucket name in --store)", op, where, err)
 	}
+	if msg := err.Error(); s.loc.Scheme == "s3" && strings.Contains(msg, "get credentials: ") {
+		// The SDK found no credentials in its chain (environment, profile, web identity, then the EC2 metadata
+		// endpoint, whose refusal off EC2 would otherwise read as "access denied").
+		why := msg[strings.Index(msg, "get credentials: ")+len("get credentials: "):]
+		return fmt.Errorf("%s %s: %w: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE naming a profile of ~/.aws/credentials), or run with an IAM role (instance profile, or IRSA's AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE); the AWS SDK said: %s",
+			op, where, ErrNoCredentials, scrub(why))
+	}
 	code := gcerrors.Code(err)
 	var status interface{ HTTPStatusCode() int }
 	if code == gcerrors.Unknown && errors.As(err, &status) {
@@ -401,11 +411,4 @@ func (s *Store) wrap(op, key string, err error) error {
 }
 
 // scrub drops anything that looks like a credential from a backend message.
-func scrub(msg string) string {
-	for _, env := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"} {
-		if v := os.Getenv(env); len(v) >= 4 {
-			msg = strings.ReplaceAll(msg, v, "REDACTED")
-		}
-	}
-	return msg
-}
+func scrub(msg string) string { return RedactText(msg) }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -32,7 +34,7 @@ func ParseURL(raw string) (Location, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Location{}, fmt.Errorf("%w %q: %v", ErrBadURL, Redact(raw), err)
+		return Location{}, fmt.Errorf("%w %q: %s", ErrBadURL, Redact(raw), RedactText(err.Error()))
 	}
 	loc := Location{Scheme: u.Scheme, Query: u.Query()}
 	switch u.Scheme {
@@ -77,10 +79,11 @@ func schemeList() string {
 	return strings.Join(parts, ", ")
 }
 
-// secretParam reports whether a query parameter may carry a credential and must never be shown.
+// secretParam reports whether a query parameter may carry a credential and must never be shown: SAS and presigned
+// URL signatures (sig, X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token), tokens, keys, passwords.
 func secretParam(name string) bool {
 	n := strings.ToLower(name)
-	for _, s := range []string{"key", "secret", "token", "sig", "password", "credential", "sas"} {
+	for _, s := range []string{"key", "secret", "token", "sig", "password", "passwd", "credential", "sas", "auth"} {
 		if strings.Contains(n, s) {
 			return true
 		}
@@ -97,7 +100,11 @@ func Redact(raw string) string {
 	if u.User != nil {
 		u.User = url.User("REDACTED")
 	}
-	q := u.Query()
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil && u.RawQuery != "" {
+		u.RawQuery = redactParams(u.RawQuery) // malformed query: mask by pattern rather than print it
+		return u.String()
+	}
 	names := make([]string, 0, len(q))
 	for k := range q {
 		names = append(names, k)
@@ -114,4 +121,79 @@ func Redact(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
+}
+
+var (
+	// urlInText finds URLs inside a message (SDK errors quote the request URL, SAS and all).
+	urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+	// paramInText finds credential parameters outside a URL: a SAS token or a presigned query on its own.
+	paramInText = regexp.MustCompile(`(?i)\b(sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|sas|sastoken|token|api_token|password|passwd|secret|accountkey|access_key|secret_key|session_token)=([^&\s"']+)`)
+)
+
+// secretEnv are the environment variables whose values are credentials: never shown, wherever they turn up.
+var secretEnv = []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN",
+	"AZURE_STORAGE_CONNECTION_STRING", "AZURE_CLIENT_SECRET", "ETCDCTL_PASSWORD", "ETCD_DR_API_TOKEN"}
+
+// RedactText masks every credential in a message, log line or console line: URLs (user info and credential
+// parameters), credential parameters outside URLs, the values of the credential environment variables, and the
+// extra secrets given (e.g. a password passed as a flag). It is the one redaction every error path uses.
+func RedactText(msg string, secrets ...string) string {
+	for _, env := range secretEnv {
+		if v := os.Getenv(env); len(v) >= 4 {
+			secrets = append(secrets, v)
+		}
+	}
+	if u := os.Getenv("ETCDCTL_USER"); strings.Contains(u, ":") {
+		secrets = append(secrets, u[strings.Index(u, ":")+1:])
+	}
+	for _, v := range secrets {
+		if len(v) < 4 { // too short to tell from ordinary text
+			continue
+		}
+		msg = strings.ReplaceAll(msg, v, "REDACTED")
+		if e := url.QueryEscape(v); e != v { // as an SDK puts it into a request URL
+			msg = strings.ReplaceAll(msg, e, "REDACTED")
+		}
+	}
+	if strings.Contains(msg, "://") {
+		msg = urlInText.ReplaceAllStringFunc(msg, func(u string) string {
+			// A URL quoted in a sentence may end in punctuation that is not part of it.
+			trail := len(u) - len(strings.TrimRight(u, ".,;:)]}"))
+			core := u[:len(u)-trail]
+			p, err := url.Parse(core)
+			switch {
+			case err != nil:
+				core = redactParams(core)
+			case p.User != nil || hasSecretParam(p.RawQuery):
+				core = Redact(core)
+			} // else left as written: Redact would also normalise it ("file://" to "file:")
+			return core + u[len(u)-trail:]
+		})
+	}
+	return redactParams(msg)
+}
+
+func hasSecretParam(rawQuery string) bool {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return true
+	}
+	for k := range q {
+		if secretParam(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactParams(s string) string {
+	if !strings.Contains(s, "=") {
+		return s
+	}
+	return paramInText.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.HasSuffix(m, "=REDACTED") {
+			return m
+		}
+		return m[:strings.Index(m, "=")+1] + "REDACTED"
+	})
 }

@@ -61,7 +61,9 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.Int64Var(&o.spoolLimit, "spool-limit", snapshot.DefaultSpoolLimit, "bytes the spool may hold; past it events wait in memory and the watch pauses")
 	f.StringVar(&o.listen, "listen", api.DefaultListen, "HTTP API address (etcd-operator sidecar compatible, /healthz, /metrics); empty for none; beyond loopback it needs --api-token")
 	f.StringVar(&o.metricsAddr, "metrics-listen", "", "also serve Prometheus /metrics alone on this address, without a token (the metrics hold no backup data)")
-	f.StringVar(&o.apiToken, "api-token", os.Getenv("ETCD_DR_API_TOKEN"), "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN); required when --listen is not loopback")
+	f.StringVar(&o.apiToken, "api-token", "", "require this bearer token on the HTTP API except /healthz (env ETCD_DR_API_TOKEN); required when --listen is not loopback")
+	bindEnv(f, "api-token", "ETCD_DR_API_TOKEN")
+	markSecret(f, "api-token")
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
 	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
 	if f.Lookup("identity") == nil { // shared with the TUI: whoever comes first defines it
@@ -84,7 +86,7 @@ func (o *daemonOptions) logger(cmd *cobra.Command, g *globalOptions) (*slog.Logg
 			return nil, usagef("--log-level %q: use debug, info, warn or error", g.logLevel)
 		}
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: g.redactAttr}
 	switch o.logFormat {
 	case "text":
 		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil

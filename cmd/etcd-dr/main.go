@@ -12,6 +12,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
 )
 
@@ -58,10 +59,11 @@ func report(g *globalOptions, err error) int {
 	if err == nil || errors.Is(err, errAlreadyReported) {
 		return code
 	}
+	msg := engine.RedactText(err.Error(), g.secrets...) // the last line of defence: no credential in any error
 	if g.output == "json" {
-		writeJSON(g.stdout, errorJSON{Error: err.Error(), Hint: hint(err), ExitCode: code})
+		writeJSON(g.stdout, errorJSON{Error: msg, Hint: hint(err), ExitCode: code})
 	} else {
-		fmt.Fprintf(g.stderr, "etcd-dr: %s\n", worded(err))
+		fmt.Fprintf(g.stderr, "etcd-dr: %s\n", textsafe.Text(engine.RedactText(worded(err), g.secrets...)))
 	}
 	return code
 }

@@ -52,8 +52,9 @@ func TestRestoreKilledHalfway(t *testing.T) {
 	_, statErr := os.Stat(dataDir)
 	require.True(t, os.IsNotExist(statErr), "a killed restore left %s", dataDir)
 	entries, _ := os.ReadDir(parent)
-	require.Len(t, entries, 1, "the killed restore's scratch folder")
+	require.Len(t, entries, 2, "the killed restore's scratch folder and its (no longer held) lock file")
 	require.True(t, strings.HasPrefix(entries[0].Name(), ".etcd.etcd-dr-restore-"), entries[0].Name())
+	require.Equal(t, "etcd.etcd-dr.lock", entries[1].Name())
 
 	rerun := exec.Command(bin, args...)
 	rerun.Stderr = nil

@@ -27,6 +27,8 @@ type globalOptions struct {
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	// secrets are the values of credential flags, masked in every message (store.RedactText).
+	secrets []string
 }
 
 func newRootCommand(g *globalOptions) *cobra.Command {
@@ -52,6 +54,10 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 			return nil
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			g.secrets = secretValues(cmd)
 			return g.complete()
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,9 +67,9 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	pf := root.PersistentFlags()
-	g.store = os.Getenv("ETCD_DR_STORE")
 	pf.Var(storeFlag{last: &g.store, all: &g.stores}, "store", "backup store URL: file:///dir, s3://bucket/prefix?endpoint=..&region=..&use_path_style=true, gs://, azblob://, mem:// (env ETCD_DR_STORE; repeat to open several in the TUI)")
 	pf.StringVar(&g.cluster, "cluster", "", "one cluster folder of the store, as list shows it (a store may hold many clusters' backups; jobs that restore or write need one)")
+	bindEnv(pf, "store", "ETCD_DR_STORE")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVar(&g.nonInteractive, "non-interactive", false, "never prompt; run headless (implied when there is no terminal)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
@@ -87,7 +93,7 @@ func (g *globalOptions) complete() error {
 	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return usagef("--log-level %q: use debug, info, warn or error", g.logLevel)
 	}
-	g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
+	g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl, ReplaceAttr: g.redactAttr}))
 	return nil
 }
 
@@ -111,6 +117,19 @@ func (g *globalOptions) progress() progress.Reporter {
 		return textProgress{w: g.stderr}
 	}
 	return nil
+}
+
+// redactAttr masks credentials in a log line's string values (slog's ReplaceAttr).
+func (g *globalOptions) redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(engine.RedactText(a.Value.String(), g.secrets...))
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(engine.RedactText(err.Error(), g.secrets...))
+		}
+	}
+	return a
 }
 
 func writeJSON(w io.Writer, v any) {

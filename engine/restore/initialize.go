@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
@@ -30,6 +31,16 @@ type InitResult struct {
 func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc pick.Config, cfg Config) (*InitResult, error) {
 	if cfg.DataDir == "" {
 		return nil, fault.Refused("--data-dir is required")
+	}
+	// A data dir in use is refused whatever MoveAside says, before it is validated (a running etcd's db reads as
+	// "locked", which MoveAside would otherwise act on).
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		if err := probeTargetLock(abs); err != nil {
+			return nil, err
+		}
+		if err := checkNotLive(abs); err != nil {
+			return nil, err
+		}
 	}
 	rep := validate.DataDir(cfg.DataDir, validate.DataDirConfig{StoreRevision: catalog.NewestRestorable(cat), Store: cat.Store, Logger: cfg.Logger})
 	out := &InitResult{Action: ActionNone, Validation: rep}

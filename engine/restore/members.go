@@ -2,8 +2,10 @@ package restore
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"go.etcd.io/etcd/client/pkg/v3/types"
 	"go.etcd.io/etcd/etcdutl/v3/snapshot"
@@ -49,6 +51,9 @@ func (cfg *Config) members() ([]MemberDir, error) {
 		}
 		names := make([]string, 0, len(urls))
 		for n := range urls {
+			if err := CheckMemberName(n); err != nil {
+				return nil, err
+			}
 			names = append(names, n)
 		}
 		sort.Strings(names)
@@ -61,6 +66,9 @@ func (cfg *Config) members() ([]MemberDir, error) {
 	if c.Name == "" {
 		c.Name = DefaultName
 	}
+	if err := CheckMemberName(c.Name); err != nil {
+		return nil, err
+	}
 	if len(c.PeerURLs) == 0 {
 		c.PeerURLs = []string{DefaultPeerURL}
 	}
@@ -71,6 +79,11 @@ func (cfg *Config) members() ([]MemberDir, error) {
 	urls, err := types.NewURLsMap(c.InitialCluster)
 	if err != nil {
 		return nil, fault.Refused("--initial-cluster %q: %v (want name=http://host:2380,...)", c.InitialCluster, err)
+	}
+	for n := range urls {
+		if err := CheckMemberName(n); err != nil {
+			return nil, err
+		}
 	}
 	mine, ok := urls[c.Name]
 	if !ok {
@@ -84,6 +97,42 @@ func (cfg *Config) members() ([]MemberDir, error) {
 		return nil, fault.Refused("--initial-advertise-peer-urls %s differs from %s's entry in --initial-cluster (%s); they must match", strings.Join(peers.StringSlice(), ","), c.Name, strings.Join(mine.StringSlice(), ","))
 	}
 	return []MemberDir{{Name: c.Name, PeerURLs: peers.StringSlice()}}, nil
+}
+
+// CheckMemberName refuses a member name that is not a plain etcd name: empty, "." or "..", or holding a path
+// separator, NUL or another control character. Member names become folder names (<name>.etcd) and are printed
+// in start commands, so such a name could write outside the target or garble a terminal.
+func CheckMemberName(name string) error {
+	bad := ""
+	switch {
+	case name == "":
+		bad = "is empty"
+	case name == "." || name == "..":
+		bad = "is a relative path"
+	case strings.ContainsAny(name, `/\`):
+		bad = "holds a path separator"
+	case strings.ContainsFunc(name, unicode.IsControl):
+		bad = "holds a control character"
+	case strings.HasPrefix(name, "-"):
+		bad = "starts with '-', which etcd would read as a flag"
+	}
+	if bad != "" {
+		return fault.Refused("member name %q %s: member names are plain etcd names (letters, digits, '-', '_', '.'), e.g. etcd-0", name, bad)
+	}
+	return nil
+}
+
+// memberDataDir is the one place a member's data dir path is made from its name: <parent>/<name>.etcd, never
+// outside parent.
+func memberDataDir(parent, name string) (string, error) {
+	if err := CheckMemberName(name); err != nil {
+		return "", err
+	}
+	p := filepath.Join(parent, name+".etcd")
+	if filepath.Dir(p) != filepath.Clean(parent) {
+		return "", fault.Refused("member name %q would place its data dir outside %s", name, parent)
+	}
+	return p, nil
 }
 
 // snapshotSource is the file etcdutl restores from: our verified (and maybe replayed) db, or a store's own file

@@ -114,6 +114,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if err != nil {
 		return nil, err
 	}
+	defer tgt.release() // after the staging folder is gone (defers run last first)
 	stage, notes, err := newStaging(tgt)
 	if err != nil {
 		return nil, err
@@ -142,7 +143,9 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 			return nil, err
 		}
 		if cfg.AllMembers {
-			m.DataDir = filepath.Join(out, m.Name+".etcd")
+			if m.DataDir, err = memberDataDir(out, m.Name); err != nil {
+				return nil, err
+			}
 		} else {
 			m.DataDir = out
 		}
@@ -168,7 +171,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if err != nil {
 		return nil, err
 	}
-	stage.done = true
+	tgt.done = true
 	res.MovedAside = moved
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

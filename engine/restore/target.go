@@ -24,6 +24,11 @@ type target struct {
 	empty bool
 	// notes say what was cleaned up before starting.
 	notes []string
+	// lock is held from the first check to the end of the restore.
+	lock *targetLock
+	// created are the missing parent folders this restore made, deepest first: taken back if it fails.
+	created []string
+	done    bool
 }
 
 // stagingParent is where the staging folder goes: inside an empty target (same filesystem, even for a mount
@@ -42,9 +47,11 @@ func CheckTarget(dir string, moveAside bool) error {
 	return err
 }
 
-// prepareTarget refuses a data dir that must not be written, before anything is changed. Unless dryRun, it removes
-// scratch folders of killed restores inside it.
-func prepareTarget(dir string, moveAside, dryRun bool) (*target, error) {
+// prepareTarget is the one check of a restore's target, made before any download or replay: it refuses a data
+// dir that must not be written (a dangling symlink, a file, one a running etcd holds, one another restore is
+// writing, an occupied one without moveAside). Unless dryRun, it takes the target's lock (creating missing
+// parents) and removes scratch folders of killed restores inside it; the caller releases the target.
+func prepareTarget(dir string, moveAside, dryRun bool) (t *target, err error) {
 	if strings.TrimSpace(dir) == "" {
 		return nil, fault.Refused("--data-dir is required: the new etcd data directory to create")
 	}
@@ -52,7 +59,30 @@ func prepareTarget(dir string, moveAside, dryRun bool) (*target, error) {
 	if err != nil {
 		return nil, fault.Refused("--data-dir %s: %v", dir, err)
 	}
-	t := &target{path: abs}
+	if err := checkDangling(abs); err != nil {
+		return nil, err
+	}
+	t = &target{path: abs}
+	tg := t // the returns below set t to nil
+	if dryRun {
+		if err := probeTargetLock(abs); err != nil {
+			return nil, err
+		}
+	} else {
+		defer func() {
+			if err != nil {
+				tg.release()
+			}
+		}()
+		parent := filepath.Dir(abs)
+		t.created = missingParents(parent)
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return nil, unwritable(abs, err)
+		}
+		if t.lock, err = acquireTargetLock(abs); err != nil {
+			return nil, err
+		}
+	}
 	fi, err := os.Stat(abs)
 	switch {
 	case os.IsNotExist(err):
@@ -61,6 +91,9 @@ func prepareTarget(dir string, moveAside, dryRun bool) (*target, error) {
 	case !fi.IsDir():
 		return nil, fault.Refused("--data-dir %s is a file, not a directory; choose another path", abs)
 	default:
+		if err := checkNotLive(abs); err != nil {
+			return nil, err
+		}
 		entries, err := os.ReadDir(abs)
 		if err != nil {
 			return nil, fault.Refused("--data-dir %s cannot be read: %v", abs, err)
@@ -78,6 +111,34 @@ func prepareTarget(dir string, moveAside, dryRun bool) (*target, error) {
 		}
 	}
 	return t, nil
+}
+
+// checkDangling refuses a target that is, or lies below, a symbolic link to nothing: the restore could only
+// fail at its very end, or write somewhere else than the link says once its destination appears.
+func checkDangling(abs string) error {
+	for p := abs; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			return nil
+		}
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			dest, _ := os.Readlink(p)
+			return fault.Refused("data dir %s: %s is a symbolic link to %s, which does not exist; create its destination, or give the real path (nothing was changed)", abs, p, dest)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
+}
+
+// release lets go of the target's lock and, unless the restore was committed, takes back the parent folders
+// prepareTarget made.
+func (t *target) release() {
+	t.lock.release()
+	if !t.done {
+		for _, d := range t.created {
+			_ = os.Remove(d) // only if still empty
+		}
+	}
 }
 
 // commit moves an occupied target aside and renames the finished restore into place.
@@ -122,9 +183,6 @@ func (t *target) commit(out string, now time.Time) (string, error) {
 type staging struct {
 	dir  string
 	lock *os.File
-	// created are the missing parent folders this restore made, deepest first: taken back if it fails.
-	created []string
-	done    bool
 }
 
 func (s *staging) db() string  { return filepath.Join(s.dir, "snapshot.db") }
@@ -135,11 +193,6 @@ func (s *staging) remove() {
 	_ = os.RemoveAll(s.dir)
 	if s.lock != nil {
 		s.lock.Close()
-	}
-	if !s.done {
-		for _, d := range s.created {
-			_ = os.Remove(d) // only if still empty
-		}
 	}
 }
 
@@ -158,10 +211,6 @@ func missingParents(dir string) []string {
 // left behind (their lock is free). Read-only or unwritable places are refused.
 func newStaging(t *target) (*staging, []string, error) {
 	parent, prefix := t.stagingParent()
-	created := missingParents(parent)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, nil, unwritable(t.path, err)
-	}
 	notes := t.notes
 	leftovers, _ := filepath.Glob(filepath.Join(parent, prefix+"*"))
 	for _, old := range leftovers {
@@ -173,12 +222,9 @@ func newStaging(t *target) (*staging, []string, error) {
 	}
 	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
-		for _, d := range created {
-			_ = os.Remove(d)
-		}
 		return nil, nil, unwritable(t.path, err)
 	}
-	s := &staging{dir: dir, created: created}
+	s := &staging{dir: dir}
 	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
