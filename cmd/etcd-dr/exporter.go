@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,9 +35,6 @@ for it. --api-token (or ETCD_DR_API_TOKEN) guards /metrics as it guards the daem
 		Example: `  etcd-dr exporter --store 's3://seed-backups?region=eu-west-1' --listen 127.0.0.1:9842 --refresh 1m`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("api-token") {
-				o.token = os.Getenv("ETCD_DR_API_TOKEN")
-			}
 			return runExporter(cmd.Context(), g, o)
 		},
 	}
@@ -46,6 +42,8 @@ for it. --api-token (or ETCD_DR_API_TOKEN) guards /metrics as it guards the daem
 	f.StringVar(&o.listen, "listen", "127.0.0.1:9842", "address to serve /metrics and /healthz on")
 	f.DurationVar(&o.refresh, "refresh", exporter.DefaultRefresh, "how often to list the store")
 	f.StringVar(&o.token, "api-token", "", "require this bearer token on /metrics (env ETCD_DR_API_TOKEN)")
+	bindEnv(f, "api-token", "ETCD_DR_API_TOKEN")
+	markSecret(f, "api-token")
 	f.StringVar(&o.certFile, "api-cert", "", "TLS certificate to serve with")
 	f.StringVar(&o.keyFile, "api-key", "", "TLS key to serve with")
 	return cmd
