@@ -39,17 +39,23 @@ func hint(err error) string {
 
 // flagOf names the flag behind each setting the engine refuses (fault.BadSetting.Setting).
 var flagOf = map[string]string{
-	"endpoints":                  "--endpoints",
-	"client certificate and key": "--cert and --key",
-	"etcd TLS files":             "--cacert/--cert/--key",
-	"age recipient":              "--encrypt-to",
-	"age identity file":          "--identity",
-	"cluster":                    "--cluster",
-	"etcd version":               "--etcd-version",
-	"revision":                   "--revision",
-	"max backups":                "--max-backups",
-	"keep counts":                "--keep-last/--keep-hourly/--keep-daily/--keep-weekly/--keep-monthly",
-	"retention policy":           "--gc-policy",
+	"endpoints":                        "--endpoints",
+	"client certificate and key":       "--cert and --key",
+	"etcd TLS files":                   "--cacert/--cert/--key",
+	"age recipient":                    "--encrypt-to",
+	"age identity file":                "--identity",
+	"cluster":                          "--cluster",
+	"etcd version":                     "--etcd-version",
+	"revision":                         "--revision",
+	"max backups":                      "--max-backups",
+	"keep counts":                      "--keep-last/--keep-hourly/--keep-daily/--keep-weekly/--keep-monthly",
+	"retention policy":                 "--gc-policy",
+	"data dir":                         "--data-dir",
+	"initial cluster":                  "--initial-cluster",
+	"member name":                      "--name",
+	"peer URLs":                        "--initial-advertise-peer-urls",
+	"revision bump and mark-compacted": "--bump-revision and --mark-compacted",
+	"spool dir":                        "--spool-dir",
 }
 
 // worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.

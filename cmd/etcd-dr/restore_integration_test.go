@@ -113,7 +113,7 @@ func TestRestoreBadInput(t *testing.T) {
 		{name: "revision inside a gap", store: fixture.StoreBRv2, args: []string{"--revision", "110"}, code: 3, stderr: "--revision 103"},
 		{name: "revision below the full snapshot", store: fixture.StoreBRv2, args: []string{"--revision", "10"}, code: 4, stderr: "no backup in"},
 		{name: "bump without mark-compacted", store: fixture.StoreOperator, args: []string{"--bump-revision", "1000"}, code: 2, stderr: "--mark-compacted"},
-		{name: "name not in initial cluster", store: fixture.StoreOperator, args: []string{"--name", "m9", "--initial-cluster", "m0=http://127.0.0.1:2380"}, code: 2, stderr: "not in --initial-cluster"},
+		{name: "name not in initial cluster", store: fixture.StoreOperator, args: []string{"--name", "m9", "--initial-cluster", "m0=http://127.0.0.1:2380"}, code: 2, stderr: "is not in the initial cluster"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

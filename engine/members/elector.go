@@ -118,7 +118,7 @@ func NewElector(cfg ElectorConfig) (*Elector, error) {
 		cfg.Timeout = max(cfg.Period, time.Second)
 	}
 	if strings.ContainsAny(cfg.Name, "/ \t") {
-		return nil, fault.Refused("--name %q: an etcd member name has no slashes or spaces", cfg.Name)
+		return nil, fault.Bad("member name", cfg.Name, "an etcd member name has no slashes or spaces")
 	}
 	log := cfg.Log
 	if log == nil {
@@ -322,7 +322,7 @@ func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
 		}
 		sort.Strings(names)
 		if !found {
-			return "", Member{Name: e.cfg.Name}, fault.Refused("--name %q is not a member of this etcd cluster; its members are: %s", e.cfg.Name, strings.Join(names, ", "))
+			return "", Member{Name: e.cfg.Name}, fault.Bad("member name", e.cfg.Name, "is not a member of this etcd cluster; its members are: %s", strings.Join(names, ", "))
 		}
 		if !contains(given, ep) {
 			// None of --endpoints is the member's advertised URL: maybe one of them reaches it another way.

@@ -315,7 +315,7 @@ func TestElectorNameNotAMember(t *testing.T) {
 	defer e.Close()
 	err = e.Check(ctx(t))
 	require.ErrorIs(t, err, fault.ErrRefused)
-	require.Equal(t, `--name "m7" is not a member of this etcd cluster; its members are: m0, m1, m2`, err.Error())
+	require.Equal(t, `member name "m7": is not a member of this etcd cluster; its members are: m0, m1, m2`, err.Error())
 	s := e.Poll(ctx(t))
 	require.Equal(t, Unknown, s.Role)
 	require.Contains(t, s.Why, "m0, m1, m2")

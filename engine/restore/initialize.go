@@ -30,7 +30,7 @@ type InitResult struct {
 // restores.
 func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc pick.Config, cfg Config) (*InitResult, error) {
 	if cfg.DataDir == "" {
-		return nil, fault.Refused("--data-dir is required")
+		return nil, fault.Bad("data dir", "", "is required")
 	}
 	// A data dir in use is refused whatever MoveAside says, before it is validated (a running etcd's db reads as
 	// "locked", which MoveAside would otherwise act on).
@@ -48,7 +48,7 @@ func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc p
 	case rep.OK:
 		return out, nil
 	case !rep.Missing && !cfg.MoveAside:
-		return out, fault.Problems("data dir %s is not valid (%s); pass --move-aside to move it aside and restore from the store", rep.Path, firstProblem(rep))
+		return out, &fault.InvalidDataDir{Path: rep.Path, What: firstProblem(rep), MoveAsideHelps: true}
 	}
 	r, err := pick.Pick(cat, pc)
 	if err != nil {

@@ -43,11 +43,11 @@ func (cfg *Config) members() ([]MemberDir, error) {
 	cfg.Cluster.Token = c.Token
 	if cfg.AllMembers {
 		if c.InitialCluster == "" {
-			return nil, fault.Refused("writing every member's data dir needs --initial-cluster name=peerURL,...")
+			return nil, fault.Bad("initial cluster", "", "is required to write every member's data dir: name=peerURL,...")
 		}
 		urls, err := types.NewURLsMap(c.InitialCluster)
 		if err != nil {
-			return nil, fault.Refused("--initial-cluster %q: %v (want name=http://host:2380,...)", c.InitialCluster, err)
+			return nil, fault.Bad("initial cluster", c.InitialCluster, "%v (want name=http://host:2380,...)", err)
 		}
 		names := make([]string, 0, len(urls))
 		for n := range urls {
@@ -78,7 +78,7 @@ func (cfg *Config) members() ([]MemberDir, error) {
 	cfg.Cluster = c
 	urls, err := types.NewURLsMap(c.InitialCluster)
 	if err != nil {
-		return nil, fault.Refused("--initial-cluster %q: %v (want name=http://host:2380,...)", c.InitialCluster, err)
+		return nil, fault.Bad("initial cluster", c.InitialCluster, "%v (want name=http://host:2380,...)", err)
 	}
 	for n := range urls {
 		if err := CheckMemberName(n); err != nil {
@@ -87,14 +87,14 @@ func (cfg *Config) members() ([]MemberDir, error) {
 	}
 	mine, ok := urls[c.Name]
 	if !ok {
-		return nil, fault.Refused("--name %q is not in --initial-cluster %q", c.Name, c.InitialCluster)
+		return nil, fault.Bad("member name", c.Name, "is not in the initial cluster %q", c.InitialCluster)
 	}
 	peers, err := types.NewURLs(c.PeerURLs)
 	if err != nil {
-		return nil, fault.Refused("--initial-advertise-peer-urls %q: %v", strings.Join(c.PeerURLs, ","), err)
+		return nil, fault.Bad("peer URLs", strings.Join(c.PeerURLs, ","), "%v", err)
 	}
 	if strings.Join(mine.StringSlice(), ",") != strings.Join(peers.StringSlice(), ",") {
-		return nil, fault.Refused("--initial-advertise-peer-urls %s differs from %s's entry in --initial-cluster (%s); they must match", strings.Join(peers.StringSlice(), ","), c.Name, strings.Join(mine.StringSlice(), ","))
+		return nil, fault.Bad("peer URLs", strings.Join(peers.StringSlice(), ","), "differ from %s's entry in the initial cluster (%s); they must match", c.Name, strings.Join(mine.StringSlice(), ","))
 	}
 	return []MemberDir{{Name: c.Name, PeerURLs: peers.StringSlice()}}, nil
 }

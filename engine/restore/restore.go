@@ -104,7 +104,7 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 		return nil, err
 	}
 	if (cfg.BumpRevision > 0) != cfg.MarkCompacted {
-		return nil, fault.Refused("--bump-revision and --mark-compacted go together (as in etcdutl): pass both, e.g. --bump-revision 1000000000 --mark-compacted")
+		return nil, fault.Bad("revision bump and mark-compacted", "", "go together (as in etcdutl): set both, e.g. a bump of 1000000000 and mark-compacted")
 	}
 	snaps := r.Snapshots()
 	if len(snaps) == 0 || snaps[0].Kind != catalog.Full {

@@ -53,11 +53,11 @@ func CheckTarget(dir string, moveAside bool) error {
 // parents) and removes scratch folders of killed restores inside it; the caller releases the target.
 func prepareTarget(dir string, moveAside, dryRun bool) (t *target, err error) {
 	if strings.TrimSpace(dir) == "" {
-		return nil, fault.Refused("--data-dir is required: the new etcd data directory to create")
+		return nil, fault.Bad("data dir", "", "is required: the new etcd data directory to create")
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fault.Refused("--data-dir %s: %v", dir, err)
+		return nil, fault.Bad("data dir", dir, "%v", err)
 	}
 	if err := checkDangling(abs); err != nil {
 		return nil, err
@@ -87,16 +87,16 @@ func prepareTarget(dir string, moveAside, dryRun bool) (t *target, err error) {
 	switch {
 	case os.IsNotExist(err):
 	case err != nil:
-		return nil, fault.Refused("--data-dir %s cannot be checked: %v", abs, err)
+		return nil, fault.Bad("data dir", abs, "cannot be checked: %v", err)
 	case !fi.IsDir():
-		return nil, fault.Refused("--data-dir %s is a file, not a directory; choose another path", abs)
+		return nil, &fault.TargetExists{Path: abs, What: "is a file, not a directory; choose another path"}
 	default:
 		if err := checkNotLive(abs); err != nil {
 			return nil, err
 		}
 		entries, err := os.ReadDir(abs)
 		if err != nil {
-			return nil, fault.Refused("--data-dir %s cannot be read: %v", abs, err)
+			return nil, fault.Bad("data dir", abs, "cannot be read: %v", err)
 		}
 		entries, t.notes, err = dropStale(abs, entries, dryRun)
 		if err != nil {
@@ -105,7 +105,7 @@ func prepareTarget(dir string, moveAside, dryRun bool) (t *target, err error) {
 		t.empty = len(entries) == 0
 		if len(entries) > 0 {
 			if !moveAside {
-				return nil, fault.Refused("--data-dir %s is not empty (it holds %s); a restore never overwrites a data dir: pass --move-aside to rename it to %s.broken-<timestamp> first, or choose a new path", abs, entries[0].Name(), abs)
+				return nil, &fault.TargetExists{Path: abs, What: fmt.Sprintf("is not empty (it holds %s); a restore never overwrites a data dir", entries[0].Name()), MoveAsideHelps: true}
 			}
 			t.occupied = true
 		}
@@ -249,7 +249,7 @@ func dropStale(dir string, entries []os.DirEntry, dryRun bool) ([]os.DirEntry, [
 		}
 		p := filepath.Join(dir, e.Name())
 		if !stale(p) {
-			return nil, nil, fault.Refused("another restore is running into --data-dir %s (%s is in use); wait for it, or choose another path", dir, p)
+			return nil, nil, fault.Refused("another restore is running into data dir %s (%s is in use); wait for it, or choose another path", dir, p)
 		}
 		if dryRun {
 			continue
@@ -280,7 +280,7 @@ func stale(dir string) bool {
 
 func unwritable(target string, err error) error {
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
-		return fault.Refused("cannot write beside --data-dir %s (%v): the restore needs a writable parent folder; choose another path", target, err)
+		return fault.Refused("cannot write beside data dir %s (%v): the restore needs a writable parent folder; choose another path", target, err)
 	}
 	return fmt.Errorf("prepare a folder beside %s: %w", target, err)
 }

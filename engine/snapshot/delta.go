@@ -250,7 +250,7 @@ func (s *Snapshotter) Delta(ctx context.Context) (Result, error) {
 		return res, s.fail(catalog.Delta, err)
 	}
 	if end == 0 {
-		return res, fault.NothingCompatible("the store holds no full snapshot for a delta to continue: take one first with etcd-dr snapshot --full")
+		return res, fault.NothingCompatible("the store holds no full snapshot for a delta to continue: take a full snapshot first")
 	}
 	target, err := s.revision(ctx)
 	if err != nil {
@@ -258,7 +258,7 @@ func (s *Snapshotter) Delta(ctx context.Context) (Result, error) {
 	}
 	switch {
 	case target < end:
-		return res, fault.Refused("etcd is at revision %d, behind the store's newest chain (ends at %d): this store holds another cluster's history, or etcd was restored; take a full snapshot (--full) into a new store prefix", target, end)
+		return res, fault.Refused("etcd is at revision %d, behind the store's newest chain (ends at %d): this store holds another cluster's history, or etcd was restored; take a full snapshot into a new store prefix", target, end)
 	case target == end:
 		res.Skipped, res.EndRevision, res.Why = true, end, fmt.Sprintf("no new revision since %d", end)
 		s.observe(res)

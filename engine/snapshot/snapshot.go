@@ -130,7 +130,7 @@ func New(cfg Config) (*Snapshotter, error) {
 	}
 	if cfg.SpoolDir != "" {
 		if fi, err := os.Stat(cfg.SpoolDir); err != nil || !fi.IsDir() {
-			return nil, fault.Refused("--spool-dir %s: not a folder (create it; it must survive restarts to be useful)", cfg.SpoolDir)
+			return nil, fault.Bad("spool dir", cfg.SpoolDir, "is not a folder (create it; it must survive restarts to be useful)")
 		}
 	}
 	if cfg.Now == nil {
