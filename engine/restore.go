@@ -19,6 +19,10 @@ type RestoreRequest struct {
 // etcd, ...) without changing anything: faces call it before they ask the user to confirm or open the store.
 func CheckTarget(dir string, moveAside bool) error { return restore.CheckTarget(dir, moveAside) }
 
+// CheckRestoreSettings applies the restore's rules for membership (name, initial cluster, peer URLs, all members)
+// and revision bump without changing anything: the console checks its form with it before confirming.
+func CheckRestoreSettings(cfg restore.Config) error { return restore.CheckSettings(cfg) }
+
 // CheckTarget is the package-level CheckTarget, for faces that hold a Repo.
 func (r *Repo) CheckTarget(dir string, moveAside bool) error { return CheckTarget(dir, moveAside) }
 

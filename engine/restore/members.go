@@ -34,6 +34,25 @@ const (
 	DefaultToken   = "etcd-cluster"
 )
 
+// CheckSettings refuses membership and revision settings a restore would refuse, changing nothing: the one rule
+// the faces apply before they ask to confirm (the target is CheckTarget's).
+func CheckSettings(cfg Config) error {
+	_, err := cfg.settings()
+	return err
+}
+
+// settings checks the settings of cfg and resolves the members to write.
+func (cfg *Config) settings() ([]MemberDir, error) {
+	members, err := cfg.members()
+	if err != nil {
+		return nil, err
+	}
+	if (cfg.BumpRevision > 0) != cfg.MarkCompacted {
+		return nil, fault.Bad("revision bump and mark-compacted", "", "go together (as in etcdutl): set both, e.g. a bump of 1000000000 and mark-compacted")
+	}
+	return members, nil
+}
+
 // members resolves the cluster flags into the members to write, refusing inconsistent ones up front.
 func (cfg *Config) members() ([]MemberDir, error) {
 	c := cfg.Cluster

@@ -99,12 +99,9 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	members, err := cfg.members()
+	members, err := cfg.settings()
 	if err != nil {
 		return nil, err
-	}
-	if (cfg.BumpRevision > 0) != cfg.MarkCompacted {
-		return nil, fault.Bad("revision bump and mark-compacted", "", "go together (as in etcdutl): set both, e.g. a bump of 1000000000 and mark-compacted")
 	}
 	snaps := r.Snapshots()
 	if len(snaps) == 0 || snaps[0].Kind != catalog.Full {

@@ -2,8 +2,10 @@ package common
 
 import (
 	"context"
+	"strings"
 
 	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/restore"
 )
 
 // RestoreRequest is the Restore wizard's form (and restore's flags when a verb opens it): the page turns it into
@@ -22,6 +24,22 @@ type RestoreRequest struct {
 	// BumpRevision and MarkCompacted keep Kubernetes watchers from going back in time.
 	BumpRevision  int64
 	MarkCompacted bool
+}
+
+// Config is the form as the engine's restore takes it.
+func (q RestoreRequest) Config() restore.Config {
+	cfg := restore.Config{
+		DataDir:       q.DataDir,
+		Cluster:       restore.Cluster{Name: q.Name, InitialCluster: q.InitialCluster, Token: q.InitialClusterToken},
+		BumpRevision:  uint64(max(q.BumpRevision, 0)),
+		MarkCompacted: q.MarkCompacted,
+		AllMembers:    q.AllMembers,
+		MoveAside:     q.MoveAside,
+	}
+	if q.InitialAdvertisePeerURLs != "" {
+		cfg.Cluster.PeerURLs = strings.Split(q.InitialAdvertisePeerURLs, ",")
+	}
+	return cfg
 }
 
 // ClusterStatus reads the live etcd cluster (members, leader, raft, revision, db size, alarms, health); nil when

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine"
+	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
@@ -212,6 +212,15 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 }
 
 // review checks the form and the target, and opens the confirmation only when both are fine.
+// fieldOf is the form field behind each setting the engine refuses (fault.BadSetting.Setting).
+var fieldOf = map[string]int{
+	"data dir":                         fDataDir,
+	"member name":                      fName,
+	"initial cluster":                  fCluster,
+	"peer URLs":                        fPeerURLs,
+	"revision bump and mark-compacted": fBump,
+}
+
 func (p *Page) review() {
 	v := func(f int) string { return strings.TrimSpace(p.fields[f].Value()) }
 	req := common.RestoreRequest{DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
@@ -231,35 +240,26 @@ func (p *Page) review() {
 	// The engine's one rule for a target, before the confirmation; occupied = there is data that move aside renames.
 	if err := engine.CheckTarget(req.DataDir, req.MoveAside); err != nil {
 		p.refusal = common.Worded(err).Error()
-		if !req.MoveAside && engine.CheckTarget(req.DataDir, true) == nil && common.Hint(err) == "" {
-			// The engine's rule says move aside would let it go on; say so with the form's own field.
-			p.refusal = fmt.Sprintf("data dir %s is not empty: a restore never overwrites; choose a new path, or set 'move aside' to yes (tab to it) to rename it to %s.broken-<time> first (nothing is deleted)", req.DataDir, filepath.Base(req.DataDir))
-		}
 		p.setFocus(fDataDir)
 		return
 	}
 	p.occupied = req.MoveAside && engine.CheckTarget(req.DataDir, false) != nil
 	req.AllMembers = strings.HasPrefix(strings.ToLower(v(fAll)), "y")
-	if req.AllMembers && req.InitialCluster == "" {
-		p.refusal = "all members: give the initial cluster (name=peerURL,...) whose members get a data dir each"
-		p.setFocus(fCluster)
-		return
-	}
+	req.BumpRevision, _ = strconv.ParseInt(v(fBump), 10, 64)
+	req.MarkCompacted = strings.HasPrefix(strings.ToLower(v(fCompact)), "y")
 	if !req.AllMembers && (req.InitialCluster != "" || req.InitialAdvertisePeerURLs != "") && req.Name == "" {
+		// The engine would take etcd's default name; a console form that gives a cluster means a member of it.
 		p.refusal = "member name: required with an initial cluster or peer URLs"
 		p.setFocus(fName)
 		return
 	}
-	if !req.AllMembers && req.InitialCluster != "" && !strings.Contains(req.InitialCluster, req.Name+"=") {
-		p.refusal = fmt.Sprintf("initial cluster does not name member %q (want %s=<peer URL>,...)", req.Name, req.Name)
-		p.setFocus(fCluster)
-		return
-	}
-	req.BumpRevision, _ = strconv.ParseInt(v(fBump), 10, 64)
-	req.MarkCompacted = strings.HasPrefix(strings.ToLower(v(fCompact)), "y")
-	if (req.BumpRevision > 0) != req.MarkCompacted {
-		p.refusal = "bump revision and mark compacted go together (as in etcdutl): set both, e.g. 1000000000 and yes, or neither"
-		p.setFocus(fBump)
+	// The engine's one rule for membership and the revision bump, the same the restore applies.
+	if err := engine.CheckRestoreSettings(req.Config()); err != nil {
+		var bad *fault.BadSetting
+		p.refusal = common.Worded(err).Error()
+		if errors.As(err, &bad) {
+			p.setFocus(fieldOf[bad.Setting])
+		}
 		return
 	}
 	p.req = req
@@ -276,17 +276,7 @@ func (p *Page) start() tea.Cmd {
 	}
 	p.state, p.last = running, progress.Update{}
 	q, point := p.req, p.res
-	cfg := restore.Config{
-		DataDir:       q.DataDir,
-		Cluster:       restore.Cluster{Name: q.Name, InitialCluster: q.InitialCluster, Token: q.InitialClusterToken},
-		BumpRevision:  uint64(max(q.BumpRevision, 0)),
-		MarkCompacted: q.MarkCompacted,
-		AllMembers:    q.AllMembers,
-		MoveAside:     q.MoveAside,
-	}
-	if q.InitialAdvertisePeerURLs != "" {
-		cfg.Cluster.PeerURLs = strings.Split(q.InitialAdvertisePeerURLs, ",")
-	}
+	cfg := q.Config()
 	var cmd tea.Cmd
 	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
 		cfg.Progress = r
