@@ -51,10 +51,10 @@ func runList(ctx context.Context, g *globalOptions, _ listOptions) error {
 		writeJSON(g.stdout, listJSON{Store: cat.Store, Chains: cat.Chains, Members: beats, Problems: append(cat.Problems, hbProblems...)})
 		return nil
 	}
-	printCatalog(g.stdout, cat, now)
+	printCatalog(g.text(), cat, now)
 	if len(beats) > 0 || len(hbProblems) > 0 {
-		fmt.Fprintln(g.stdout)
-		printHeartbeats(g.stdout, cat.Store, beats, hbProblems, now)
+		fmt.Fprintln(g.text())
+		printHeartbeats(g.text(), cat.Store, beats, hbProblems, now)
 	}
 	return nil
 }

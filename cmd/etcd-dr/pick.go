@@ -66,7 +66,7 @@ func runPick(ctx context.Context, g *globalOptions, o pickOptions) error {
 		writeJSON(g.stdout, res)
 		return nil
 	}
-	printPick(g.stdout, res)
+	printPick(g.text(), res)
 	return nil
 }
 
@@ -83,7 +83,7 @@ func reportPickError(g *globalOptions, res *pick.Result, err error) error {
 		writeJSON(g.stdout, pickErrorJSON{Error: err.Error(), ExitCode: exitCode(err), Refused: refused, Warnings: res.Warnings})
 		return reportedError{err}
 	}
-	printRefusals(g.stderr, res)
+	printRefusals(g.textErr(), res)
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -129,6 +130,13 @@ func (g *globalOptions) redactAttr(_ []string, a slog.Attr) slog.Attr {
 	}
 	return a
 }
+
+// text is where a verb prints its text output: stdout with control characters of store-derived strings
+// (object names, keys, error texts) escaped, so that they cannot drive the terminal. JSON escapes them itself.
+func (g *globalOptions) text() io.Writer { return textsafe.NewWriter(g.stdout) }
+
+// textErr is text for stderr.
+func (g *globalOptions) textErr() io.Writer { return textsafe.NewWriter(g.stderr) }
 
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)

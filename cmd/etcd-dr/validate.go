@@ -80,7 +80,7 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
 	} else {
-		printStoreReport(g.stdout, rep)
+		printStoreReport(g.text(), rep)
 	}
 	if !rep.OK {
 		return problemsFound(g, fault.Problems("%s in %s", plural(len(rep.Problems), "problem", "problems"), rep.Store))
@@ -102,7 +102,7 @@ func runValidateDataDir(ctx context.Context, g *globalOptions, o validateOptions
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
 	} else {
-		printDataDirReport(g.stdout, rep)
+		printDataDirReport(g.text(), rep)
 	}
 	switch {
 	case rep.Missing:

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 )
 
 // Text draws one updating line on a terminal (carriage return), and a final line per phase.
@@ -26,7 +28,7 @@ func FormatLine(u Update) string {
 	var b strings.Builder
 	b.WriteString(u.Phase)
 	if u.Item != "" {
-		b.WriteString(" " + u.Item)
+		b.WriteString(" " + textsafe.Name(u.Item)) // an object name: store data, not terminal control
 	}
 	b.WriteString(" " + Amount(u.Done, u.Unit))
 	if u.Total > 0 {
