@@ -51,7 +51,7 @@ func runDefrag(ctx context.Context, g *globalOptions, o defragOptions) error {
 	}
 	cfg := defrag.Config{Conn: o.etcd.config(), Timeout: o.timeout, HealthWait: o.healthWait, DryRun: o.dryRun, Log: g.log}
 	if g.output != "json" {
-		cfg.OnStep = func(s defrag.Step) { printStep(g.stdout, s) }
+		cfg.OnStep = func(s defrag.Step) { printStep(g.text(), s) }
 	}
 	rep, err := defrag.Run(ctx, cfg)
 	if g.output == "json" {
@@ -64,7 +64,7 @@ func runDefrag(ctx context.Context, g *globalOptions, o defragOptions) error {
 		return err
 	}
 	if rep != nil {
-		printDefrag(g.stdout, rep, err)
+		printDefrag(g.text(), rep, err)
 	}
 	return err
 }

@@ -60,10 +60,10 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 		writeJSON(g.stdout, out)
 		return nil
 	}
-	fmt.Fprintf(g.stdout, "Downloaded revision %d to %s: %s, %s in %.1fs (%s/s), sha256 verified\n", out.Revision, out.Path,
+	fmt.Fprintf(g.text(), "Downloaded revision %d to %s: %s, %s in %.1fs (%s/s), sha256 verified\n", out.Revision, out.Path,
 		plural(len(out.Files), "file", "files"), progress.Bytes(out.Bytes), out.Seconds, progress.Bytes(int64(float64(out.Bytes)/max(out.Seconds, 1e-3))))
 	for _, f := range out.Files {
-		fmt.Fprintf(g.stdout, "  %s <- %s\n", f.Path, f.Key)
+		fmt.Fprintf(g.text(), "  %s <- %s\n", f.Path, f.Key)
 	}
 	return nil
 }

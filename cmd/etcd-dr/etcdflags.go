@@ -53,7 +53,7 @@ func applyEnv(cmd *cobra.Command) error {
 }
 
 // secretValues are the values of cmd's credential flags (and the password of --user name:password), for
-// store.RedactText to mask.
+// engine.RedactText to mask.
 func secretValues(cmd *cobra.Command) []string {
 	var out []string
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {

@@ -109,30 +109,30 @@ func printPlan(g *globalOptions, p *gc.Plan) {
 	if p.DryRun {
 		verb = "Would delete"
 	}
-	fmt.Fprintf(g.stdout, "%s %s (%s); keeping %s (policy %s)\n", verb, plural(len(p.Delete), "chain", "chains"), plural(objects, "object", "objects"), plural(len(p.Keep), "chain", "chains"), p.Policy)
+	fmt.Fprintf(g.text(), "%s %s (%s); keeping %s (policy %s)\n", verb, plural(len(p.Delete), "chain", "chains"), plural(objects, "object", "objects"), plural(len(p.Keep), "chain", "chains"), p.Policy)
 	for _, it := range p.Keep {
-		fmt.Fprintf(g.stdout, "  keep    %s  %s  up to revision %d: %s\n", it.Time.Format("2006-01-02 15:04"), it.Base, it.EndRevision, strings.Join(it.Why, "; "))
+		fmt.Fprintf(g.text(), "  keep    %s  %s  up to revision %d: %s\n", it.Time.Format("2006-01-02 15:04"), it.Base, it.EndRevision, strings.Join(it.Why, "; "))
 	}
 	for _, it := range p.Delete {
-		fmt.Fprintf(g.stdout, "  delete  %s  %s  up to revision %d (%s)\n", it.Time.Format("2006-01-02 15:04"), it.Base, it.EndRevision, plural(len(it.Objects), "object", "objects"))
+		fmt.Fprintf(g.text(), "  delete  %s  %s  up to revision %d (%s)\n", it.Time.Format("2006-01-02 15:04"), it.Base, it.EndRevision, plural(len(it.Objects), "object", "objects"))
 	}
 	for _, it := range p.Unverified {
-		fmt.Fprintf(g.stdout, "  kept, not counted  %s  %s: %s\n", it.Time.Format("2006-01-02 15:04"), it.Base, strings.Join(it.Why, "; "))
+		fmt.Fprintf(g.text(), "  kept, not counted  %s  %s: %s\n", it.Time.Format("2006-01-02 15:04"), it.Base, strings.Join(it.Why, "; "))
 	}
 	if len(p.Temp) > 0 {
 		tverb := "Removed"
 		if p.DryRun {
 			tverb = "Would remove"
 		}
-		fmt.Fprintf(g.stdout, "%s %s older than a day (left by killed writers):\n", tverb, plural(len(p.Temp), "temporary object", "temporary objects"))
+		fmt.Fprintf(g.text(), "%s %s older than a day (left by killed writers):\n", tverb, plural(len(p.Temp), "temporary object", "temporary objects"))
 		for _, k := range p.Temp {
-			fmt.Fprintf(g.stdout, "  %s\n", k)
+			fmt.Fprintf(g.text(), "  %s\n", k)
 		}
 	}
 	if p.Untouched > 0 {
-		fmt.Fprintf(g.stdout, "Not considered: %s outside any chain (heartbeats, unrecognised objects, orphans)\n", plural(p.Untouched, "object", "objects"))
+		fmt.Fprintf(g.text(), "Not considered: %s outside any chain (heartbeats, unrecognised objects, orphans)\n", plural(p.Untouched, "object", "objects"))
 	}
 	if !p.DryRun && len(p.Deleted) < objects {
-		fmt.Fprintf(g.stdout, "Only %d of %d objects were deleted\n", len(p.Deleted), objects)
+		fmt.Fprintf(g.text(), "Only %d of %d objects were deleted\n", len(p.Deleted), objects)
 	}
 }

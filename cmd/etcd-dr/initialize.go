@@ -53,20 +53,20 @@ func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) erro
 	}
 	if err != nil {
 		if res != nil && res.Validation != nil && !res.Validation.Missing {
-			printDataDirReport(g.stderr, res.Validation)
+			printDataDirReport(g.textErr(), res.Validation)
 		}
 		return err
 	}
 	switch res.Action {
 	case restore.ActionNone:
-		fmt.Fprintf(g.stdout, "Data dir %s is valid (revision %d); nothing to do.\n", res.Validation.Path, res.Validation.Revision)
+		fmt.Fprintf(g.text(), "Data dir %s is valid (revision %d); nothing to do.\n", res.Validation.Path, res.Validation.Revision)
 	default:
 		if res.Validation.Missing {
-			fmt.Fprintf(g.stdout, "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
+			fmt.Fprintf(g.text(), "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
 		} else {
-			fmt.Fprintf(g.stdout, "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
+			fmt.Fprintf(g.text(), "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
 		}
-		printRestore(g.stdout, res.Restore, o)
+		printRestore(g.text(), res.Restore, o)
 	}
 	return nil
 }

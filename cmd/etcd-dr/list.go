@@ -68,12 +68,12 @@ func runList(ctx context.Context, g *globalOptions, o listOptions) error {
 		writeJSON(g.stdout, listJSON{Store: cat.Store, Clusters: health, Chains: cat.Chains, Members: beats, Problems: append(cat.Problems, hbProblems...)})
 	} else {
 		if len(health) > 1 || o.maxAge > 0 {
-			printClusters(g.stdout, cat.Store, health, now, o.maxAge)
+			printClusters(g.text(), cat.Store, health, now, o.maxAge)
 		}
-		printCatalog(g.stdout, cat, now)
+		printCatalog(g.text(), cat, now)
 		if len(beats) > 0 || len(hbProblems) > 0 {
-			fmt.Fprintln(g.stdout)
-			printHeartbeats(g.stdout, cat.Store, beats, hbProblems, now)
+			fmt.Fprintln(g.text())
+			printHeartbeats(g.text(), cat.Store, beats, hbProblems, now)
 		}
 	}
 	var old []string

@@ -68,7 +68,7 @@ func runPick(ctx context.Context, g *globalOptions, o pickOptions) error {
 		writeJSON(g.stdout, res)
 		return nil
 	}
-	printPick(g.stdout, res)
+	printPick(g.text(), res)
 	return nil
 }
 
@@ -85,7 +85,7 @@ func reportPickError(g *globalOptions, res *pick.Result, err error) error {
 		writeJSON(g.stdout, pickErrorJSON{Error: err.Error(), Hint: hint(err), ExitCode: exitCode(err), Refused: refused, Warnings: res.Warnings})
 		return reportedError{err}
 	}
-	printRefusals(g.stderr, res)
+	printRefusals(g.textErr(), res)
 	return err
 }
 

@@ -118,7 +118,7 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 		writeJSON(g.stdout, out)
 		return nil
 	}
-	printRestore(g.stdout, out, o)
+	printRestore(g.text(), out, o)
 	return nil
 }
 

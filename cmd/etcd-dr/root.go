@@ -14,6 +14,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 )
 
 // globalOptions are the flags every verb shares.
@@ -27,7 +28,7 @@ type globalOptions struct {
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
-	// secrets are the values of credential flags, masked in every message (store.RedactText).
+	// secrets are the values of credential flags, masked in every message (engine.RedactText).
 	secrets []string
 }
 
@@ -131,6 +132,13 @@ func (g *globalOptions) redactAttr(_ []string, a slog.Attr) slog.Attr {
 	}
 	return a
 }
+
+// text is where a verb prints its text output: stdout with control characters of store-derived strings
+// (object names, keys, error texts) escaped, so that they cannot drive the terminal. JSON escapes them itself.
+func (g *globalOptions) text() io.Writer { return textsafe.NewWriter(g.stdout) }
+
+// textErr is text for stderr.
+func (g *globalOptions) textErr() io.Writer { return textsafe.NewWriter(g.stderr) }
 
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)

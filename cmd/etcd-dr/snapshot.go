@@ -159,16 +159,16 @@ func runSnapshot(ctx context.Context, g *globalOptions, o snapshotOptions) error
 func printSnapshot(g *globalOptions, res snapshot.Result) {
 	switch {
 	case res.Skipped:
-		fmt.Fprintf(g.stdout, "No %s snapshot taken: %s\n", res.Kind, res.Why)
+		fmt.Fprintf(g.text(), "No %s snapshot taken: %s\n", res.Kind, res.Why)
 	case res.Kind == catalog.Full:
 		why := ""
 		if res.Forced {
 			why = " (forced: etcd compacted the revisions a delta needed)"
 		}
-		fmt.Fprintf(g.stdout, "Full snapshot %s at revision %d%s: %s stored (db %s) in %.1fs, sha256 verified\n",
+		fmt.Fprintf(g.text(), "Full snapshot %s at revision %d%s: %s stored (db %s) in %.1fs, sha256 verified\n",
 			res.Key, res.EndRevision, why, progress.Bytes(res.Size), progress.Bytes(res.ContentSize), res.Took.Seconds())
 	default:
-		fmt.Fprintf(g.stdout, "Delta snapshot %s: revisions %d-%d, %s, %s stored in %.1fs\n",
+		fmt.Fprintf(g.text(), "Delta snapshot %s: revisions %d-%d, %s, %s stored in %.1fs\n",
 			res.Key, res.StartRevision, res.EndRevision, plural(res.Events, "event", "events"), progress.Bytes(res.Size), res.Took.Seconds())
 	}
 }

@@ -96,7 +96,7 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 		}
 		return nil
 	}
-	printStatus(g.stdout, out, time.Now())
+	printStatus(g.text(), out, time.Now())
 	return fail
 }
 

@@ -66,8 +66,8 @@ func runValidate(ctx context.Context, g *globalOptions, o validateOptions) error
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
 	} else {
-		printClusterChecks(g.stdout, rep.Clusters)
-		printStoreReport(g.stdout, rep.StoreReport)
+		printClusterChecks(g.text(), rep.Clusters)
+		printStoreReport(g.text(), rep.StoreReport)
 	}
 	if !rep.OK {
 		return problemsFound(g, fault.Problems("%s in %s", plural(len(rep.Problems), "problem", "problems"), rep.Store))
@@ -91,7 +91,7 @@ func runValidateDataDir(ctx context.Context, g *globalOptions, o validateOptions
 	if g.output == "json" {
 		writeJSON(g.stdout, rep)
 	} else {
-		printDataDirReport(g.stdout, rep)
+		printDataDirReport(g.text(), rep)
 	}
 	switch {
 	case rep.Missing:

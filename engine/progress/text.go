@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 )
 
 // FormatLine renders an update for humans: "download Full-... 512.0 MiB / 1.0 GiB (50%) 210.3 MiB/s ETA 2s".
@@ -13,7 +15,7 @@ func FormatLine(u Update) string {
 	var b strings.Builder
 	b.WriteString(u.Phase)
 	if u.Item != "" {
-		b.WriteString(" " + u.Item)
+		b.WriteString(" " + textsafe.Name(u.Item)) // an object name: store data, not terminal control
 	}
 	b.WriteString(" " + Amount(u.Done, u.Unit))
 	if u.Total > 0 {

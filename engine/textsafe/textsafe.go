@@ -5,6 +5,7 @@ package textsafe
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -90,4 +91,27 @@ func unsafeRune(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// NewWriter returns a writer that passes text on with Text applied: for a verb's whole text output, so that no
+// store-derived string reaches the terminal raw. Each Write must hold whole strings (fmt and tabwriter calls do):
+// a rune split across two writes is shown escaped.
+func NewWriter(w io.Writer) io.Writer {
+	if _, ok := w.(writer); ok {
+		return w
+	}
+	return writer{w}
+}
+
+type writer struct{ w io.Writer }
+
+func (t writer) Write(p []byte) (int, error) {
+	s := string(p)
+	if clean(s, true) {
+		return t.w.Write(p)
+	}
+	if _, err := io.WriteString(t.w, escape(s, true)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
