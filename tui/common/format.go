@@ -2,6 +2,7 @@ package common
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/textsafe"
 )
 
 // Ago says how long ago t was, compactly ("just now", "42m ago", "5h ago", "3d ago"); "-" for a zero time.
@@ -114,3 +116,10 @@ func Plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// Safe escapes control characters in text that came from a store or an error (object names, problems): data,
+// never terminal sequences. Styling is applied after it.
+func Safe(s string) string { return textsafe.Text(s) }
+
+// BaseName is the last element of an object key, escaped for the screen.
+func BaseName(key string) string { return textsafe.Name(path.Base(key)) }

@@ -13,7 +13,7 @@ func Error(st styles.Styles, width int, title string, err error, todo []string) 
 	inner := max(width-4, 10)
 	var lines []string
 	lines = append(lines, st.Danger.Render("✗ "+title))
-	for _, l := range common.Wrap(err.Error(), inner) {
+	for _, l := range common.Wrap(common.Safe(err.Error()), inner) {
 		lines = append(lines, l)
 	}
 	if len(todo) > 0 {

@@ -5,7 +5,6 @@ package catalog
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -178,7 +177,7 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	case k.Download.Matches(msg), k.Restore.Matches(msg):
 		res, err := p.pickAt(r)
 		if err != nil {
-			p.flash = err.Error()
+			p.flash = common.Safe(err.Error())
 			return nil
 		}
 		if k.Download.Matches(msg) {
@@ -288,9 +287,9 @@ func (p *Page) status() string {
 	if r := p.selected(); r != nil {
 		switch r.kind {
 		case objectRow:
-			what = r.snap.Key
+			what = common.Safe(r.snap.Key)
 		case chainRow:
-			what = "chain of " + p.cat.Chains[r.chain].Base.Key
+			what = "chain of " + common.Safe(p.cat.Chains[r.chain].Base.Key)
 		case strayRow, problemRow, noteRow:
 			what = r.text
 		}
@@ -360,7 +359,7 @@ func (p *Page) chainLine(ch *catalog.Chain, folded bool) (string, bool) {
 	if ch.Base.EtcdVersion != "" {
 		s += " · etcd " + ch.Base.EtcdVersion
 	}
-	return s + " · " + string(ch.Layout) + " " + path.Base(ch.Base.Key), danger
+	return s + " · " + string(ch.Layout) + " " + common.BaseName(ch.Base.Key), danger
 }
 
 func (p *Page) objectLine(s *catalog.Snapshot) string {
@@ -376,7 +375,7 @@ func (p *Page) objectLine(s *catalog.Snapshot) string {
 		comp += "+age"
 	}
 	return common.Pad(string(s.Kind), colKind) + " " + common.Pad(revs, colRevs) + " " + common.PadLeft(common.Bytes(s.Size), colSize) +
-		"  " + common.Pad(common.Stamp(s.Time), colTime) + "  " + common.Pad(comp, colComp) + "  " + path.Base(s.Key)
+		"  " + common.Pad(common.Stamp(s.Time), colTime) + "  " + common.Pad(comp, colComp) + "  " + common.BaseName(s.Key)
 }
 
 // lower returns s in lower case, computed once per catalog.

@@ -2,11 +2,11 @@ package catalog
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/tui/common"
 )
 
 type rowKind int
@@ -95,7 +95,7 @@ func buildRows(cat *catalog.Catalog, chains []int, folded map[int]bool, filter s
 	var strays []row
 	for i := range cat.Problems {
 		p := &cat.Problems[i]
-		strays = appendIf(strays, match(p.Object+" "+p.What), row{kind: strayRow, chain: -1, text: p.Object + ": " + p.What})
+		strays = appendIf(strays, match(p.Object+" "+p.What), row{kind: strayRow, chain: -1, text: common.Safe(p.Object + ": " + p.What)})
 	}
 	if len(strays) > 0 {
 		strays[len(strays)-1].last = true
@@ -117,5 +117,5 @@ func gapText(g catalog.Gap, ch *catalog.Chain) string {
 }
 
 func chainTitle(ch *catalog.Chain) string {
-	return path.Base(ch.Base.Key) + " " + string(ch.Layout)
+	return common.BaseName(ch.Base.Key) + " " + string(ch.Layout)
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -215,12 +214,12 @@ func (p *Page) View() string {
 	case editing:
 		lines = append(lines, st.Muted.Render("enter starts · esc back"))
 		if p.err != nil {
-			lines = append(lines, st.Danger.Render("✗ "+p.err.Error()))
+			lines = append(lines, st.Danger.Render("✗ "+common.Safe(p.err.Error())))
 		}
 	case running, cancelling:
 		item := "starting…"
 		if p.doneObjs < len(p.snaps) {
-			item = fmt.Sprintf("object %d of %d: %s", p.doneObjs+1, len(p.snaps), path.Base(p.snaps[p.doneObjs].Key))
+			item = fmt.Sprintf("object %d of %d: %s", p.doneObjs+1, len(p.snaps), common.BaseName(p.snaps[p.doneObjs].Key))
 		}
 		lines = append(lines, item, progressbar.Bar(st, p.fraction(), min(w, 60)),
 			progressbar.Stats(p.last, p.doneSize+min(p.last.Done, p.total-p.doneSize), p.total, p.eta()))

@@ -148,7 +148,7 @@ func (p *Page) View() string {
 	b = append(b, st.Header.Render(title))
 	switch {
 	case p.beatsErr != nil:
-		b = append(b, st.Danger.Render("✗ cannot read heartbeats: "+p.beatsErr.Error()))
+		b = append(b, st.Danger.Render("✗ cannot read heartbeats: "+common.Safe(p.beatsErr.Error())))
 	case p.beats == nil && p.loading > 0:
 		b = append(b, st.Muted.Render("reading…"))
 	case len(p.beats) == 0:
@@ -179,7 +179,7 @@ func (p *Page) View() string {
 		}
 	}
 	for _, pr := range p.problems {
-		b = append(b, st.Danger.Render(common.Trunc("✗ "+pr.Object+": "+pr.What, p.w)))
+		b = append(b, st.Danger.Render(common.Trunc(common.Safe("✗ "+pr.Object+": "+pr.What), p.w)))
 	}
 	b = append(b, "")
 	b = append(b, p.clusterView()...)

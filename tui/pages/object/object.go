@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -104,7 +103,7 @@ func (p *Page) View() string {
 	}
 	yes := map[bool]string{true: "yes", false: "no"}
 	lines := []string{
-		kv("Key", s.Key),
+		kv("Key", common.Safe(s.Key)),
 		kv("Kind", string(s.Kind)),
 		kv("Layout", string(s.Layout)),
 		kv("Revisions", revs),
@@ -118,7 +117,7 @@ func (p *Page) View() string {
 		kv("Checksum", p.checksum()),
 	}
 	w := min(p.w, 100)
-	out := panel.Box(st, w, path.Base(s.Key), lines)
+	out := panel.Box(st, w, common.BaseName(s.Key), lines)
 	switch {
 	case p.verr == nil || errors.Is(p.verr, context.Canceled):
 	case errors.Is(p.verr, fault.ErrRefused):

@@ -5,7 +5,6 @@ package pick
 import (
 	"errors"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 
@@ -200,7 +199,7 @@ func (p *Page) result() []string {
 		}
 	}
 	if p.err != nil {
-		wrap(st.Danger.Render, "✗ "+common.Worded(p.err).Error())
+		wrap(st.Danger.Render, "✗ "+common.Safe(common.Worded(p.err).Error()))
 	}
 	if r := p.res; r != nil && p.err == nil {
 		ver := r.EtcdVersion
@@ -210,13 +209,13 @@ func (p *Page) result() []string {
 			ver = "etcd " + ver
 		}
 		out = append(out, st.OK.Render("✓ restore point: revision ")+st.Value.Render(fmt.Sprint(r.Revision))+st.Muted.Render(" ("+ver+")"))
-		out = append(out, fmt.Sprintf("  chain %s (%s), %s in apply order:", path.Base(r.Chain.Base.Key), r.Chain.Layout, common.Plural(len(r.Objects), "object", "objects")))
+		out = append(out, fmt.Sprintf("  chain %s (%s), %s in apply order:", common.BaseName(r.Chain.Base.Key), r.Chain.Layout, common.Plural(len(r.Objects), "object", "objects")))
 		for _, s := range r.Snapshots() {
 			revs := fmt.Sprintf("%d-%d", s.StartRevision, s.EndRevision)
 			if s.Kind == catalog.Full {
 				revs = fmt.Sprintf("@%d", s.EndRevision)
 			}
-			out = append(out, fmt.Sprintf("    %-5s %-13s %9s  %s", s.Kind, revs, common.Bytes(s.Size), path.Base(s.Key)))
+			out = append(out, fmt.Sprintf("    %-5s %-13s %9s  %s", s.Kind, revs, common.Bytes(s.Size), common.BaseName(s.Key)))
 		}
 	}
 	if r := p.res; r != nil {
@@ -226,7 +225,7 @@ func (p *Page) result() []string {
 		if len(r.Refused) > 0 {
 			out = append(out, "", st.Header.Render(fmt.Sprintf("Refused (%d):", len(r.Refused))))
 			for _, f := range r.Refused {
-				wrap(st.Danger.Render, "✗ "+path.Base(f.Key)+": "+f.Why)
+				wrap(st.Danger.Render, "✗ "+common.BaseName(f.Key)+": "+common.Safe(f.Why))
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package restore
 
 import (
 	"fmt"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ func (p *Page) plan(occupied bool) []string {
 	}
 	lines := []string{
 		fmt.Sprintf("Restore revision %d from %s", r.Revision, p.src.URL),
-		fmt.Sprintf("using full snapshot %s and %s,", path.Base(r.Chain.Base.Key), common.Plural(deltas, "delta", "deltas")),
+		fmt.Sprintf("using full snapshot %s and %s,", common.BaseName(r.Chain.Base.Key), common.Plural(deltas, "delta", "deltas")),
 		into,
 		"It is built in a temporary directory beside it and renamed into place only when complete and checked.",
 	}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -288,7 +287,7 @@ func (p *Page) start() tea.Cmd {
 func (p *Page) View() string {
 	st := p.c.Styles
 	w := min(p.w, 100)
-	head := fmt.Sprintf("Restore point %s · chain %s · %d objects", st.Value.Render(fmt.Sprint(p.res.Revision)), path.Base(p.res.Chain.Base.Key), len(p.res.Snapshots()))
+	head := fmt.Sprintf("Restore point %s · chain %s · %d objects", st.Value.Render(fmt.Sprint(p.res.Revision)), common.BaseName(p.res.Chain.Base.Key), len(p.res.Snapshots()))
 	lines := []string{head, ""}
 	switch p.state {
 	case editing:

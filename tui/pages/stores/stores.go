@@ -4,7 +4,6 @@ package stores
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -140,7 +139,7 @@ func (p *Page) updateAdd(msg tea.Msg) tea.Cmd {
 		case "enter":
 			url := strings.TrimSpace(p.add.Value())
 			if err := engine.CheckURL(url); err != nil {
-				p.addErr = err.Error()
+				p.addErr = common.Safe(err.Error())
 				return nil
 			}
 			p.adding = false
@@ -268,7 +267,7 @@ func (p *Page) details(src *common.Source) string {
 	}
 	for _, ch := range cat.Chains {
 		for _, g := range ch.Gaps {
-			lines = append(lines, st.Danger.Render(fmt.Sprintf("✗ gap in chain %s: revisions %d-%d are in no object", path.Base(ch.Base.Key), g.From, g.To)))
+			lines = append(lines, st.Danger.Render(fmt.Sprintf("✗ gap in chain %s: revisions %d-%d are in no object", common.BaseName(ch.Base.Key), g.From, g.To)))
 		}
 	}
 	if len(cat.Problems) > 0 {
@@ -289,5 +288,5 @@ func newestRestorable(src *common.Source) string {
 	if best == 0 {
 		return ""
 	}
-	return fmt.Sprintf("revision %d (chain %s)", best, path.Base(key))
+	return fmt.Sprintf("revision %d (chain %s)", best, common.BaseName(key))
 }

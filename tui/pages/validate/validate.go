@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -183,7 +182,7 @@ func (p *Page) View() string {
 		return st.InputOff.Render("( ) " + s)
 	}
 	if p.chain != nil {
-		lines = append(lines, radio(p.target == 0, fmt.Sprintf("chain %s: %d objects, revisions %d-%d", path.Base(p.chain.Base.Key), 1+len(p.chain.Deltas), p.chain.Base.EndRevision, p.chain.EndRevision)))
+		lines = append(lines, radio(p.target == 0, fmt.Sprintf("chain %s: %d objects, revisions %d-%d", common.BaseName(p.chain.Base.Key), 1+len(p.chain.Deltas), p.chain.Base.EndRevision, p.chain.EndRevision)))
 	}
 	lines = append(lines, radio(p.target == 1, "a data directory"), "    "+p.dataDir.View(st, 10, w-4), "")
 	switch p.state {
@@ -227,7 +226,7 @@ func (p *Page) reportLines(w int) []string {
 		if where == "" {
 			where = pr.Path
 		}
-		for _, l := range common.Wrap("✗ "+path.Base(where)+": "+pr.What, w-2) {
+		for _, l := range common.Wrap("✗ "+common.BaseName(where)+": "+common.Safe(pr.What), w-2) {
 			out = append(out, st.Danger.Render(l))
 		}
 	}
@@ -261,7 +260,7 @@ func (p *Page) lines() (bool, []validate.Problem, []string) {
 		if !o.OK {
 			continue
 		}
-		line := fmt.Sprintf("%s: %s", path.Base(o.Object), common.Bytes(o.Bytes))
+		line := fmt.Sprintf("%s: %s", common.BaseName(o.Object), common.Bytes(o.Bytes))
 		if o.Events > 0 {
 			line += fmt.Sprintf(", %d events", o.Events)
 		}
