@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	objectpage "github.com/etcd-dr/etcd-dr/tui/pages/object"
 	"github.com/etcd-dr/etcd-dr/store"
+	objectpage "github.com/etcd-dr/etcd-dr/tui/pages/object"
 )
 
 // Object names and problems from a store are data: the console shows their control characters escaped, never
