@@ -30,11 +30,7 @@ with exit 3 unless --move-aside, which renames it to <dir>.broken-<timestamp> an
 }
 
 func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) error {
-	req, err := o.pick.request()
-	if err != nil {
-		return err
-	}
-	cfg, err := o.config(g)
+	req, cfg, err := o.requests(g)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,21 @@ func (o *restoreOptions) addFlags(cmd *cobra.Command) {
 	f.Int64Var(&o.leaseTTL, "lease-ttl", restore.DefaultLeaseTTL, "TTL in seconds for leases the deltas use but the full snapshot does not hold (deltas record no TTL)")
 }
 
+// requests turns the flags into what restore and initialize both ask the engine: the restore point and the
+// restore's settings, checked before anything is opened.
+func (o *restoreOptions) requests(g *globalOptions) (engine.PickRequest, restore.Config, error) {
+	req, err := o.pick.request()
+	if err != nil {
+		return req, restore.Config{}, err
+	}
+	cfg, err := o.config(g)
+	if err != nil {
+		return req, cfg, err
+	}
+	// The engine's settings rule (membership, revision bump) before the store is opened.
+	return req, cfg, engine.CheckRestoreSettings(cfg)
+}
+
 // config turns the flags into the engine's Config.
 func (o *restoreOptions) config(g *globalOptions) (restore.Config, error) {
 	if strings.TrimSpace(o.dataDir) == "" {
@@ -93,11 +108,7 @@ folder such as a mount point) and moved into place only when complete and checke
 }
 
 func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
-	req, err := o.pick.request()
-	if err != nil {
-		return err
-	}
-	cfg, err := o.config(g)
+	req, cfg, err := o.requests(g)
 	if err != nil {
 		return err
 	}
