@@ -27,7 +27,7 @@ func probeSnapshot(ctx context.Context, st *store.Store, o store.Object) catalog
 	if c := catalog.CompressedCodec(o.Key); c != format.None {
 		return probeCompressed(ctx, st, o, c)
 	}
-	info, err := snapinfo.Read(&rangeReaderAt{ctx: ctx, st: st, key: o.Key}, o.Size)
+	info, err := snapinfo.Read(st.ReaderAt(ctx, o.Key), o.Size)
 	switch {
 	case errors.Is(err, snapinfo.ErrNotBolt):
 		return catalog.Probe{NotSnapshot: true, Why: err.Error()}
@@ -35,26 +35,6 @@ func probeSnapshot(ctx context.Context, st *store.Store, o store.Object) catalog
 		return catalog.Probe{Err: fmt.Errorf("read %s: %w", o.Key, err)}
 	}
 	return catalog.Probe{Revision: info.Revision, StorageVersion: info.StorageVersion, BytesRead: info.BytesRead}
-}
-
-// rangeReaderAt reads an object at offsets, one ranged read per call (a file:// store reads the file in place).
-type rangeReaderAt struct {
-	ctx context.Context
-	st  *store.Store
-	key string
-}
-
-func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	rc, err := r.st.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, p)
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
-	return n, err
 }
 
 // headBytes is what a compressed object's first bbolt page needs at most: a page of 4 KiB seldom compresses worse

@@ -127,3 +127,28 @@ func (s *Store) listParallel(ctx context.Context) ([]Object, error) {
 func (s *Store) hidden(key string) bool {
 	return s.loc.Scheme == "file" && fileblobTemp.MatchString(key)
 }
+
+// ReaderAt reads object key at offsets, one ranged read per call: what reads a few pages of a large object
+// (a snapshot's bbolt meta and leaf pages, a zip's directory) without downloading it.
+func (s *Store) ReaderAt(ctx context.Context, key string) io.ReaderAt {
+	return &rangeReaderAt{ctx: ctx, st: s, key: key}
+}
+
+type rangeReaderAt struct {
+	ctx context.Context
+	st  *Store
+	key string
+}
+
+func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	rc, err := r.st.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	n, err := io.ReadFull(rc, p)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
+}

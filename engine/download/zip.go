@@ -22,7 +22,7 @@ const maxDeflateRatio = 1032
 // read with a few ranged reads: exactly one Deflate entry, named like the object without .zip, whose declared size
 // Deflate can produce from its compressed bytes. Anything else is a problem naming the object.
 func ZipEntry(ctx context.Context, st *store.Store, key string, size int64) (*zip.File, error) {
-	zr, err := zip.NewReader(&rangeReaderAt{ctx: ctx, st: st, key: key}, size)
+	zr, err := zip.NewReader(st.ReaderAt(ctx, key), size)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -105,24 +105,4 @@ func (z *zipEntryReader) Read(p []byte) (int, error) {
 func (z *zipEntryReader) Close() error {
 	_ = z.fl.Close()
 	return z.raw.Close()
-}
-
-// rangeReaderAt reads an object at offsets, one ranged read per call.
-type rangeReaderAt struct {
-	ctx context.Context
-	st  *store.Store
-	key string
-}
-
-func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	rc, err := r.st.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, p)
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
-	return n, err
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 
@@ -39,7 +38,7 @@ type Options struct {
 // sha256 trailer) into a temporary file that is removed afterwards: bounded memory, disk the db's size.
 func Of(ctx context.Context, st *store.Store, snap catalog.Snapshot, opts Options) (Info, error) {
 	if snap.Codec == format.None && !snap.Encrypted {
-		info, err := Read(&storeReaderAt{ctx: ctx, st: st, key: snap.Key}, snap.Size)
+		info, err := Read(st.ReaderAt(ctx, snap.Key), snap.Size)
 		if err != nil && !errors.Is(err, ErrNotBolt) {
 			return info, err
 		}
@@ -101,24 +100,4 @@ func Compare(snap catalog.Snapshot, info Info) error {
 	}
 	return fault.Problems("full snapshot %s is named for revision %d but its database is at revision %d: its name lies, so it is not counted as a backup of revision %d (rename it, or delete it once a good chain exists): %w",
 		path.Base(snap.Key), snap.EndRevision, info.Revision, snap.EndRevision, ErrNameLies)
-}
-
-// storeReaderAt reads an object at offsets, one ranged GET per call.
-type storeReaderAt struct {
-	ctx context.Context
-	st  *store.Store
-	key string
-}
-
-func (r *storeReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	rc, err := r.st.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, p)
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
-	return n, err
 }
