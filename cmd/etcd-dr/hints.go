@@ -17,6 +17,7 @@ func hint(err error) string {
 		enc    *fault.Encrypted
 		dir    *fault.InvalidDataDir
 		amb    *fault.Ambiguous
+		none   *fault.NoneCompatible
 	)
 	switch {
 	case errors.As(err, &target) && target.MoveAsideHelps:
@@ -29,6 +30,8 @@ func hint(err error) string {
 		return "pass --identity FILE with an age identity that can read it"
 	case errors.As(err, &dir) && dir.MoveAsideHelps:
 		return "pass --move-aside to move it aside (nothing is deleted) and restore from the store"
+	case errors.As(err, &none) && none.NeedsFull:
+		return "take one with etcd-dr snapshot --full"
 	case errors.As(err, &amb) && amb.Below:
 		return "pass --cluster " + strings.Join(amb.Clusters, "") + ", or point --store at that folder"
 	case errors.As(err, &amb):

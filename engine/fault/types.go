@@ -66,6 +66,8 @@ type NoneCompatible struct {
 	What string
 	// Refused counts the backups refused (the pick result lists them with why).
 	Refused int
+	// NeedsFull is true when a full snapshot would give what was asked (a delta with no chain to continue).
+	NeedsFull bool
 }
 
 func (e *NoneCompatible) Error() string { return e.What }

@@ -250,7 +250,7 @@ func (s *Snapshotter) Delta(ctx context.Context) (Result, error) {
 		return res, s.fail(catalog.Delta, err)
 	}
 	if end == 0 {
-		return res, fault.NothingCompatible("the store holds no full snapshot for a delta to continue: take a full snapshot first")
+		return res, &fault.NoneCompatible{What: "the store holds no full snapshot for a delta to continue: take a full snapshot first", NeedsFull: true}
 	}
 	target, err := s.revision(ctx)
 	if err != nil {
