@@ -66,10 +66,7 @@ func New(c Config) (*clientv3.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	eps := make([]string, len(c.Endpoints))
-	for i, e := range c.Endpoints {
-		eps[i] = normalize(e, tlsCfg != nil)
-	}
+	eps := c.URLs()
 	user, pass := c.User, c.Password
 	if i := strings.IndexByte(user, ':'); i >= 0 && pass == "" {
 		user, pass = user[:i], user[i+1:]
@@ -95,6 +92,17 @@ func New(c Config) (*clientv3.Client, error) {
 		return nil, fmt.Errorf("connect to etcd %s: %w (%s)", strings.Join(eps, ","), err, hint)
 	}
 	return cli, nil
+}
+
+// URLs are the endpoints as URLs: a bare host:port gets https:// when a TLS file is set, else http:// (etcdctl's
+// rule). The one place endpoints are normalised, for connecting and for matching them with members' URLs.
+func (c Config) URLs() []string {
+	tls := c.CACert != "" || c.Cert != "" || c.Key != ""
+	out := make([]string, 0, len(c.Endpoints))
+	for _, e := range c.Endpoints {
+		out = append(out, normalize(strings.TrimSpace(e), tls))
+	}
+	return out
 }
 
 func normalize(ep string, tls bool) string {

@@ -299,7 +299,7 @@ func (e *Elector) decide(ctx context.Context) State {
 
 // findOwn returns the own member's endpoint (with a client open to it) and who it is.
 func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
-	given := normalized(e.cfg.Conn)
+	given := e.cfg.Conn.URLs()
 	var own Member
 	ep := given[0]
 	if e.cfg.Name != "" {

@@ -147,7 +147,7 @@ func Query(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	defer cli.Close()
 	cl := &Cluster{Members: []Member{}, Problems: []string{}}
-	given := normalized(cfg.Conn)
+	given := cfg.Conn.URLs()
 
 	var ml *clientv3.MemberListResponse
 	reachable := anyReachable(ctx, given, cfg.timeout())
@@ -450,24 +450,6 @@ func pickEndpoint(urls, given []string) string {
 
 func sameURL(a, b string) bool {
 	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
-}
-
-// normalized returns the configured endpoints as URLs (host:port becomes http:// or https://).
-func normalized(c etcdconn.Config) []string {
-	tls := c.CACert != "" || c.Cert != "" || c.Key != ""
-	out := make([]string, 0, len(c.Endpoints))
-	for _, e := range c.Endpoints {
-		e = strings.TrimSpace(e)
-		if !strings.Contains(e, "://") {
-			if tls {
-				e = "https://" + e
-			} else {
-				e = "http://" + e
-			}
-		}
-		out = append(out, e)
-	}
-	return out
 }
 
 func nonNil(s []string) []string {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -146,35 +145,12 @@ func (s *Snapshotter) uploadDelta(ctx context.Context, obj deltaObject) (Result,
 	return res, nil
 }
 
-// encodeDelta streams events into w exactly as format.EncodeDelta writes them (json.Marshal of the slice, then
-// the sha256 of that JSON) without holding the whole JSON in memory. It returns the bytes written.
+// encodeDelta streams a non-empty delta into w through the one encoder (format.WriteDelta).
 func encodeDelta(w io.Writer, events []format.DeltaEvent) (int64, error) {
-	h := sha256.New()
-	cw := &counter{w: io.MultiWriter(w, h)}
-	sep := []byte("[")
-	for i := range events {
-		b, err := json.Marshal(events[i])
-		if err != nil {
-			return 0, fmt.Errorf("encode delta: %w", err)
-		}
-		if _, err := cw.Write(sep); err != nil {
-			return 0, err
-		}
-		if _, err := cw.Write(b); err != nil {
-			return 0, err
-		}
-		sep = []byte(",")
-	}
 	if len(events) == 0 {
 		return 0, fmt.Errorf("encode delta: no events")
 	}
-	if _, err := cw.Write([]byte("]")); err != nil {
-		return 0, err
-	}
-	if _, err := w.Write(h.Sum(nil)); err != nil {
-		return 0, err
-	}
-	return cw.n + format.TrailerSize, nil
+	return format.WriteDelta(w, events)
 }
 
 // watcher reads the events of revisions from next onwards, whole revisions at a time.
