@@ -46,9 +46,6 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	o := &daemonOptions{}
 	f := root.Flags()
 	f.BoolVar(&o.enabled, "daemon", false, "run headless: full snapshots by --full-schedule, deltas every --delta-period, GC, HTTP API on --listen")
-	if f.Lookup("endpoints") == nil { // the root may already have etcdctl's flags (the TUI's live view)
-		o.etcd.addFlags(root)
-	}
 	o.write.addFlags(root)
 	o.gc.addFlags(root, "")
 	f.StringVar(&o.name, "name", "", "this backup member's name: its heartbeat <store>/members/<name>.json, and the etcd member it sits beside (default: the host name, beside the first endpoint's member)")
@@ -66,9 +63,6 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	markSecret(f, "api-token")
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
 	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
-	if f.Lookup("identity") == nil { // shared with the TUI: whoever comes first defines it
-		o.identity.addFlags(root)
-	}
 	f.StringVar(&o.logFormat, "log-format", "text", "daemon log format: text or json")
 	next := root.RunE
 	root.RunE = func(cmd *cobra.Command, args []string) error {
@@ -129,13 +123,13 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	if o.name == "" {
 		o.name, _ = os.Hostname()
 	}
-	o.identity.file = cmd.Flags().Lookup("identity").Value.String()
+	o.identity = g.identity // the root's --identity and etcdctl flags, shared with the console's live view
 	dec, err := o.identity.decrypter()
 	if err != nil {
 		return err
 	}
 	g.log = log
-	o.etcd = etcdFromFlags(cmd)
+	o.etcd = g.etcd
 	cfg, repo, closeAll, err := o.write.open(ctx, g, o.etcd, dec)
 	if err != nil {
 		return err
@@ -233,12 +227,4 @@ func lastSnapshot(d *daemon.Daemon) (int64, time.Time) {
 		}
 	}
 	return rev, t
-}
-
-// etcdFromFlags reads etcdctl's connection flags of cmd by name, whoever defined them.
-func etcdFromFlags(cmd *cobra.Command) etcdOptions {
-	f := cmd.Flags()
-	str := func(name string) string { v, _ := f.GetString(name); return v }
-	eps, _ := f.GetStringSlice("endpoints")
-	return etcdOptions{endpoints: eps, cacert: str("cacert"), cert: str("cert"), key: str("key"), user: str("user"), password: str("password")}
 }

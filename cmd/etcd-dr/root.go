@@ -19,9 +19,13 @@ import (
 
 // globalOptions are the flags every verb shares.
 type globalOptions struct {
-	store          string
-	stores         []string // every --store given, for the TUI (see tui.go)
-	cluster        string   // --cluster: one cluster folder of a store that holds several
+	store   string
+	stores  []string // every --store given, for the TUI (see tui.go)
+	cluster string   // --cluster: one cluster folder of a store that holds several
+	// etcd and identity are the root command's etcdctl connection flags and --identity, registered once: the
+	// console's live view and --daemon both read them here.
+	etcd           etcdOptions
+	identity       identityOptions
 	output         string
 	nonInteractive bool
 	logLevel       string
@@ -78,6 +82,8 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 		return usagef("%v (see %s --help)", err, cmd.CommandPath())
 	})
 	root.AddCommand(newListCommand(g), newPickCommand(g), newDownloadCommand(g), newValidateCommand(g), newRestoreCommand(g), newInitializeCommand(g), newSnapshotCommand(g), newStatusCommand(g), newDefragCommand(g), newGCCommand(g), newExporterCommand(g))
+	g.etcd.addFlags(root)
+	g.identity.addFlags(root)
 	wizardVerbs(root, g)
 	addDaemon(root, g)
 	return root

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
-	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/tui"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 )
@@ -91,13 +90,11 @@ func runRoot(cmd *cobra.Command, g *globalOptions) error {
 	if !g.interactive() {
 		return cmd.Help()
 	}
-	f := cmd.Flags()
 	var cluster common.ClusterStatus
-	if eps, _ := f.GetStringSlice("endpoints"); len(eps) > 0 {
-		str := func(name string) string { v, _ := f.GetString(name); return v }
-		conn := etcdconn.Config{Endpoints: eps, CACert: str("cacert"), Cert: str("cert"), Key: str("key"), User: str("user"), Password: str("password")}
+	if len(g.etcd.endpoints) > 0 {
+		conn := g.etcd.config()
 		if err := conn.Validate(); err != nil {
-			return usagef("%v", err)
+			return err
 		}
 		cluster = tui.EngineCluster{Conn: conn}
 	}
@@ -110,8 +107,6 @@ func runRoot(cmd *cobra.Command, g *globalOptions) error {
 //
 // It also gives the root command etcdctl's connection flags, for the Members screen's live view.
 func wizardVerbs(root *cobra.Command, g *globalOptions) {
-	var eo etcdOptions
-	eo.addFlags(root)
 	for _, c := range root.Commands() {
 		switch c.Name() {
 		case "pick", "download", "validate", "restore":
