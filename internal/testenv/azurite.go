@@ -3,9 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,43 +31,14 @@ func StartAzure(t testing.TB) *Azure {
 	bin := Binary(t, "azurite-blob")
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "azurite.log")
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreePort(t)
-		a := &Azure{addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		a.Endpoint = "http://" + a.addr + "/" + azuriteAccount
-		p, err := startProc(bin, []string{"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
-			"--location", filepath.Join(dir, "data"), "--silent", "--skipApiVersionCheck", "--loose"}, nil, logPath)
-		if err != nil {
-			t.Fatalf("start azurite: %v", err)
-		}
-		a.proc = p
-		t.Cleanup(func() { p.stop(os.Kill, 0) })
-		if lastErr = a.wait(30 * time.Second); lastErr == nil {
-			return a
-		}
-		p.stop(os.Kill, 0)
-		if !isBindClash(logTail(logPath, 20)) {
-			break
-		}
-	}
-	t.Fatalf("azurite did not start: %v\n%s", lastErr, logTail(logPath, 20))
-	return nil
-}
-
-func (a *Azure) wait(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get("http://" + a.addr + "/" + azuriteAccount + "?comp=list")
-		if err == nil {
-			resp.Body.Close()
-			return nil // any HTTP answer (403 without a signature) means it listens
-		}
-		if a.proc.exited() || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	a := &Azure{}
+	// Any HTTP answer (403 without a signature) means it listens.
+	a.proc, a.addr = startHTTPServer(t, "azurite", bin, logPath, "/"+azuriteAccount+"?comp=list", func(port int, host string) []string {
+		return []string{"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
+			"--location", filepath.Join(dir, "data"), "--silent", "--skipApiVersionCheck", "--loose"}
+	})
+	a.Endpoint = "http://" + a.addr + "/" + azuriteAccount
+	return a
 }
 
 // Env points gocloud's azureblob opener at the development account for the rest of the test.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // GCS is a fake-gcs-server (GCS emulator, built by make tools) on 127.0.0.1.
@@ -28,47 +27,12 @@ func StartGCS(t testing.TB) *GCS {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreePort(t)
-		g := &GCS{Host: fmt.Sprintf("127.0.0.1:%d", port)}
-		p, err := startProc(bin, []string{"-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(port),
-			"-backend", "filesystem", "-filesystem-root", root, "-public-host", g.Host, "-log-level", "warn"}, nil, logPath)
-		if err != nil {
-			t.Fatalf("start fake-gcs-server: %v", err)
-		}
-		g.proc = p
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("log of fake-gcs-server (%s):\n%s", logPath, logTail(logPath, 30))
-			}
-			p.stop(os.Kill, 0)
-		})
-		if lastErr = g.wait(30 * time.Second); lastErr == nil {
-			return g
-		}
-		p.stop(os.Kill, 0)
-		if !isBindClash(logTail(logPath, 20)) {
-			break
-		}
-	}
-	t.Fatalf("fake-gcs-server did not start: %v\n%s", lastErr, logTail(logPath, 20))
-	return nil
-}
-
-func (g *GCS) wait(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get("http://" + g.Host + "/storage/v1/b")
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		if g.proc.exited() || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	g := &GCS{}
+	g.proc, g.Host = startHTTPServer(t, "fake-gcs-server", bin, logPath, "/storage/v1/b", func(port int, host string) []string {
+		return []string{"-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(port),
+			"-backend", "filesystem", "-filesystem-root", root, "-public-host", host, "-log-level", "warn"}
+	})
+	return g
 }
 
 // Env points the Google client (and so gocloud's gs:// opener) at the emulator for the rest of the test.
