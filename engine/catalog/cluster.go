@@ -75,27 +75,6 @@ func (c *Catalog) Clusters() []string {
 	return out
 }
 
-// Only returns the part of c that belongs to cluster: its chains, problems and heartbeats.
-func (c *Catalog) Only(cluster string) *Catalog {
-	out := &Catalog{Store: c.Store, Chains: []Chain{}, Problems: []Problem{}}
-	for _, ch := range c.Chains {
-		if ch.Cluster == cluster {
-			out.Chains = append(out.Chains, ch)
-		}
-	}
-	for _, p := range c.Problems {
-		if p.Cluster == cluster {
-			out.Problems = append(out.Problems, p)
-		}
-	}
-	for _, o := range c.Heartbeats {
-		if HeartbeatCluster(o.Key) == cluster {
-			out.Heartbeats = append(out.Heartbeats, o)
-		}
-	}
-	return out
-}
-
 // WithinCluster names every cluster of c as a folder of prefix: a catalog read from a store narrowed to the
 // cluster folder prefix names its clusters as the root listing would.
 func (c *Catalog) WithinCluster(prefix string) {
