@@ -14,7 +14,9 @@
 //	the restore target rule             restore.CheckTarget    via Repo.CheckTarget (also inside Restore)
 //	restore, initialize                 restore.Restore, restore.Initialize via Repo.Restore, Repo.Initialize
 //	retention                           gc.PlanFor, gc.Run     via Repo.GC
-//	backup daemons' heartbeats          members.ReadHeartbeats via Repo.Heartbeats
+//	backup daemons' heartbeats          heartbeat.Read         via Repo.Heartbeats
+//	etcd members' status                status.Query           (status/status.go)
+//	who backs up (leader election)      leadership.Elector, leadership.Leadership (daemon and defrag ask it)
 //	typed domain errors                 fault (TargetExists, Gap, NoneCompatible, Corrupt, InvalidDataDir, ...)
 //
 // Writers (snapshot, daemon) open the store through OpenForWrite and hand Repo.Store() to the snapshot and daemon

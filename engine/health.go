@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 )
 
 // ClusterHealth is one cluster's backup health: what list, the exporter and the console's fleet screen show.
@@ -32,7 +32,7 @@ type ClusterHealth struct {
 
 // Health judges every cluster of cat at now; maxAge > 0 marks clusters whose newest backup is older. Worst first:
 // too old, then gaps, then problems, then the oldest; ties by name.
-func Health(cat *catalog.Catalog, seen []members.Seen, now time.Time, maxAge time.Duration) []ClusterHealth {
+func Health(cat *catalog.Catalog, seen []heartbeat.Seen, now time.Time, maxAge time.Duration) []ClusterHealth {
 	byName := map[string]*ClusterHealth{}
 	get := func(name string) *ClusterHealth {
 		h := byName[name]
@@ -65,7 +65,7 @@ func Health(cat *catalog.Catalog, seen []members.Seen, now time.Time, maxAge tim
 	}
 	for _, s := range seen {
 		h := get(s.Cluster)
-		if s.Role == members.Leader && !s.Stale {
+		if s.Role == heartbeat.Leader && !s.Stale {
 			h.Leader = s.Name
 		}
 	}
@@ -118,7 +118,7 @@ func joinKeys(m map[string]bool) string {
 }
 
 // Health reads the heartbeats and judges every cluster of the store at now (see the package function).
-func (r *Repo) Health(ctx context.Context, now time.Time, maxAge time.Duration) ([]ClusterHealth, []members.Seen, []catalog.Problem) {
+func (r *Repo) Health(ctx context.Context, now time.Time, maxAge time.Duration) ([]ClusterHealth, []heartbeat.Seen, []catalog.Problem) {
 	seen, problems := r.Heartbeats(ctx, now)
 	return Health(r.Catalog(), seen, now, maxAge), seen, problems
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -123,8 +123,8 @@ func (r *Repo) Close() error { return r.st.Close() }
 func (r *Repo) NewestRestorable() int64 { return catalog.NewestRestorable(r.Catalog()) }
 
 // Heartbeats reads the backup daemons' heartbeats the catalog found under members/, judged at now.
-func (r *Repo) Heartbeats(ctx context.Context, now time.Time) ([]members.Seen, []catalog.Problem) {
-	return members.ReadHeartbeats(ctx, r.st, r.Catalog().Heartbeats, now)
+func (r *Repo) Heartbeats(ctx context.Context, now time.Time) ([]heartbeat.Seen, []catalog.Problem) {
+	return heartbeat.Read(ctx, r.st, r.Catalog().Heartbeats, now)
 }
 
 // Redact returns a store URL with credentials masked, for messages and logs.

@@ -49,7 +49,7 @@ func TestImportRules(t *testing.T) {
 			if id, ok := sel.X.(*ast.Ident); ok {
 				switch id.Name + "." + sel.Sel.Name {
 				case "catalog.Load", "catalog.Open", "download.Download", "download.Object", "validate.Backups", "validate.DataDir",
-					"restore.Restore", "restore.CheckTarget", "members.ReadHeartbeats", "store.Open", "pick.Pick":
+					"restore.Restore", "restore.CheckTarget", "heartbeat.Read", "store.Open", "pick.Pick":
 					t.Errorf("%s calls %s.%s: call the engine.Repo method instead", path, id.Name, sel.Sel.Name)
 				}
 			}

@@ -5,20 +5,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 	"github.com/etcd-dr/etcd-dr/store"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 )
 
-// fakeCluster answers like members.Query would for a 3-member cluster with one member down.
+// fakeCluster answers like status.Query would for a 3-member cluster with one member down.
 type fakeCluster struct{}
 
 func (fakeCluster) Endpoints() []string {
 	return []string{"https://10.0.0.1:2379", "https://10.0.0.2:2379"}
 }
 
-func (fakeCluster) Status(context.Context) (*members.Cluster, error) {
-	return &members.Cluster{ClusterID: 0xabc, Leader: 1, Problems: []string{}, Members: []members.Member{
+func (fakeCluster) Status(context.Context) (*status.Cluster, error) {
+	return &status.Cluster{ClusterID: 0xabc, Leader: 1, Problems: []string{}, Members: []status.Member{
 		{Name: "etcd-0", ID: 1, Up: true, Healthy: true, Leader: true, LeaderID: 1, RaftTerm: 4, RaftIndex: 10234, Revision: 9876, DBSize: 4 << 20, DBSizeInUse: 3 << 20, Version: "3.6.16", Alarms: []string{}},
 		{Name: "etcd-1", ID: 2, Up: true, Healthy: true, LeaderID: 1, RaftTerm: 4, RaftIndex: 10234, Revision: 9876, DBSize: 4 << 20, DBSizeInUse: 3 << 20, Version: "3.6.16", Alarms: []string{}},
 		{Name: "etcd-2", ID: 3, Error: "context deadline exceeded (no answer in 5s)", Alarms: []string{}},
@@ -33,12 +34,12 @@ func heartbeatStore(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, hb := range []members.Heartbeat{
-		{Name: "etcd-0", Role: members.Leader, LastSnapshotRevision: 123, LastSnapshotTime: fixedNow.Add(-4 * time.Minute), Time: fixedNow.Add(-20 * time.Second), PeriodSeconds: 30, EtcdDRVersion: "test"},
-		{Name: "etcd-1", Role: members.Follower, Time: fixedNow.Add(-10 * time.Second), PeriodSeconds: 30, EtcdDRVersion: "test"},
-		{Name: "etcd-2", Role: members.Unknown, Why: "own etcd member unreachable", Time: fixedNow.Add(-2 * time.Hour), PeriodSeconds: 30, EtcdDRVersion: "test"},
+	for _, hb := range []heartbeat.Heartbeat{
+		{Name: "etcd-0", Role: heartbeat.Leader, LastSnapshotRevision: 123, LastSnapshotTime: fixedNow.Add(-4 * time.Minute), Time: fixedNow.Add(-20 * time.Second), PeriodSeconds: 30, EtcdDRVersion: "test"},
+		{Name: "etcd-1", Role: heartbeat.Follower, Time: fixedNow.Add(-10 * time.Second), PeriodSeconds: 30, EtcdDRVersion: "test"},
+		{Name: "etcd-2", Role: heartbeat.Unknown, Why: "own etcd member unreachable", Time: fixedNow.Add(-2 * time.Hour), PeriodSeconds: 30, EtcdDRVersion: "test"},
 	} {
-		if err := members.WriteHeartbeat(context.Background(), st, hb); err != nil {
+		if err := heartbeat.Write(context.Background(), st, hb); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,7 +12,9 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/defrag"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/engine/leadership"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 )
 
 // clusterOptions are the daemon's cluster-awareness flags: who of the daemons is the backup leader, the
@@ -35,7 +37,7 @@ type clusterOptions struct {
 
 func (o *clusterOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.leaderCheckPeriod, "leader-check-period", 5*time.Second, "how often to check whether this daemon's etcd member is the raft leader (only the leader's daemon takes backups)")
-	f.DurationVar(&o.heartbeatPeriod, "heartbeat-period", members.DefaultHeartbeatPeriod, "how often to write <store>/members/<name>.json (stale after 3 periods)")
+	f.DurationVar(&o.heartbeatPeriod, "heartbeat-period", heartbeat.DefaultPeriod, "how often to write <store>/members/<name>.json (stale after 3 periods)")
 	f.StringVar(&o.defragSchedule, "defrag-schedule", "", "cron schedule (5 fields, UTC) of rolling defragmentation by the backup leader, e.g. \"0 3 * * 0\"; empty for never")
 }
 
@@ -51,7 +53,7 @@ func (o *clusterOptions) check() error {
 
 // backupMember is a running daemon's cluster awareness. Its Elector is the daemon's Leadership.
 type backupMember struct {
-	Elector *members.Elector
+	Elector *leadership.Elector
 	wg      sync.WaitGroup
 }
 
@@ -80,9 +82,9 @@ func (o *clusterOptions) start(ctx context.Context, c backupMemberConfig) (*back
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	mm, dm := members.NewMetrics(), defrag.NewMetrics()
-	e, err := members.NewElector(members.ElectorConfig{Conn: c.Etcd, Name: c.EtcdMember, Period: o.leaderCheckPeriod, Metrics: mm, Log: log,
-		OnChange: func(from, to members.State) {
+	mm, dm := leadership.NewMetrics(), defrag.NewMetrics()
+	e, err := leadership.NewElector(leadership.ElectorConfig{Conn: c.Etcd, Name: c.EtcdMember, Period: o.leaderCheckPeriod, Metrics: mm, Log: log,
+		OnChange: func(from, to leadership.State) {
 			log.Info("backup member role", "from", from.Role, "to", to.Role, "etcdMember", to.MemberID, "why", to.Why)
 		}})
 	if err != nil {
@@ -105,7 +107,7 @@ func (o *clusterOptions) start(ctx context.Context, c backupMemberConfig) (*back
 	b := &backupMember{Elector: e}
 	peers := func() []string {
 		var names []string
-		if cl, err := members.Query(ctx, members.Config{Conn: c.Etcd, Timeout: o.leaderCheckPeriod}); err == nil {
+		if cl, err := status.Query(ctx, status.Config{Conn: c.Etcd, Timeout: o.leaderCheckPeriod}); err == nil {
 			names = cl.Names()
 		}
 		return names
@@ -117,8 +119,8 @@ func (o *clusterOptions) start(ctx context.Context, c backupMemberConfig) (*back
 	}()
 	go func() {
 		defer b.wg.Done()
-		_ = members.RunHeartbeats(ctx, members.HeartbeaterConfig{Store: c.Repo.Store(), Name: c.Name, Period: o.heartbeatPeriod, Metrics: mm, Peers: peers, Log: log,
-			Fill: func() members.Heartbeat {
+		_ = heartbeat.Run(ctx, heartbeat.RunConfig{Store: c.Repo.Store(), Name: c.Name, Period: o.heartbeatPeriod, Seen: mm.SeenHeartbeats, Peers: peers, Log: log,
+			Fill: func() heartbeat.Heartbeat {
 				hb := e.Heartbeat()
 				if c.LastSnapshot != nil {
 					hb.LastSnapshotRevision, hb.LastSnapshotTime = c.LastSnapshot()

@@ -14,7 +14,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
@@ -48,7 +48,7 @@ type listJSON struct {
 	Store    string                 `json:"store"`
 	Clusters []engine.ClusterHealth `json:"clusters"`
 	Chains   []catalog.Chain        `json:"chains"`
-	Members  []members.Seen         `json:"members"`
+	Members  []heartbeat.Seen       `json:"members"`
 	Problems []catalog.Problem      `json:"problems"`
 }
 

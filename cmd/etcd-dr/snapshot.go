@@ -15,7 +15,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/format"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
@@ -191,7 +191,7 @@ func noLeadingDaemon(ctx context.Context, repo *engine.Repo) error {
 	}
 	seen, _ := repo.Heartbeats(ctx, time.Now())
 	for _, hb := range seen {
-		if hb.Role == members.Leader && !hb.Stale {
+		if hb.Role == heartbeat.Leader && !hb.Stale {
 			return fault.Refused("daemon %q is the backup leader of this store (heartbeat %.0fs ago): ask it for a snapshot (GET /v1/backupnow on its --listen address), or pass --ignore-daemon", hb.Name, hb.AgeSeconds)
 		}
 	}

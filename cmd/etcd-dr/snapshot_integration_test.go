@@ -13,7 +13,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
@@ -66,7 +66,7 @@ func TestSnapshotVerb(t *testing.T) {
 	st, err := store.Open(ctx, url)
 	require.NoError(t, err)
 	defer st.Close()
-	require.NoError(t, members.WriteHeartbeat(ctx, st, members.Heartbeat{Name: "dr-0", Role: members.Leader, Time: time.Now(), PeriodSeconds: 30}))
+	require.NoError(t, heartbeat.Write(ctx, st, heartbeat.Heartbeat{Name: "dr-0", Role: heartbeat.Leader, Time: time.Now(), PeriodSeconds: 30}))
 	require.NoError(t, fixture.Workload(ctx, cli, "/cli3", 5))
 	_, errOut, code = runCLI(t, "snapshot", "--endpoints", ep, "--store", url, "--delta")
 	require.Equal(t, exitUsage, code, errOut)

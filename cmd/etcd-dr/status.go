@@ -12,8 +12,9 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 )
 
 type statusOptions struct {
@@ -45,18 +46,18 @@ Exit codes: 0 when at least one endpoint answered (even with members down), 1 wh
 
 // statusJSON is status's --output json shape.
 type statusJSON struct {
-	*members.Cluster
+	*status.Cluster
 	Members []memberJSON `json:"members"`
 	// Store and BackupMembers are there only with --store.
 	Store         string            `json:"store,omitempty"`
-	BackupMembers []members.Seen    `json:"backupMembers,omitempty"`
+	BackupMembers []heartbeat.Seen  `json:"backupMembers,omitempty"`
 	StoreProblems []catalog.Problem `json:"storeProblems,omitempty"`
 }
 
 // memberJSON is a member with its daemon's heartbeat, when one was found.
 type memberJSON struct {
-	members.Member
-	Backup *members.Seen `json:"backup,omitempty"`
+	status.Member
+	Backup *heartbeat.Seen `json:"backup,omitempty"`
 }
 
 func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
@@ -70,7 +71,7 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 			return err
 		}
 	}
-	cl, err := members.Query(ctx, members.Config{Conn: o.etcd.config(), Timeout: o.timeout})
+	cl, err := status.Query(ctx, status.Config{Conn: o.etcd.config(), Timeout: o.timeout})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 		out.Members[i] = memberJSON{Member: m, Backup: heartbeatOf(m, out.BackupMembers)}
 	}
 	if storeURL != "" && cl.Answered() > 0 {
-		cl.Problems = append(cl.Problems, members.Compare(cl, out.BackupMembers)...)
+		cl.Problems = append(cl.Problems, heartbeat.Compare(cl, out.BackupMembers)...)
 	}
 	var fail error
 	if cl.Answered() == 0 {
@@ -102,7 +103,7 @@ func runStatus(ctx context.Context, g *globalOptions, o statusOptions) error {
 
 // readStoreHeartbeats lists members/ in the store. A store that cannot be read is a problem shown beside the
 // cluster, not a failure of status: the cluster is what status is about.
-func readStoreHeartbeats(ctx context.Context, url, cluster string, now time.Time) ([]members.Seen, []catalog.Problem) {
+func readStoreHeartbeats(ctx context.Context, url, cluster string, now time.Time) ([]heartbeat.Seen, []catalog.Problem) {
 	repo, err := engine.Open(ctx, url, engine.Options{Cluster: cluster})
 	if err != nil {
 		return nil, []catalog.Problem{{Object: engine.Redact(url), What: err.Error()}}
@@ -112,7 +113,7 @@ func readStoreHeartbeats(ctx context.Context, url, cluster string, now time.Time
 }
 
 // heartbeatOf finds the heartbeat of the daemon beside m: by etcd member id, else by name.
-func heartbeatOf(m members.Member, seen []members.Seen) *members.Seen {
+func heartbeatOf(m status.Member, seen []heartbeat.Seen) *heartbeat.Seen {
 	for i := range seen {
 		if m.ID != 0 && seen[i].EtcdMemberID == m.ID {
 			return &seen[i]
@@ -188,7 +189,7 @@ func printStatus(w io.Writer, s statusJSON, now time.Time) {
 	}
 }
 
-func backupCell(s *members.Seen) string {
+func backupCell(s *heartbeat.Seen) string {
 	if s == nil {
 		return "-"
 	}
@@ -199,12 +200,12 @@ func backupCell(s *members.Seen) string {
 }
 
 // printHeartbeats shows the backup members as their heartbeats in the store say (list and status).
-func printHeartbeats(w io.Writer, storeURL string, seen []members.Seen, problems []catalog.Problem, now time.Time) {
+func printHeartbeats(w io.Writer, storeURL string, seen []heartbeat.Seen, problems []catalog.Problem, now time.Time) {
 	if len(seen) == 0 && len(problems) == 0 {
 		fmt.Fprintf(w, "Backup members: no heartbeats in %s/\n", catalog.MembersDir)
 		return
 	}
-	fmt.Fprintf(w, "Backup members (heartbeats in %s, stale after %d periods):\n", storeURL, members.StaleAfter)
+	fmt.Fprintf(w, "Backup members (heartbeats in %s, stale after %d periods):\n", storeURL, heartbeat.StaleAfter)
 	if len(seen) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tROLE\tETCD MEMBER\tLAST SNAPSHOT REV\tLAST SNAPSHOT\tHEARTBEAT\tETCD-DR")
@@ -230,7 +231,7 @@ func printHeartbeats(w io.Writer, storeURL string, seen []members.Seen, problems
 	}
 }
 
-func idOrDash(id members.ID) string {
+func idOrDash(id status.ID) string {
 	if id == 0 {
 		return "-"
 	}

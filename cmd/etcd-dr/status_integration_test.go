@@ -11,7 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/store"
 )
@@ -41,13 +42,13 @@ type statusOut struct {
 	BackupMembers []map[string]any `json:"backupMembers"`
 }
 
-func writeBeats(t *testing.T, url string, beats ...members.Heartbeat) {
+func writeBeats(t *testing.T, url string, beats ...heartbeat.Heartbeat) {
 	t.Helper()
 	st, err := store.Open(context.Background(), url, store.OpenOptions{Create: true})
 	require.NoError(t, err)
 	defer st.Close()
 	for _, hb := range beats {
-		require.NoError(t, members.WriteHeartbeat(context.Background(), st, hb))
+		require.NoError(t, heartbeat.Write(context.Background(), st, hb))
 	}
 }
 
@@ -63,11 +64,11 @@ func TestStatusAndDefragCLI(t *testing.T) {
 		var s statusOut
 		require.NoError(t, json.Unmarshal([]byte(out), &s), out)
 		require.Len(t, s.Members, 3)
-		require.Equal(t, members.ID(leader.ID()).String(), s.Leader)
+		require.Equal(t, status.ID(leader.ID()).String(), s.Leader)
 		for i, m := range s.Members {
 			tm := c.Members[i]
 			require.Equal(t, tm.Name, m.Name)
-			require.Equal(t, members.ID(tm.ID()).String(), m.ID)
+			require.Equal(t, status.ID(tm.ID()).String(), m.ID)
 			require.True(t, m.Up && m.Healthy, m.Error)
 			require.Equal(t, tm == leader, m.Leader)
 			require.NotZero(t, m.RaftTerm)
@@ -93,8 +94,8 @@ func TestStatusAndDefragCLI(t *testing.T) {
 		url := "file://" + filepath.Join(t.TempDir(), "store")
 		now := time.Now()
 		writeBeats(t, url,
-			members.Heartbeat{Name: leader.Name, Role: members.Leader, EtcdMemberID: members.ID(leader.ID()), LastSnapshotRevision: 42, Time: now, PeriodSeconds: 30},
-			members.Heartbeat{Name: "gone", Role: members.Follower, EtcdMemberID: 0x1234, Time: now.Add(-time.Hour), PeriodSeconds: 30})
+			heartbeat.Heartbeat{Name: leader.Name, Role: heartbeat.Leader, EtcdMemberID: status.ID(leader.ID()), LastSnapshotRevision: 42, Time: now, PeriodSeconds: 30},
+			heartbeat.Heartbeat{Name: "gone", Role: heartbeat.Follower, EtcdMemberID: 0x1234, Time: now.Add(-time.Hour), PeriodSeconds: 30})
 		out, errOut, code := runCLI(t, "status", "--endpoints", eps, "--store", url, "-o", "json")
 		require.Equal(t, 0, code, errOut)
 		var s statusOut
@@ -123,7 +124,7 @@ func TestStatusAndDefragCLI(t *testing.T) {
 				follower = m
 			}
 		}
-		writeBeats(t, url, members.Heartbeat{Name: follower.Name, Role: members.Leader, EtcdMemberID: members.ID(follower.ID()), Time: now.Add(time.Hour), PeriodSeconds: 30})
+		writeBeats(t, url, heartbeat.Heartbeat{Name: follower.Name, Role: heartbeat.Leader, EtcdMemberID: status.ID(follower.ID()), Time: now.Add(time.Hour), PeriodSeconds: 30})
 		text, _, code = runCLI(t, "status", "--endpoints", eps, "--store", url)
 		require.Equal(t, 0, code)
 		require.Contains(t, text, "3 members, 3 answering, leader "+leader.Name)
@@ -224,8 +225,8 @@ func TestListShowsHeartbeats(t *testing.T) {
 	for name, url := range map[string]string{"file": fileURL, "s3": s3URL} {
 		t.Run(name, func(t *testing.T) {
 			writeBeats(t, url,
-				members.Heartbeat{Name: "etcd-0", Role: members.Leader, EtcdMemberID: 0xabc, LastSnapshotRevision: 77, LastSnapshotTime: now, Time: now, PeriodSeconds: 30},
-				members.Heartbeat{Name: "etcd-1", Role: members.Unknown, Why: "quorum lost", Time: now.Add(-10 * time.Minute), PeriodSeconds: 30})
+				heartbeat.Heartbeat{Name: "etcd-0", Role: heartbeat.Leader, EtcdMemberID: 0xabc, LastSnapshotRevision: 77, LastSnapshotTime: now, Time: now, PeriodSeconds: 30},
+				heartbeat.Heartbeat{Name: "etcd-1", Role: heartbeat.Unknown, Why: "quorum lost", Time: now.Add(-10 * time.Minute), PeriodSeconds: 30})
 			out, errOut, code := runCLI(t, "list", "--store", url, "-o", "json")
 			require.Equal(t, 0, code, errOut)
 			var l struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/gc"
+	"github.com/etcd-dr/etcd-dr/engine/leadership"
 	"github.com/etcd-dr/etcd-dr/engine/schedule"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
@@ -36,7 +37,7 @@ type Config struct {
 	GC       *gc.Config
 	GCPeriod time.Duration
 	// Leadership gates all work (default AlwaysLeader).
-	Leadership schedule.Leadership
+	Leadership leadership.Leadership
 	// LeaderPoll is how often Leadership is asked (default 1s).
 	LeaderPoll time.Duration
 	// TakeoverDelay is how long a member that was a follower waits, once it becomes leader, before it resumes
@@ -104,7 +105,7 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	if cfg.Leadership == nil {
-		cfg.Leadership = schedule.AlwaysLeader{}
+		cfg.Leadership = leadership.AlwaysLeader{}
 	}
 	if cfg.LeaderPoll <= 0 {
 		cfg.LeaderPoll = time.Second

@@ -13,7 +13,7 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 )
 
 // Config configures Run. Zero optional fields take the documented defaults.
@@ -37,10 +37,10 @@ type Config struct {
 
 // Step is one member's defragmentation.
 type Step struct {
-	Member   string     `json:"member"`
-	ID       members.ID `json:"id"`
-	Endpoint string     `json:"endpoint"`
-	Leader   bool       `json:"leader"`
+	Member   string    `json:"member"`
+	ID       status.ID `json:"id"`
+	Endpoint string    `json:"endpoint"`
+	Leader   bool      `json:"leader"`
 	// DB sizes before and after (bytes): the file, and the part in use.
 	SizeBefore  int64   `json:"dbSizeBefore"`
 	InUseBefore int64   `json:"dbSizeInUseBefore"`
@@ -79,7 +79,7 @@ func (c *Config) defaults() {
 
 // Ready refuses a cluster that must not be defragmented now: a member down or unhealthy, an alarm, no leader.
 // The error (fault.ErrRefused) names every reason.
-func Ready(cl *members.Cluster) error {
+func Ready(cl *status.Cluster) error {
 	var why []string
 	if len(cl.Members) == 0 {
 		why = append(why, "no members found")
@@ -111,9 +111,9 @@ func Ready(cl *members.Cluster) error {
 }
 
 // Order is the planned order: followers (learners included) by name, then the leader.
-func Order(cl *members.Cluster) []members.Member {
-	var out []members.Member
-	var leader *members.Member
+func Order(cl *status.Cluster) []status.Member {
+	var out []status.Member
+	var leader *status.Member
 	for i := range cl.Members {
 		if cl.Members[i].ID == cl.Leader {
 			leader = &cl.Members[i]
@@ -133,8 +133,8 @@ func Order(cl *members.Cluster) []members.Member {
 // run still leaves the leader last. It returns the report so far with the error that stopped it.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.defaults()
-	qc := members.Config{Conn: cfg.Conn, Timeout: cfg.Timeout}
-	cl, err := members.Query(ctx, qc)
+	qc := status.Config{Conn: cfg.Conn, Timeout: cfg.Timeout}
+	cl, err := status.Query(ctx, qc)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if cfg.DefragTimeout > 0 {
 			dctx, cancel = context.WithTimeout(ctx, cfg.DefragTimeout)
 		}
-		err := members.Reachable(dctx, m.Endpoint, cfg.Timeout)
+		err := status.Reachable(dctx, m.Endpoint, cfg.Timeout)
 		if err == nil {
 			_, err = cli.Defragment(dctx, m.Endpoint)
 		}
@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-func (r *Report) finish(cl *members.Cluster) {
+func (r *Report) finish(cl *status.Cluster) {
 	r.SizeAfter = 0
 	for _, m := range cl.Members {
 		r.SizeAfter += m.DBSize
@@ -220,7 +220,7 @@ func (r *Report) finish(cl *members.Cluster) {
 	r.Reclaimed = r.SizeBefore - r.SizeAfter
 }
 
-func stoppedAt(rep *Report, member string, remaining []members.Member, err error) error {
+func stoppedAt(rep *Report, member string, remaining []status.Member, err error) error {
 	var done, left []string
 	for _, s := range rep.Steps {
 		if s.Done {
@@ -242,13 +242,13 @@ func stoppedAt(rep *Report, member string, remaining []members.Member, err error
 
 // waitHealthy waits until the whole cluster is ready again (the defragmented member answers, is healthy, no
 // alarm, a leader) and returns its status.
-func waitHealthy(ctx context.Context, qc members.Config, wait time.Duration, id members.ID) (*members.Cluster, error) {
+func waitHealthy(ctx context.Context, qc status.Config, wait time.Duration, id status.ID) (*status.Cluster, error) {
 	deadline := time.Now().Add(wait)
 	var last error
-	var cl *members.Cluster
+	var cl *status.Cluster
 	for {
 		var err error
-		cl, err = members.Query(ctx, qc)
+		cl, err = status.Query(ctx, qc)
 		if err != nil {
 			return cl, err
 		}
@@ -267,14 +267,14 @@ func waitHealthy(ctx context.Context, qc members.Config, wait time.Duration, id 
 }
 
 // current returns the member's latest status from cl.
-func current(cl *members.Cluster, id members.ID) members.Member {
+func current(cl *status.Cluster, id status.ID) status.Member {
 	if m := find(cl, id); m != nil {
 		return *m
 	}
-	return members.Member{ID: id}
+	return status.Member{ID: id}
 }
 
-func find(cl *members.Cluster, id members.ID) *members.Member {
+func find(cl *status.Cluster, id status.ID) *status.Member {
 	if cl == nil {
 		return nil
 	}
@@ -286,7 +286,7 @@ func find(cl *members.Cluster, id members.ID) *members.Member {
 	return nil
 }
 
-func label(m members.Member) string {
+func label(m status.Member) string {
 	if m.Name != "" {
 		return m.Name
 	}

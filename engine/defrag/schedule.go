@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/etcd-dr/etcd-dr/engine/leadership"
 	"github.com/etcd-dr/etcd-dr/engine/schedule"
 )
 
@@ -17,7 +18,7 @@ func CheckSchedule(spec string) error { return schedule.Check(scheduleName, spec
 // RunScheduled runs a rolling defragmentation at every time of the cron spec (UTC) while leader.IsLeader(),
 // until ctx ends. A refused or failed run is logged (and counted in cfg.Metrics) and tried again at the next
 // time; runs never overlap. An empty spec returns at once.
-func RunScheduled(ctx context.Context, spec string, cfg Config, leader schedule.Leadership) error {
+func RunScheduled(ctx context.Context, spec string, cfg Config, leader leadership.Leadership) error {
 	if spec == "" {
 		return nil
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/etcd-dr/etcd-dr/engine"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 )
 
 // DefaultRefresh is how often the store is listed unless Config.Refresh says otherwise.
@@ -35,7 +35,7 @@ type Exporter struct {
 
 	mu      sync.Mutex
 	health  []engine.ClusterHealth
-	seen    []members.Seen
+	seen    []heartbeat.Seen
 	listErr bool
 	listed  time.Time
 
@@ -126,7 +126,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(e.gaps, prometheus.GaugeValue, float64(h.Gaps), h.Cluster)
 		ch <- prometheus.MustNewConstMetric(e.problems, prometheus.GaugeValue, float64(h.Problems), h.Cluster)
 		ch <- prometheus.MustNewConstMetric(e.chains, prometheus.GaugeValue, float64(h.Chains), h.Cluster)
-		roles := map[members.Role]int{members.Leader: 0, members.Follower: 0, members.Unknown: 0}
+		roles := map[heartbeat.Role]int{heartbeat.Leader: 0, heartbeat.Follower: 0, heartbeat.Unknown: 0}
 		for _, s := range e.seen {
 			if s.Cluster == h.Cluster && !s.Stale {
 				roles[s.Role]++

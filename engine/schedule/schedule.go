@@ -1,5 +1,5 @@
-// Package schedule is the daemon's clock and its gate: cron specs (one parser and one check for full snapshots,
-// GC and defragmentation) and Leadership, which says whether this member may do the work at all.
+// Package schedule is the daemon's clock: cron specs, with one parser and one check for full snapshots, GC and
+// defragmentation. Whether this member may do the work at all is package leadership's question.
 package schedule
 
 import (
@@ -7,18 +7,6 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 )
-
-// Leadership says whether this member may take snapshots, run GC and defragment. Only one member of a cluster
-// is leader at a time (members.Elector decides it from etcd's raft view).
-type Leadership interface {
-	IsLeader() bool
-}
-
-// AlwaysLeader is the Leadership of a single member.
-type AlwaysLeader struct{}
-
-// IsLeader is always true.
-func (AlwaysLeader) IsLeader() bool { return true }
 
 // Parse reads a 5-field cron spec (or @every/@hourly...), evaluated in UTC. what names the job in the error
 // ("full snapshot schedule"); a bad spec is refused before anything starts.

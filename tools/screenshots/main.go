@@ -234,7 +234,7 @@ func copyTree(src, dst string) error {
 }
 
 // writeHeartbeats leaves what three etcd-dr daemons would: a leader, a follower and one that stopped writing
-// (engine/members' heartbeat JSON, written by hand: this tool is a module of its own).
+// (engine/heartbeat's JSON, written by hand: this tool is a module of its own).
 func writeHeartbeats(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

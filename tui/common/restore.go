@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/etcd-dr/etcd-dr/engine/members"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 )
 
 // RestoreRequest is the Restore wizard's form (and restore's flags when a verb opens it): the page turns it into
@@ -45,7 +45,7 @@ func (q RestoreRequest) Config() restore.Config {
 // ClusterStatus reads the live etcd cluster (members, leader, raft, revision, db size, alarms, health); nil when
 // the TUI was started without --endpoints. Unreachable members come back down with their error.
 type ClusterStatus interface {
-	Status(ctx context.Context) (*members.Cluster, error)
+	Status(ctx context.Context) (*status.Cluster, error)
 	// Endpoints names what is asked, for the screen.
 	Endpoints() []string
 }

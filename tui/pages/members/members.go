@@ -13,7 +13,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
-	"github.com/etcd-dr/etcd-dr/engine/members"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
@@ -24,11 +25,11 @@ type Page struct {
 	src *common.Source
 	id  int64
 	// from the store
-	beats    []members.Seen
+	beats    []heartbeat.Seen
 	problems []catalog.Problem
 	beatsErr error
 	// from etcd
-	cluster    *members.Cluster
+	cluster    *status.Cluster
 	clusterErr error
 	loading    int
 	refreshed  time.Time
@@ -39,14 +40,14 @@ var ids atomic.Int64
 
 type beatsMsg struct {
 	id       int64
-	beats    []members.Seen
+	beats    []heartbeat.Seen
 	problems []catalog.Problem
 	err      error
 }
 
 type clusterMsg struct {
 	id      int64
-	cluster *members.Cluster
+	cluster *status.Cluster
 	err     error
 }
 
@@ -164,7 +165,7 @@ func (p *Page) View() string {
 			switch {
 			case s.Stale:
 				b = append(b, st.Danger.Render(common.Trunc(line+"  ✗ STALE", p.w)))
-			case s.Role == members.Unknown:
+			case s.Role == heartbeat.Unknown:
 				b = append(b, st.Warn.Render(common.Trunc(line+"  ⚠", p.w)))
 			default:
 				b = append(b, common.Trunc(line, p.w))

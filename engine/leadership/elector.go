@@ -1,4 +1,7 @@
-package members
+// Package leadership decides which etcd-dr daemon of a cluster is the backup leader (Elector: the daemon beside
+// etcd's raft leader, from etcd only, never from heartbeats, since clocks may disagree) and gives the daemon and
+// defrag one Leadership to ask.
+package leadership
 
 import (
 	"context"
@@ -14,18 +17,8 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
-)
-
-// Role is a backup member's state. Only the Leader takes snapshots, runs GC and defragments.
-type Role string
-
-const (
-	// Unknown: no leader, quorum lost, or the daemon's own etcd member is unreachable.
-	Unknown Role = "Unknown"
-	// Follower: another etcd member is the raft leader.
-	Follower Role = "Follower"
-	// Leader: the daemon's own etcd member is the raft leader and a quorum read through it succeeds.
-	Leader Role = "Leader"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 )
 
 // ElectorConfig configures an Elector. The zero values of the optional fields are their documented defaults.
@@ -48,13 +41,13 @@ type ElectorConfig struct {
 
 // State is the outcome of one check.
 type State struct {
-	Role Role `json:"role"`
+	Role heartbeat.Role `json:"role"`
 	// Member is the daemon's own etcd member (zero until it was found).
-	MemberID   ID     `json:"etcdMemberID"`
-	MemberName string `json:"etcdMemberName"`
+	MemberID   status.ID `json:"etcdMemberID"`
+	MemberName string    `json:"etcdMemberName"`
 	// LeaderID is the raft leader the own member sees; Term its raft term.
-	LeaderID ID     `json:"leaderID"`
-	Term     uint64 `json:"raftTerm"`
+	LeaderID status.ID `json:"leaderID"`
+	Term     uint64    `json:"raftTerm"`
 	// Why says why the role is Unknown.
 	Why string `json:"why,omitempty"`
 	// Since is when the role last changed.
@@ -72,17 +65,17 @@ type Elector struct {
 	cli   *clientv3.Client // all endpoints: member list
 	own   *clientv3.Client // the own member only: status and quorum reads
 	ownEP string
-	epIDs map[string]ID // which member answers at each of --endpoints (asked once, when needed)
+	epIDs map[string]status.ID // which member answers at each of --endpoints (asked once, when needed)
 
 	mu         sync.Mutex
 	state      State
 	checked    time.Time // when the check that set state started
 	ledSince   time.Time // when a check first saw the own member lead (zero: it does not)
-	lastLeader ID        // the last other member seen leading
+	lastLeader status.ID // the last other member seen leading
 }
 
 // gone tells whether member id's etcd refuses connections (killed, stopped): then its daemon cannot be Leader.
-func (e *Elector) gone(ctx context.Context, id ID) bool {
+func (e *Elector) gone(ctx context.Context, id status.ID) bool {
 	cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	ml, err := e.cli.MemberList(cctx, clientv3.WithSerializable())
@@ -90,9 +83,9 @@ func (e *Elector) gone(ctx context.Context, id ID) bool {
 		return false
 	}
 	for _, m := range ml.Members {
-		if ID(m.ID) == id && len(m.ClientURLs) > 0 {
+		if status.ID(m.ID) == id && len(m.ClientURLs) > 0 {
 			for _, u := range m.ClientURLs {
-				if Reachable(cctx, u, e.cfg.Timeout) == nil {
+				if status.Reachable(cctx, u, e.cfg.Timeout) == nil {
 					return false
 				}
 			}
@@ -128,8 +121,8 @@ func NewElector(cfg ElectorConfig) (*Elector, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Elector{cfg: cfg, log: log, cli: cli, state: State{Role: Unknown, Why: "not checked yet", Since: time.Now()}}
-	cfg.Metrics.setRole(Unknown)
+	e := &Elector{cfg: cfg, log: log, cli: cli, state: State{Role: heartbeat.Unknown, Why: "not checked yet", Since: time.Now()}}
+	cfg.Metrics.setRole(heartbeat.Unknown)
 	return e, nil
 }
 
@@ -152,21 +145,21 @@ func (e *Elector) State() State {
 }
 
 // Role returns the current role.
-func (e *Elector) Role() Role { return e.State().Role }
+func (e *Elector) Role() heartbeat.Role { return e.State().Role }
 
 // IsLeader tells whether this daemon is the backup leader now: the last check said Leader, and it is recent
 // (started less than 2 periods + the check timeout ago), so a stuck check does not keep a stale Leader.
 func (e *Elector) IsLeader() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.state.Role == Leader && time.Since(e.checked) < 2*e.cfg.Period+e.cfg.Timeout
+	return e.state.Role == heartbeat.Leader && time.Since(e.checked) < 2*e.cfg.Period+e.cfg.Timeout
 }
 
 // Heartbeat returns the role part of this daemon's heartbeat (role, etcd member id, why); the daemon adds its
 // last snapshot revision and time.
-func (e *Elector) Heartbeat() Heartbeat {
+func (e *Elector) Heartbeat() heartbeat.Heartbeat {
 	s := e.State()
-	return Heartbeat{Role: s.Role, EtcdMemberID: s.MemberID, Why: s.Why}
+	return heartbeat.Heartbeat{Role: s.Role, EtcdMemberID: s.MemberID, Why: s.Why}
 }
 
 // Period is the check period in use.
@@ -219,11 +212,11 @@ func (e *Elector) Poll(ctx context.Context) State {
 	if next.LeaderID != 0 && next.LeaderID != next.MemberID {
 		e.lastLeader = next.LeaderID
 	}
-	leads := next.Role == Leader
+	leads := next.Role == heartbeat.Leader
 	if !leads {
 		e.ledSince = time.Time{}
 	}
-	if leads && prev.Role != Leader {
+	if leads && prev.Role != heartbeat.Leader {
 		if e.ledSince.IsZero() {
 			e.ledSince = started
 			if e.lastLeader != 0 && e.lastLeader != next.MemberID && e.gone(ctx, e.lastLeader) {
@@ -254,24 +247,24 @@ func (e *Elector) Poll(ctx context.Context) State {
 func (e *Elector) decide(ctx context.Context) State {
 	cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	s := State{Role: Unknown}
+	s := State{Role: heartbeat.Unknown}
 	ep, own, err := e.findOwn(cctx)
 	s.MemberID, s.MemberName = own.ID, own.Name
 	if err != nil {
 		s.Why = err.Error()
 		return s
 	}
-	err = Reachable(cctx, ep, e.cfg.Timeout)
+	err = status.Reachable(cctx, ep, e.cfg.Timeout)
 	var st *clientv3.StatusResponse
 	if err == nil {
 		st, err = e.own.Status(cctx, ep)
 	}
 	if err != nil {
-		s.Why = fmt.Sprintf("own etcd member %s unreachable at %s: %s", orID(own), ep, describe(err))
+		s.Why = fmt.Sprintf("own etcd member %s unreachable at %s: %s", orID(own), ep, status.Describe(err))
 		e.dropOwn() // find it again next time (its URL may have changed)
 		return s
 	}
-	s.MemberID, s.LeaderID, s.Term = ID(st.Header.MemberId), ID(st.Leader), st.RaftTerm
+	s.MemberID, s.LeaderID, s.Term = status.ID(st.Header.MemberId), status.ID(st.Leader), st.RaftTerm
 	if own.ID != 0 && s.MemberID != own.ID {
 		s.Why = fmt.Sprintf("%s answers as member %s, not %s", ep, s.MemberID, own.ID)
 		e.dropOwn()
@@ -282,47 +275,47 @@ func (e *Elector) decide(ctx context.Context) State {
 		return s
 	}
 	if st.IsLearner { // a learner never leads, and serves no linearizable read
-		s.Role = Follower
+		s.Role = heartbeat.Follower
 		return s
 	}
-	if err := quorumRead(cctx, e.own, e.cfg.Timeout); err != nil {
-		s.Why = fmt.Sprintf("quorum read through own etcd member %s failed (quorum lost?): %s", orID(own), describe(err))
+	if err := status.QuorumRead(cctx, e.own, e.cfg.Timeout); err != nil {
+		s.Why = fmt.Sprintf("quorum read through own etcd member %s failed (quorum lost?): %s", orID(own), status.Describe(err))
 		return s
 	}
 	if s.LeaderID == s.MemberID {
-		s.Role = Leader
+		s.Role = heartbeat.Leader
 	} else {
-		s.Role = Follower
+		s.Role = heartbeat.Follower
 	}
 	return s
 }
 
 // findOwn returns the own member's endpoint (with a client open to it) and who it is.
-func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
+func (e *Elector) findOwn(ctx context.Context) (string, status.Member, error) {
 	given := e.cfg.Conn.URLs()
-	var own Member
+	var own status.Member
 	ep := given[0]
 	if e.cfg.Name != "" {
 		ml, err := e.cli.MemberList(ctx, clientv3.WithSerializable())
 		if err != nil {
-			return "", Member{Name: e.cfg.Name}, fmt.Errorf("member list from %s: %s", strings.Join(given, ","), describe(err))
+			return "", status.Member{Name: e.cfg.Name}, fmt.Errorf("member list from %s: %s", strings.Join(given, ","), status.Describe(err))
 		}
 		var names []string
 		found := false
 		for _, m := range ml.Members {
 			if m.Name == e.cfg.Name {
-				own, found = Member{Name: m.Name, ID: ID(m.ID)}, true
-				ep = pickEndpoint(m.ClientURLs, given)
+				own, found = status.Member{Name: m.Name, ID: status.ID(m.ID)}, true
+				ep = status.PickEndpoint(m.ClientURLs, given)
 			}
 			if m.Name != "" {
 				names = append(names, m.Name)
 			} else {
-				names = append(names, ID(m.ID).String()+" (not started)")
+				names = append(names, status.ID(m.ID).String()+" (not started)")
 			}
 		}
 		sort.Strings(names)
 		if !found {
-			return "", Member{Name: e.cfg.Name}, fault.Bad("member name", e.cfg.Name, "is not a member of this etcd cluster; its members are: %s", strings.Join(names, ", "))
+			return "", status.Member{Name: e.cfg.Name}, fault.Bad("member name", e.cfg.Name, "is not a member of this etcd cluster; its members are: %s", strings.Join(names, ", "))
 		}
 		if !contains(given, ep) {
 			// None of --endpoints is the member's advertised URL: maybe one of them reaches it another way.
@@ -348,9 +341,9 @@ func (e *Elector) findOwn(ctx context.Context) (string, Member, error) {
 }
 
 // viaGiven returns the given endpoint where member id answers, remembering what each endpoint said.
-func (e *Elector) viaGiven(ctx context.Context, given []string, id ID) string {
+func (e *Elector) viaGiven(ctx context.Context, given []string, id status.ID) string {
 	if e.epIDs == nil {
-		e.epIDs = endpointIDs(ctx, e.cli, given, e.cfg.Timeout)
+		e.epIDs = status.EndpointIDs(ctx, e.cli, given, e.cfg.Timeout)
 	}
 	for _, g := range given {
 		if e.epIDs[g] == id {
@@ -362,7 +355,7 @@ func (e *Elector) viaGiven(ctx context.Context, given []string, id ID) string {
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
-		if sameURL(x, s) {
+		if status.SameURL(x, s) {
 			return true
 		}
 	}
@@ -377,7 +370,7 @@ func (e *Elector) dropOwn() {
 	}
 }
 
-func orID(m Member) string {
+func orID(m status.Member) string {
 	if m.Name != "" {
 		return m.Name
 	}

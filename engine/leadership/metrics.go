@@ -1,9 +1,10 @@
-package members
+package leadership
 
 import (
 	"sync"
 	"time"
 
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -37,7 +38,7 @@ func NewMetrics() *Metrics {
 		seen: map[string]time.Time{},
 		now:  time.Now,
 	}
-	for _, r := range []Role{Leader, Follower, Unknown} {
+	for _, r := range []heartbeat.Role{heartbeat.Leader, heartbeat.Follower, heartbeat.Unknown} {
 		m.role.WithLabelValues(string(r)).Set(0)
 	}
 	return m
@@ -63,7 +64,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 // SeenHeartbeats records the heartbeats read from the store (ages are computed at scrape time).
-func (m *Metrics) SeenHeartbeats(hbs []Seen) {
+func (m *Metrics) SeenHeartbeats(hbs []heartbeat.Seen) {
 	if m == nil {
 		return
 	}
@@ -76,11 +77,11 @@ func (m *Metrics) SeenHeartbeats(hbs []Seen) {
 	}
 }
 
-func (m *Metrics) setRole(r Role) {
+func (m *Metrics) setRole(r heartbeat.Role) {
 	if m == nil {
 		return
 	}
-	for _, x := range []Role{Leader, Follower, Unknown} {
+	for _, x := range []heartbeat.Role{heartbeat.Leader, heartbeat.Follower, heartbeat.Unknown} {
 		v := 0.0
 		if x == r {
 			v = 1
@@ -89,7 +90,7 @@ func (m *Metrics) setRole(r Role) {
 	}
 }
 
-func (m *Metrics) roleChanged(from, to Role) {
+func (m *Metrics) roleChanged(from, to heartbeat.Role) {
 	if m == nil {
 		return
 	}

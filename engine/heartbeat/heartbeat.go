@@ -1,4 +1,6 @@
-package members
+// Package heartbeat reads and writes the heartbeats etcd-dr daemons leave in the store (<prefix>/members/<name>.json),
+// so the console shows leadership and backup health from the bucket alone when etcd or Kubernetes is down.
+package heartbeat
 
 import (
 	"bytes"
@@ -15,13 +17,26 @@ import (
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
-// DefaultHeartbeatPeriod is --heartbeat-period's default. A heartbeat is stale after StaleAfter periods.
+// Role is a backup member's state. Only the Leader takes snapshots, runs GC and defragments.
+type Role string
+
 const (
-	DefaultHeartbeatPeriod = 30 * time.Second
-	StaleAfter             = 3
+	// Unknown: no leader, quorum lost, or the daemon's own etcd member is unreachable.
+	Unknown Role = "Unknown"
+	// Follower: another etcd member is the raft leader.
+	Follower Role = "Follower"
+	// Leader: the daemon's own etcd member is the raft leader and a quorum read through it succeeds.
+	Leader Role = "Leader"
+)
+
+// DefaultPeriod is --heartbeat-period's default. A heartbeat is stale after StaleAfter periods.
+const (
+	DefaultPeriod = 30 * time.Second
+	StaleAfter    = 3
 )
 
 // Heartbeat is what a daemon leaves in the store, at <prefix>/members/<name>.json, so that the console shows
@@ -29,7 +44,7 @@ const (
 type Heartbeat struct {
 	Name                 string    `json:"name"`
 	Role                 Role      `json:"role"`
-	EtcdMemberID         ID        `json:"etcdMemberID"`
+	EtcdMemberID         status.ID `json:"etcdMemberID"`
 	LastSnapshotRevision int64     `json:"lastSnapshotRevision"`
 	LastSnapshotTime     time.Time `json:"lastSnapshotTime,omitzero"`
 	EtcdDRVersion        string    `json:"etcdDRVersion"`
@@ -45,10 +60,10 @@ type Heartbeat struct {
 // (every heartbeat stale, or never), and StaleAfter periods must still fit.
 const maxPeriod = 365 * 24 * time.Hour
 
-// Period is the writer's heartbeat period (DefaultHeartbeatPeriod when it did not say, at most a year).
+// Period is the writer's heartbeat period (DefaultPeriod when it did not say, at most a year).
 func (h Heartbeat) Period() time.Duration {
 	if h.PeriodSeconds <= 0 {
-		return DefaultHeartbeatPeriod
+		return DefaultPeriod
 	}
 	if h.PeriodSeconds >= maxPeriod.Seconds() {
 		return maxPeriod
@@ -56,8 +71,8 @@ func (h Heartbeat) Period() time.Duration {
 	return time.Duration(h.PeriodSeconds * float64(time.Second))
 }
 
-// HeartbeatKey is where a member's heartbeat lives, relative to the store prefix.
-func HeartbeatKey(name string) string { return catalog.MembersDir + "/" + name + ".json" }
+// Key is where a member's heartbeat lives, relative to the store prefix.
+func Key(name string) string { return catalog.MembersDir + "/" + name + ".json" }
 
 // Version is this etcd-dr's version, as the build recorded it.
 func Version() string {
@@ -67,9 +82,9 @@ func Version() string {
 	return "(devel)"
 }
 
-// WriteHeartbeat writes hb to its key; the object replaces the previous one whole (store writes are atomic).
+// Write writes hb to its key; the object replaces the previous one whole (store writes are atomic).
 // Empty EtcdDRVersion and Time are filled in.
-func WriteHeartbeat(ctx context.Context, st *store.Store, hb Heartbeat) error {
+func Write(ctx context.Context, st *store.Store, hb Heartbeat) error {
 	if hb.Name == "" || strings.ContainsAny(hb.Name, "/\\") || strings.HasPrefix(hb.Name, ".") {
 		return fmt.Errorf("heartbeat name %q: want the member name, without slashes", hb.Name)
 	}
@@ -90,7 +105,7 @@ func WriteHeartbeat(ctx context.Context, st *store.Store, hb Heartbeat) error {
 	if err != nil {
 		return err
 	}
-	key := HeartbeatKey(hb.Name)
+	key := Key(hb.Name)
 	w, err := st.NewWriter(ctx, key, store.WriteOptions{ContentType: "application/json", Metadata: map[string]string{catalog.MetaEtcdDR: hb.EtcdDRVersion}})
 	if err != nil {
 		return err
@@ -114,9 +129,9 @@ type Seen struct {
 	Stale bool `json:"stale"`
 }
 
-// ReadHeartbeats reads the heartbeat objects a catalog listed (Catalog.Heartbeats), sorted by name.
+// Read reads the heartbeat objects a catalog listed (Catalog.Heartbeats), sorted by name.
 // What cannot be read or decoded becomes a problem, never a failure of the whole listing.
-func ReadHeartbeats(ctx context.Context, st *store.Store, objs []store.Object, now time.Time) ([]Seen, []catalog.Problem) {
+func Read(ctx context.Context, st *store.Store, objs []store.Object, now time.Time) ([]Seen, []catalog.Problem) {
 	seen := []Seen{}
 	var problems []catalog.Problem
 	for _, o := range objs {
@@ -141,13 +156,13 @@ func ReadHeartbeats(ctx context.Context, st *store.Store, objs []store.Object, n
 	return seen, problems
 }
 
-// ReadHeartbeatsOf reads the heartbeats of the named members directly, without listing the store (a daemon
+// ReadOf reads the heartbeats of the named members directly, without listing the store (a daemon
 // knows its peers from etcd's member list). A member without a heartbeat is skipped.
-func ReadHeartbeatsOf(ctx context.Context, st *store.Store, names []string, now time.Time) ([]Seen, []catalog.Problem) {
+func ReadOf(ctx context.Context, st *store.Store, names []string, now time.Time) ([]Seen, []catalog.Problem) {
 	seen := []Seen{}
 	var problems []catalog.Problem
 	for _, name := range names {
-		key := HeartbeatKey(name)
+		key := Key(name)
 		hb, err := readHeartbeat(ctx, st, key)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -196,11 +211,11 @@ func readHeartbeatOnce(ctx context.Context, st *store.Store, key string) (Heartb
 	if err != nil {
 		return Heartbeat{}, err
 	}
-	return ParseHeartbeat(b, key)
+	return Parse(b, key)
 }
 
-// ParseHeartbeat decodes the heartbeat object stored at key. A heartbeat without a name takes the key's.
-func ParseHeartbeat(b []byte, key string) (Heartbeat, error) {
+// Parse decodes the heartbeat object stored at key. A heartbeat without a name takes the key's.
+func Parse(b []byte, key string) (Heartbeat, error) {
 	var hb Heartbeat
 	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&hb); err != nil {
 		return Heartbeat{}, fmt.Errorf("not heartbeat JSON: %v", err)
@@ -219,27 +234,28 @@ func ParseHeartbeat(b []byte, key string) (Heartbeat, error) {
 	return hb, nil
 }
 
-// HeartbeaterConfig configures RunHeartbeats.
-type HeartbeaterConfig struct {
+// RunConfig configures Run.
+type RunConfig struct {
 	Store *store.Store
 	// Name is the daemon's member name (--name), the object's name.
 	Name string
-	// Period is --heartbeat-period (default DefaultHeartbeatPeriod).
+	// Period is --heartbeat-period (default DefaultPeriod).
 	Period time.Duration
 	// Fill returns the heartbeat to write now (role, member id, last snapshot); Name, Period and Time are set after.
 	Fill func() Heartbeat
-	// Peers, with Metrics, names the members whose heartbeats are read back after each write, for
+	// Peers, with Seen, names the members whose heartbeats are read back after each write, for
 	// etcddr_heartbeat_age_seconds (e.g. the etcd member names; the own name is always read).
-	Peers   func() []string
-	Metrics *Metrics
-	Log     *slog.Logger
+	Peers func() []string
+	// Seen, when set, receives the heartbeats read back (the daemon's metrics record their ages).
+	Seen func([]Seen)
+	Log  *slog.Logger
 }
 
-// RunHeartbeats writes a heartbeat now and every period until ctx ends, then a last one with role Unknown
+// Run writes a heartbeat now and every period until ctx ends, then a last one with role Unknown
 // ("daemon stopped"). A failed write is logged and retried at the next period.
-func RunHeartbeats(ctx context.Context, cfg HeartbeaterConfig) error {
+func Run(ctx context.Context, cfg RunConfig) error {
 	if cfg.Period <= 0 {
-		cfg.Period = DefaultHeartbeatPeriod
+		cfg.Period = DefaultPeriod
 	}
 	log := cfg.Log
 	if log == nil {
@@ -254,16 +270,16 @@ func RunHeartbeats(ctx context.Context, cfg HeartbeaterConfig) error {
 		if last {
 			hb.Role, hb.Why = Unknown, "daemon stopped"
 		}
-		if err := WriteHeartbeat(ctx, cfg.Store, hb); err != nil {
-			log.Warn("heartbeat not written", "key", HeartbeatKey(cfg.Name), "err", err)
+		if err := Write(ctx, cfg.Store, hb); err != nil {
+			log.Warn("heartbeat not written", "key", Key(cfg.Name), "err", err)
 		}
-		if cfg.Metrics != nil && !last {
+		if cfg.Seen != nil && !last {
 			names := []string{cfg.Name}
 			if cfg.Peers != nil {
 				names = append(names, cfg.Peers()...)
 			}
-			seen, _ := ReadHeartbeatsOf(ctx, cfg.Store, dedupe(names), time.Now())
-			cfg.Metrics.SeenHeartbeats(seen)
+			seen, _ := ReadOf(ctx, cfg.Store, dedupe(names), time.Now())
+			cfg.Seen(seen)
 		}
 	}
 	t := time.NewTicker(cfg.Period)
@@ -297,7 +313,7 @@ func dedupe(names []string) []string {
 // from the daemon beside the etcd leader (backups may not be running), or a fresh heartbeat that claims Leader
 // beside a member etcd does not call leader (a daemon a period behind, or one whose etcd is cut off).
 // Leadership itself always comes from etcd.
-func Compare(cl *Cluster, seen []Seen) []string {
+func Compare(cl *status.Cluster, seen []Seen) []string {
 	var out []string
 	leader := cl.LeaderMember()
 	if leader != nil {
@@ -326,7 +342,7 @@ func Compare(cl *Cluster, seen []Seen) []string {
 	return out
 }
 
-func orNone(m *Member) string {
+func orNone(m *status.Member) string {
 	if m == nil {
 		return "none"
 	}

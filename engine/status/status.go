@@ -1,7 +1,6 @@
-// Package members knows the etcd cluster and the etcd-dr daemons beside it: every member's status (Query), which
-// daemon is the backup leader (Elector), and the heartbeats daemons leave in the store (WriteHeartbeat,
-// ReadHeartbeats). Leadership comes from etcd only, never from heartbeats: clocks may disagree.
-package members
+// Package status asks a live etcd cluster how each of its members is (Query): reachable, leader, revision, db size,
+// alarms. Who may back up is package leadership's question; what daemons left in the store is package heartbeat's.
+package status
 
 import (
 	"context"
@@ -162,7 +161,7 @@ func Query(ctx context.Context, cfg Config) (*Cluster, error) {
 			return nil, ctx.Err()
 		}
 		// Nothing told us who the members are: show each endpoint as asked.
-		cl.Problems = append(cl.Problems, fmt.Sprintf("member list from %s: %v", strings.Join(given, ","), describe(err)))
+		cl.Problems = append(cl.Problems, fmt.Sprintf("member list from %s: %v", strings.Join(given, ","), Describe(err)))
 		for _, ep := range given {
 			cl.Members = append(cl.Members, Member{Endpoint: ep})
 		}
@@ -176,10 +175,10 @@ func Query(ctx context.Context, cfg Config) (*Cluster, error) {
 				others = append(others, g)
 			}
 		}
-		ids := endpointIDs(ctx, cli, others, cfg.timeout())
+		ids := EndpointIDs(ctx, cli, others, cfg.timeout())
 		for _, pm := range ml.Members {
 			m := Member{Name: pm.Name, ID: ID(pm.ID), ClientURLs: nonNil(pm.ClientURLs), PeerURLs: nonNil(pm.PeerURLs), Learner: pm.IsLearner}
-			m.Endpoint = pickEndpoint(pm.ClientURLs, given)
+			m.Endpoint = PickEndpoint(pm.ClientURLs, given)
 			for _, g := range others {
 				if ids[g] == m.ID && !advertisedBy(pm.ClientURLs, m.Endpoint, given) {
 					m.Endpoint = g
@@ -281,7 +280,7 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 		return
 	}
 	if err := Reachable(ctx, m.Endpoint, cfg.timeout()); err != nil {
-		m.Error = "down: " + describe(err)
+		m.Error = "down: " + Describe(err)
 		return
 	}
 	conn := cfg.Conn
@@ -289,7 +288,7 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 	conn.DialTimeout = cfg.timeout()
 	cli, err := etcdconn.New(conn)
 	if err != nil {
-		m.Error = "down: " + describe(err)
+		m.Error = "down: " + Describe(err)
 		return
 	}
 	defer cli.Close()
@@ -297,7 +296,7 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 	st, err := cli.Status(sctx, m.Endpoint)
 	cancel()
 	if err != nil {
-		m.Error = fmt.Sprintf("down: no status from %s within %s: %s", m.Endpoint, cfg.timeout(), describe(err))
+		m.Error = fmt.Sprintf("down: no status from %s within %s: %s", m.Endpoint, cfg.timeout(), Describe(err))
 		return
 	}
 	m.Up = true
@@ -319,16 +318,16 @@ func queryMember(ctx context.Context, cfg Config, m *Member) {
 		m.Healthy = true
 		return
 	}
-	if err := quorumRead(ctx, cli, cfg.timeout()); err != nil {
-		m.Error = fmt.Sprintf("unhealthy: quorum read through %s failed: %s", m.Endpoint, describe(err))
+	if err := QuorumRead(ctx, cli, cfg.timeout()); err != nil {
+		m.Error = fmt.Sprintf("unhealthy: quorum read through %s failed: %s", m.Endpoint, Describe(err))
 		return
 	}
 	m.Healthy = true
 }
 
-// quorumRead is etcdctl's health check: a linearizable read of the key "health" (permission denied counts as
+// QuorumRead is etcdctl's health check: a linearizable read of the key "health" (permission denied counts as
 // healthy: the cluster answered).
-func quorumRead(ctx context.Context, cli *clientv3.Client, timeout time.Duration) error {
+func QuorumRead(ctx context.Context, cli *clientv3.Client, timeout time.Duration) error {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err := cli.Get(rctx, "health", clientv3.WithCountOnly())
@@ -338,8 +337,8 @@ func quorumRead(ctx context.Context, cli *clientv3.Client, timeout time.Duration
 	return nil
 }
 
-// describe turns gRPC's wording into something an SRE can act on.
-func describe(err error) string {
+// Describe turns gRPC's wording into something an SRE can act on.
+func Describe(err error) string {
 	s := err.Error()
 	switch {
 	case strings.Contains(s, "connection refused"):
@@ -382,8 +381,8 @@ func anyReachable(ctx context.Context, endpoints []string, timeout time.Duration
 	return fmt.Errorf("no endpoint takes a connection: %w", last)
 }
 
-// endpointIDs asks each endpoint, in parallel, which member answers there. Endpoints that do not answer are left out.
-func endpointIDs(ctx context.Context, cli *clientv3.Client, eps []string, timeout time.Duration) map[string]ID {
+// EndpointIDs asks each endpoint, in parallel, which member answers there. Endpoints that do not answer are left out.
+func EndpointIDs(ctx context.Context, cli *clientv3.Client, eps []string, timeout time.Duration) map[string]ID {
 	out := map[string]ID{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -411,7 +410,7 @@ func endpointIDs(ctx context.Context, cli *clientv3.Client, eps []string, timeou
 func advertised(ms []*etcdserverpb.Member, ep string) bool {
 	for _, m := range ms {
 		for _, u := range m.ClientURLs {
-			if sameURL(u, ep) {
+			if SameURL(u, ep) {
 				return true
 			}
 		}
@@ -422,9 +421,9 @@ func advertised(ms []*etcdserverpb.Member, ep string) bool {
 // advertisedBy tells whether the chosen endpoint is one of the given ones among the member's own URLs.
 func advertisedBy(urls []string, chosen string, given []string) bool {
 	for _, g := range given {
-		if sameURL(g, chosen) {
+		if SameURL(g, chosen) {
 			for _, u := range urls {
-				if sameURL(u, g) {
+				if SameURL(u, g) {
 					return true
 				}
 			}
@@ -433,11 +432,11 @@ func advertisedBy(urls []string, chosen string, given []string) bool {
 	return false
 }
 
-// pickEndpoint chooses the member URL to ask: one of the given endpoints when it is this member's, else its first.
-func pickEndpoint(urls, given []string) string {
+// PickEndpoint chooses the member URL to ask: one of the given endpoints when it is this member's, else its first.
+func PickEndpoint(urls, given []string) string {
 	for _, u := range urls {
 		for _, g := range given {
-			if sameURL(u, g) {
+			if SameURL(u, g) {
 				return u
 			}
 		}
@@ -448,7 +447,8 @@ func pickEndpoint(urls, given []string) string {
 	return ""
 }
 
-func sameURL(a, b string) bool {
+// SameURL tells whether two URLs name the same endpoint (a trailing slash aside).
+func SameURL(a, b string) bool {
 	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
 }
 

@@ -1,4 +1,4 @@
-package members
+package heartbeat
 
 import (
 	"encoding/json"
@@ -29,7 +29,7 @@ func FuzzHeartbeat(f *testing.F) {
 	}
 	f.Add([]byte(`{}`), "members/\xee.json") // found by the fuzzer: a name from a key that is not UTF-8
 	f.Fuzz(func(t *testing.T, b []byte, key string) {
-		hb, err := ParseHeartbeat(b, key)
+		hb, err := Parse(b, key)
 		if err != nil {
 			return
 		}
@@ -52,7 +52,7 @@ func FuzzHeartbeat(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a parsed heartbeat does not marshal: %v", err)
 		}
-		again, err := ParseHeartbeat(out, key)
+		again, err := Parse(out, key)
 		if err != nil {
 			t.Fatalf("written heartbeat does not parse: %v\n%s", err, out)
 		}

@@ -1,17 +1,18 @@
-package members
+package heartbeat
 
 import (
 	"context"
 	"encoding/json"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/store"
 )
@@ -38,11 +39,11 @@ func TestHeartbeatsRoundTrip(t *testing.T) {
 				{Name: "m2", Role: Unknown, Why: "quorum lost", Time: now.Add(-91 * time.Second), PeriodSeconds: 30},
 			}
 			for _, hb := range beats {
-				require.NoError(t, WriteHeartbeat(c, st, hb))
+				require.NoError(t, Write(c, st, hb))
 			}
 			// A second write replaces the first whole.
 			beats[1].LastSnapshotRevision = 7
-			require.NoError(t, WriteHeartbeat(c, st, beats[1]))
+			require.NoError(t, Write(c, st, beats[1]))
 			// Someone else's file under members/, and a broken heartbeat.
 			put(t, st, "members/README.txt", "not a heartbeat")
 			put(t, st, "members/m9.json", "{broken")
@@ -51,7 +52,7 @@ func TestHeartbeatsRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, cat.Chains)
 			require.Empty(t, cat.Problems, "heartbeats are not backup problems")
-			seen, problems := ReadHeartbeats(c, st, cat.Heartbeats, now)
+			seen, problems := Read(c, st, cat.Heartbeats, now)
 			require.Len(t, problems, 1)
 			require.Equal(t, "members/m9.json", problems[0].Object)
 			require.Contains(t, problems[0].What, "not heartbeat JSON")
@@ -60,7 +61,7 @@ func TestHeartbeatsRoundTrip(t *testing.T) {
 				want := beats[i]
 				want.EtcdDRVersion = Version()
 				require.Equal(t, want, s.Heartbeat)
-				require.Equal(t, HeartbeatKey(want.Name), s.Key)
+				require.Equal(t, Key(want.Name), s.Key)
 				require.Equal(t, i == 2, s.Stale, want.Name)
 			}
 			require.Equal(t, 10.0, seen[0].AgeSeconds)
@@ -83,17 +84,6 @@ func TestHeartbeatsRoundTrip(t *testing.T) {
 			_, has := raw["lastSnapshotTime"]
 			require.True(t, has)
 
-			m := NewMetrics()
-			m.now = func() time.Time { return now }
-			m.SeenHeartbeats(seen)
-			require.Equal(t, 3, testutil.CollectAndCount(m, "etcddr_heartbeat_age_seconds"))
-			require.NoError(t, testutil.CollectAndCompare(m, strings.NewReader(`
-# HELP etcddr_heartbeat_age_seconds Seconds since each backup member's newest heartbeat in the store (by the heartbeat's own time).
-# TYPE etcddr_heartbeat_age_seconds gauge
-etcddr_heartbeat_age_seconds{member="m0"} 10
-etcddr_heartbeat_age_seconds{member="m1"} 20
-etcddr_heartbeat_age_seconds{member="m2"} 91
-`), "etcddr_heartbeat_age_seconds"))
 		})
 	}
 }
@@ -103,7 +93,7 @@ func TestHeartbeatBadName(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	for _, n := range []string{"", "a/b", "..", ".hidden"} {
-		require.Error(t, WriteHeartbeat(context.Background(), st, Heartbeat{Name: n}), n)
+		require.Error(t, Write(context.Background(), st, Heartbeat{Name: n}), n)
 	}
 }
 
@@ -111,26 +101,35 @@ func TestRunHeartbeatsWritesUntilStoppedThenSaysSo(t *testing.T) {
 	st, err := store.Open(context.Background(), "file://"+t.TempDir())
 	require.NoError(t, err)
 	defer st.Close()
-	require.NoError(t, WriteHeartbeat(context.Background(), st, Heartbeat{Name: "m2", Role: Leader, Time: time.Now().Add(-time.Minute)}))
-	m := NewMetrics()
+	require.NoError(t, Write(context.Background(), st, Heartbeat{Name: "m2", Role: Leader, Time: time.Now().Add(-time.Minute)}))
+	var mu sync.Mutex
+	readBack := map[string]bool{}
 	c, cancel := context.WithCancel(context.Background())
 	n := 0
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = RunHeartbeats(c, HeartbeaterConfig{Store: st, Name: "m1", Period: 50 * time.Millisecond, Fill: func() Heartbeat {
+		_ = Run(c, RunConfig{Store: st, Name: "m1", Period: 50 * time.Millisecond, Fill: func() Heartbeat {
 			n++
 			return Heartbeat{Role: Follower, LastSnapshotRevision: int64(n)}
-		}, Metrics: m, Peers: func() []string { return []string{"m1", "m2", "m3"} }})
+		}, Seen: func(seen []Seen) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, h := range seen {
+				readBack[h.Name] = true
+			}
+		}, Peers: func() []string { return []string{"m1", "m2", "m3"} }})
 	}()
 	require.Eventually(t, func() bool {
-		hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
+		hb, err := readHeartbeat(context.Background(), st, Key("m1"))
 		return err == nil && hb.LastSnapshotRevision >= 3 && hb.Role == Follower
 	}, 10*time.Second, 20*time.Millisecond)
 	cancel()
 	<-done
-	require.Equal(t, 2, testutil.CollectAndCount(m, "etcddr_heartbeat_age_seconds"), "m1 and m2; m3 has none")
-	hb, err := readHeartbeat(context.Background(), st, HeartbeatKey("m1"))
+	mu.Lock()
+	require.Equal(t, map[string]bool{"m1": true, "m2": true}, readBack, "m1 and m2 read back; m3 has none")
+	mu.Unlock()
+	hb, err := readHeartbeat(context.Background(), st, Key("m1"))
 	require.NoError(t, err)
 	require.Equal(t, Unknown, hb.Role)
 	require.Equal(t, "daemon stopped", hb.Why)
@@ -148,10 +147,10 @@ func put(t *testing.T, st *store.Store, key, body string) {
 }
 
 func TestCompareHeartbeatsWithTheCluster(t *testing.T) {
-	cl := &Cluster{Leader: 1, Members: []Member{{Name: "m0", ID: 1, Up: true}, {Name: "m1", ID: 2, Up: true}, {Name: "m2", ID: 3, Up: true}}}
+	cl := &status.Cluster{Leader: 1, Members: []status.Member{{Name: "m0", ID: 1, Up: true}, {Name: "m1", ID: 2, Up: true}, {Name: "m2", ID: 3, Up: true}}}
 	now := time.Now()
-	beat := func(name string, id ID, role Role, at time.Time) Seen {
-		return Judge(Heartbeat{Name: name, EtcdMemberID: id, Role: role, Time: at, PeriodSeconds: 30}, HeartbeatKey(name), now)
+	beat := func(name string, id status.ID, role Role, at time.Time) Seen {
+		return Judge(Heartbeat{Name: name, EtcdMemberID: id, Role: role, Time: at, PeriodSeconds: 30}, Key(name), now)
 	}
 	for _, tc := range []struct {
 		name string
@@ -177,4 +176,10 @@ func TestCompareHeartbeatsWithTheCluster(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
 }

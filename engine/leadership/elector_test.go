@@ -1,4 +1,4 @@
-package members
+package leadership
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/engine/status"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/store"
 )
@@ -64,7 +66,7 @@ func startDaemonsWithStore(t *testing.T, c *testenv.Cluster, period time.Duratio
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_ = RunHeartbeats(runCtx, HeartbeaterConfig{Store: st, Name: m.Name, Period: period, Fill: e.Heartbeat})
+				_ = heartbeat.Run(runCtx, heartbeat.RunConfig{Store: st, Name: m.Name, Period: period, Fill: e.Heartbeat})
 			}()
 		}
 	}
@@ -104,8 +106,8 @@ func startDaemonsWithStore(t *testing.T, c *testenv.Cluster, period time.Duratio
 	return d
 }
 
-func (d *daemons) roles() []Role {
-	out := make([]Role, len(d.electors))
+func (d *daemons) roles() []heartbeat.Role {
+	out := make([]heartbeat.Role, len(d.electors))
 	for i, e := range d.electors {
 		out[i] = e.Role()
 	}
@@ -113,7 +115,7 @@ func (d *daemons) roles() []Role {
 }
 
 // waitRoles waits until want(roles) holds; it fails after n periods.
-func (d *daemons) waitRoles(t *testing.T, n int, what string, want func([]Role) bool) time.Duration {
+func (d *daemons) waitRoles(t *testing.T, n int, what string, want func([]heartbeat.Role) bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	deadline := start.Add(time.Duration(n) * d.period)
@@ -139,10 +141,10 @@ func (d *daemons) noTwoLeaders(t *testing.T) {
 	require.GreaterOrEqual(t, d.samples, 5)
 }
 
-func oneLeaderAt(idx int) func([]Role) bool {
-	return func(rs []Role) bool {
+func oneLeaderAt(idx int) func([]heartbeat.Role) bool {
+	return func(rs []heartbeat.Role) bool {
 		for i, r := range rs {
-			if (i == idx) != (r == Leader) || (i != idx && r != Follower) {
+			if (i == idx) != (r == heartbeat.Leader) || (i != idx && r != heartbeat.Follower) {
 				return false
 			}
 		}
@@ -171,8 +173,8 @@ func TestElectorsExactlyOneLeader(t *testing.T) {
 
 	li := indexOf(c, leader)
 	s := d.electors[li].State()
-	require.Equal(t, ID(leader.ID()), s.MemberID)
-	require.Equal(t, ID(leader.ID()), s.LeaderID)
+	require.Equal(t, status.ID(leader.ID()), s.MemberID)
+	require.Equal(t, status.ID(leader.ID()), s.LeaderID)
 	require.NotZero(t, s.Term)
 	require.Equal(t, 1.0, testutil.ToFloat64(d.metrics[li].role.WithLabelValues("Leader")))
 	require.Equal(t, 0.0, testutil.ToFloat64(d.metrics[li].role.WithLabelValues("Unknown")))
@@ -193,9 +195,9 @@ func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 
 	old.Kill()
 	oi := indexOf(c, old)
-	d.waitRoles(t, 3, "the killed leader's daemon is Unknown", func(rs []Role) bool { return rs[oi] == Unknown })
+	d.waitRoles(t, 3, "the killed leader's daemon is Unknown", func(rs []heartbeat.Role) bool { return rs[oi] == heartbeat.Unknown })
 	// etcd elects a new leader after its election timeout; its daemon follows within 2 check periods.
-	var newLeader ID
+	var newLeader status.ID
 	clients := map[int]*clientv3.Client{}
 	for i, m := range c.Members {
 		if i != oi {
@@ -211,21 +213,21 @@ func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 			st, err := clients[i].Status(sctx, m.ClientURL)
 			cancel()
 			if err == nil && st.Leader != 0 && st.Leader == st.Header.MemberId {
-				newLeader = ID(st.Leader)
+				newLeader = status.ID(st.Leader)
 			}
 		}
 		time.Sleep(period / 10)
 	}
 	ni := -1
 	for i, m := range c.Members {
-		if ID(m.ID()) == newLeader {
+		if status.ID(m.ID()) == newLeader {
 			ni = i
 		}
 	}
 	require.NotEqual(t, oi, ni)
-	took := d.waitRoles(t, 2, "the new etcd leader's daemon is Leader", func(rs []Role) bool { return rs[ni] == Leader })
+	took := d.waitRoles(t, 2, "the new etcd leader's daemon is Leader", func(rs []heartbeat.Role) bool { return rs[ni] == heartbeat.Leader })
 	t.Logf("new leader's daemon was Leader %v after etcd elected it (period %v)", took, period)
-	d.waitRoles(t, 3, "the third daemon is Follower", func(rs []Role) bool { return rs[3-oi-ni] == Follower })
+	d.waitRoles(t, 3, "the third daemon is Follower", func(rs []heartbeat.Role) bool { return rs[3-oi-ni] == heartbeat.Follower })
 	require.Contains(t, d.electors[oi].State().Why, "unreachable")
 	d.noTwoLeaders(t)
 }
@@ -237,16 +239,16 @@ func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
 	st, err := store.Open(ctx(t), s3.URL("backups", "etcd-main"))
 	require.NoError(t, err)
 	defer st.Close()
-	beats := func() map[string]Heartbeat {
-		seen, problems := ReadHeartbeatsOf(ctx(t), st, []string{"m0", "m1", "m2"}, time.Now())
+	beats := func() map[string]heartbeat.Heartbeat {
+		seen, problems := heartbeat.ReadOf(ctx(t), st, []string{"m0", "m1", "m2"}, time.Now())
 		require.Empty(t, problems)
-		out := map[string]Heartbeat{}
+		out := map[string]heartbeat.Heartbeat{}
 		for _, s := range seen {
 			out[s.Name] = s.Heartbeat
 		}
 		return out
 	}
-	waitBeats := func(what string, ok func(map[string]Heartbeat) bool) {
+	waitBeats := func(what string, ok func(map[string]heartbeat.Heartbeat) bool) {
 		t.Helper()
 		require.Eventually(t, func() bool { return ok(beats()) }, 30*time.Second, 50*time.Millisecond, "%s: heartbeats %v", what, beats())
 	}
@@ -254,11 +256,13 @@ func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
 	c := testenv.StartCluster(t, testenv.Binary(t, "etcd"), 3)
 	period := 200 * time.Millisecond
 	d := startDaemonsWithStore(t, c, period, st)
-	d.waitRoles(t, 25, "a leader", func(rs []Role) bool { return count(rs, Leader) == 1 && count(rs, Follower) == 2 })
-	waitBeats("heartbeats show one Leader", func(hb map[string]Heartbeat) bool {
+	d.waitRoles(t, 25, "a leader", func(rs []heartbeat.Role) bool {
+		return count(rs, heartbeat.Leader) == 1 && count(rs, heartbeat.Follower) == 2
+	})
+	waitBeats("heartbeats show one Leader", func(hb map[string]heartbeat.Heartbeat) bool {
 		n := 0
 		for _, h := range hb {
-			if h.Role == Leader {
+			if h.Role == heartbeat.Leader {
 				n++
 			}
 		}
@@ -268,14 +272,14 @@ func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
 	c.Members[0].Kill()
 	c.Members[1].Kill()
 	// The survivor loses its leader after etcd's election timeout (1s), or fails its quorum read.
-	d.waitRoles(t, 25, "all Unknown with quorum lost", func(rs []Role) bool { return count(rs, Unknown) == 3 })
+	d.waitRoles(t, 25, "all Unknown with quorum lost", func(rs []heartbeat.Role) bool { return count(rs, heartbeat.Unknown) == 3 })
 	time.Sleep(time.Second)
-	d.waitRoles(t, 1, "still all Unknown", func(rs []Role) bool { return count(rs, Unknown) == 3 })
+	d.waitRoles(t, 1, "still all Unknown", func(rs []heartbeat.Role) bool { return count(rs, heartbeat.Unknown) == 3 })
 	why := d.electors[2].State().Why
 	require.True(t, strings.Contains(why, "no leader") || strings.Contains(why, "quorum"), why)
-	waitBeats("heartbeats say Unknown, and why", func(hb map[string]Heartbeat) bool {
+	waitBeats("heartbeats say Unknown, and why", func(hb map[string]heartbeat.Heartbeat) bool {
 		for _, h := range hb {
-			if h.Role != Unknown || h.Why == "" || h.EtcdMemberID == 0 && h.Name == "m2" {
+			if h.Role != heartbeat.Unknown || h.Why == "" || h.EtcdMemberID == 0 && h.Name == "m2" {
 				return false
 			}
 		}
@@ -287,7 +291,7 @@ func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
 	c.WaitHealthy(t)
 	leader := c.Leader(t)
 	d.waitRoles(t, 25, "a Leader again after recovery", oneLeaderAt(indexOf(c, leader)))
-	waitBeats("heartbeats show the Leader again", func(hb map[string]Heartbeat) bool { return hb[leader.Name].Role == Leader })
+	waitBeats("heartbeats show the Leader again", func(hb map[string]heartbeat.Heartbeat) bool { return hb[leader.Name].Role == heartbeat.Leader })
 	d.noTwoLeaders(t)
 }
 
@@ -317,7 +321,7 @@ func TestElectorNameNotAMember(t *testing.T) {
 	require.ErrorIs(t, err, fault.ErrRefused)
 	require.Equal(t, `member name "m7": is not a member of this etcd cluster; its members are: m0, m1, m2`, err.Error())
 	s := e.Poll(ctx(t))
-	require.Equal(t, Unknown, s.Role)
+	require.Equal(t, heartbeat.Unknown, s.Role)
 	require.Contains(t, s.Why, "m0, m1, m2")
 }
 
@@ -326,10 +330,10 @@ func TestElectorEtcdDownIsUnknownAndCheckPasses(t *testing.T) {
 	require.NoError(t, err)
 	defer e.Close()
 	require.NoError(t, e.Check(ctx(t)), "an unreachable etcd is not a bad --name")
-	var changes []Role
+	var changes []heartbeat.Role
 	e.cfg.OnChange = func(from, to State) { changes = append(changes, to.Role) }
 	s := e.Poll(ctx(t))
-	require.Equal(t, Unknown, s.Role)
+	require.Equal(t, heartbeat.Unknown, s.Role)
 	require.NotEmpty(t, s.Why)
 	require.Empty(t, changes, "Unknown to Unknown is no change")
 	require.False(t, e.IsLeader())
@@ -337,7 +341,7 @@ func TestElectorEtcdDownIsUnknownAndCheckPasses(t *testing.T) {
 	require.True(t, errors.Is(err, fault.ErrRefused))
 }
 
-func count(rs []Role, r Role) int {
+func count(rs []heartbeat.Role, r heartbeat.Role) int {
 	n := 0
 	for _, x := range rs {
 		if x == r {
