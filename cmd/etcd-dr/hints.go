@@ -18,6 +18,7 @@ func hint(err error) string {
 		dir    *fault.InvalidDataDir
 		amb    *fault.Ambiguous
 		none   *fault.NoneCompatible
+		etcd   *fault.EtcdUnreachable
 	)
 	switch {
 	case errors.As(err, &target) && target.MoveAsideHelps:
@@ -34,6 +35,10 @@ func hint(err error) string {
 		return "take one with etcd-dr snapshot --full"
 	case errors.As(err, &amb) && amb.Below:
 		return "pass --cluster " + strings.Join(amb.Clusters, "") + ", or point --store at that folder"
+	case errors.As(err, &etcd) && etcd.AuthFailed:
+		return "check --user and --password (ETCDCTL_USER, ETCDCTL_PASSWORD)"
+	case errors.As(err, &etcd):
+		return "check --endpoints, the TLS flags, and that etcd is up"
 	case errors.As(err, &amb):
 		return "pass --cluster C (one of " + strings.Join(amb.Clusters, ", ") + "), or point --store at one cluster's folder"
 	}

@@ -4,7 +4,6 @@ package etcdconn
 import (
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -85,11 +84,8 @@ func New(c Config) (*clientv3.Client, error) {
 		MaxCallRecvMsgSize: 0, // unlimited: snapshots and big ranges stream
 	})
 	if err != nil {
-		hint := "check --endpoints and that etcd is up"
-		if errors.Is(err, rpctypes.ErrAuthFailed) || strings.Contains(err.Error(), "authentication failed") {
-			hint = "check --user and --password (ETCDCTL_USER, ETCDCTL_PASSWORD)"
-		}
-		return nil, fmt.Errorf("connect to etcd %s: %w (%s)", strings.Join(eps, ","), err, hint)
+		auth := errors.Is(err, rpctypes.ErrAuthFailed) || strings.Contains(err.Error(), "authentication failed")
+		return nil, &fault.EtcdUnreachable{Endpoints: eps, AuthFailed: auth, Err: err}
 	}
 	return cli, nil
 }

@@ -26,7 +26,7 @@ func TestValidateRefusesBadSettings(t *testing.T) {
 	require.True(t, errors.Is(err, fault.ErrRefused), "%v", err)
 }
 
-func TestWrongPasswordSaysCheckThePassword(t *testing.T) {
+func TestWrongPasswordIsATypedAuthFailure(t *testing.T) {
 	_, cli := testenv.StartEmbedded(t)
 	ctx := context.Background()
 	_, err := cli.UserAdd(ctx, "root", "right-password")
@@ -38,9 +38,12 @@ func TestWrongPasswordSaysCheckThePassword(t *testing.T) {
 	eps := cli.Endpoints()
 
 	_, err = New(Config{Endpoints: eps, User: "root", Password: "wrong-password-123"})
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "--password")
+	var unreachable *fault.EtcdUnreachable
+	require.ErrorAs(t, err, &unreachable)
+	require.True(t, unreachable.AuthFailed, "%v", err)
+	require.Contains(t, err.Error(), "authentication failed")
 	require.NotContains(t, err.Error(), "wrong-password-123")
+	require.NotContains(t, err.Error(), "--", "the engine names no flag; the faces add hints")
 
 	ok, err := New(Config{Endpoints: eps, User: "root:right-password"})
 	require.NoError(t, err)

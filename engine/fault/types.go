@@ -150,3 +150,17 @@ func (e *BadSetting) Is(target error) bool { return target == ErrRefused }
 func Bad(setting, value, format string, args ...any) error {
 	return &BadSetting{Setting: setting, Value: value, What: fmt.Sprintf(format, args...)}
 }
+
+// EtcdUnreachable: no connection to etcd at Endpoints (down, wrong address, TLS mismatch), or AuthFailed when etcd
+// answered and refused the user and password. Class: failed (exit 1).
+type EtcdUnreachable struct {
+	Endpoints  []string
+	AuthFailed bool
+	Err        error
+}
+
+func (e *EtcdUnreachable) Error() string {
+	return fmt.Sprintf("connect to etcd %s: %v", strings.Join(e.Endpoints, ","), e.Err)
+}
+
+func (e *EtcdUnreachable) Unwrap() error { return e.Err }

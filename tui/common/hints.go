@@ -15,6 +15,7 @@ func Hint(err error) string {
 		target *fault.TargetExists
 		gap    *fault.Gap
 		enc    *fault.Encrypted
+		etcd   *fault.EtcdUnreachable
 	)
 	switch {
 	case errors.As(err, &target) && target.MoveAsideHelps:
@@ -25,6 +26,10 @@ func Hint(err error) string {
 		return fmt.Sprintf("pick revision %d, the newest before the gap (p opens Pick)", gap.SafeRevision)
 	case errors.As(err, &enc):
 		return "quit (q) and start etcd-dr again with --identity FILE, an age identity that can read it"
+	case errors.As(err, &etcd) && etcd.AuthFailed:
+		return "etcd refused the user and password the console was started with: quit (q) and start it again with the right ones"
+	case errors.As(err, &etcd):
+		return "is etcd up? The endpoints are the ones the console was started with: quit (q) to start it again with others"
 	}
 	return ""
 }

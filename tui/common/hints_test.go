@@ -20,6 +20,8 @@ func TestHintWordsTypedErrorsWithKeys(t *testing.T) {
 		{&fault.TargetExists{Path: "/tmp/snap.db", What: "exists", ReplaceHelps: true}, "choose another target path (e edits it)"},
 		{fmt.Errorf("pick: %w", &fault.Gap{Chain: "Full-1", From: 104, To: 113, SafeRevision: 103}), "pick revision 103"},
 		{&fault.Encrypted{Object: "v2/Full.age"}, "start etcd-dr again with --identity FILE"},
+		{&fault.EtcdUnreachable{Endpoints: []string{"http://127.0.0.1:1"}, AuthFailed: true, Err: errors.New("authentication failed")}, "refused the user and password"},
+		{&fault.EtcdUnreachable{Endpoints: []string{"http://127.0.0.1:1"}, Err: errors.New("context deadline exceeded")}, "is etcd up?"},
 	}
 	for _, c := range cases {
 		got := Worded(c.err)
