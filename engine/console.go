@@ -20,8 +20,9 @@ func (r *Repo) VerifyObject(ctx context.Context, snap catalog.Snapshot, rep prog
 }
 
 // PickInChain picks revision from one chain alone (0 = its restorable end), so that another chain holding the
-// same revision is never used instead of the one the user chose (the console's catalog rows).
-func (r *Repo) PickInChain(chain catalog.Chain, revision int64) (*pick.Result, error) {
+// same revision is never used instead of the one the user chose (the console's catalog rows). It follows Pick's
+// rules otherwise: an on-demand revision is read first, and the base must hold the revision its name gives.
+func (r *Repo) PickInChain(ctx context.Context, chain catalog.Chain, revision int64) (*pick.Result, error) {
 	one := &catalog.Catalog{Store: r.Catalog().Store, Chains: []catalog.Chain{chain}, Problems: []catalog.Problem{}}
-	return pick.Pick(one, pick.Config{Revision: revision})
+	return r.pickIn(ctx, one, PickRequest{Revision: revision})
 }

@@ -193,6 +193,7 @@ func TestGolden(t *testing.T) {
 		{"RestoreConfirm", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")
 			a.press("enter", "down", "down", "R")
+			a.waitFor("Restore point 103") // the pick checks the base first
 			a.typeText("/nonexistent/restored")
 			a.press("enter")
 			a.typeText("rest")

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"context"
-	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/internal/testkit/restoretest"
 	catalogpage "github.com/etcd-dr/etcd-dr/tui/pages/catalog"
 	restorepage "github.com/etcd-dr/etcd-dr/tui/pages/restore"
 )
@@ -156,34 +154,12 @@ func TestQuitWaitsForRunningWork(t *testing.T) {
 	}
 }
 
-// bigStore holds one 64 MiB full snapshot (zeros + etcd's sha256 trailer): big enough to cancel mid-way.
+// bigStore holds one 64 MiB full snapshot, written by etcd's own storage code: big enough to cancel mid-way.
 func bigStore(t *testing.T) string {
 	t.Helper()
-	url := "mem://" + strings.ReplaceAll(t.Name(), "/", "-")
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.NewWriter(context.Background(), "v2/Full-00000000-00000100-1763900060", store.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zero := make([]byte, 1<<20)
-	h := sha256.New()
-	for i := 0; i < 64; i++ {
-		h.Write(zero)
-		if _, err := w.Write(zero); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.Write(h.Sum(nil)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return url
+	dir := t.TempDir()
+	restoretest.LargeSnapshot(t, dir, 64<<20)
+	return "file://" + dir
 }
 
 func TestRestoreWizard(t *testing.T) {

@@ -31,6 +31,7 @@ type Page struct {
 	// filtering is true while the filter field has focus.
 	filtering bool
 	flash     string // one-line message (e.g. why a download cannot start)
+	picking   bool   // a pickAt check is running
 	// lowered caches the lower-case text the filter searches, per catalog (typing must stay fast at 10 000 rows).
 	lowered map[string]string
 	w, h    int
@@ -102,6 +103,17 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	case common.SourceLoadedMsg:
 		p.rebuild()
 		return p, nil
+	case pickedMsg:
+		p.picking = false
+		if msg.err != nil {
+			p.flash = common.Safe(common.Worded(msg.err).Error())
+			return p, nil
+		}
+		p.flash = ""
+		if msg.download {
+			return p, p.c.Push(p.open.Download(p.src, msg.res))
+		}
+		return p, p.c.Push(p.open.Restore(p.src, msg.res))
 	case tea.KeyPressMsg:
 		if p.filtering {
 			return p, p.updateFilter(msg)
@@ -175,15 +187,10 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 			return p.c.Push(p.open.Object(p.src, *r.snap))
 		}
 	case k.Download.Matches(msg), k.Restore.Matches(msg):
-		res, err := p.pickAt(r)
-		if err != nil {
-			p.flash = common.Safe(err.Error())
+		if p.picking {
 			return nil
 		}
-		if k.Download.Matches(msg) {
-			return p.c.Push(p.open.Download(p.src, res))
-		}
-		return p.c.Push(p.open.Restore(p.src, res))
+		return p.pickAt(r, k.Download.Matches(msg))
 	case k.Validate.Matches(msg):
 		if r.chain >= 0 {
 			return p.c.Push(p.open.Validate(p.src, &p.cat.Chains[r.chain]))
@@ -192,26 +199,38 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// pickedMsg ends pickAt's check: the restore point, or why there is none.
+type pickedMsg struct {
+	download bool
+	res      *pick.Result
+	err      error
+}
+
 // pickAt picks the restore point a row stands for: an object = up to its end (at most the chain's restorable
 // end), a chain = its restorable end. It picks from the selected chain alone, so that another chain holding the
-// same revision is never used instead of the one the SRE chose.
-func (p *Page) pickAt(r *row) (*pick.Result, error) {
+// same revision is never used instead of the one the SRE chose. The engine reads the base snapshot's revision
+// (a few ranged reads) before it answers, so the pick runs as a command, not in Update.
+func (p *Page) pickAt(r *row, download bool) tea.Cmd {
 	if r.chain < 0 {
-		return nil, fmt.Errorf("this object belongs to no chain; nothing to restore from it")
+		p.flash = "this object belongs to no chain; nothing to restore from it"
+		return nil
 	}
-	ch := &p.cat.Chains[r.chain]
+	if p.src.Repo == nil {
+		p.flash = "the store has not been read; reload it (r)"
+		return nil
+	}
+	ch := p.cat.Chains[r.chain]
 	rev := ch.RestorableRevision
 	if r.kind == objectRow && r.snap.EndRevision < rev {
 		rev = r.snap.EndRevision
 	}
-	if p.src.Repo == nil {
-		return nil, fmt.Errorf("the store has not been read; reload it (r)")
+	p.picking = true
+	p.flash = "checking " + common.Safe(ch.Base.Key) + " …"
+	repo, ctx := p.src.Repo, p.c.Ctx
+	return func() tea.Msg {
+		res, err := repo.PickInChain(ctx, ch, rev)
+		return pickedMsg{download: download, res: res, err: err}
 	}
-	res, err := p.src.Repo.PickInChain(*ch, rev)
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // Column widths of object rows.
