@@ -34,6 +34,17 @@ func pickFrom(t *testing.T, p *Page, object string) pickedMsg {
 	return pickedMsg{}
 }
 
+// memStore opens a mem:// store for the test; put fills it.
+func memStore(t *testing.T, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // put commits body at key in st.
 func put(t *testing.T, st *store.Store, key string, body []byte) {
 	t.Helper()
@@ -87,13 +98,8 @@ func openPage(t *testing.T, url string) *Page {
 // Two chains (two etcd-backup-restore v1 folders of real etcd snapshots) both hold revision 200; the one selected
 // is the one picked.
 func TestPickAtUsesTheSelectedChain(t *testing.T) {
-	ctx := context.Background()
 	const url = "mem://pick-at-two-chains"
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := memStore(t, url)
 	_, cli := testenv.StartEmbedded(t)
 	put(t, st, "v1/Backup-1000/Full-00000000-00000100-1000", snapshotAt(t, cli, 100))
 	put(t, st, "v1/Backup-1200/Full-00000000-00000150-1200", snapshotAt(t, cli, 150))
@@ -112,13 +118,8 @@ func TestPickAtUsesTheSelectedChain(t *testing.T) {
 // The console's pick from a catalog row follows the engine's pick rules: a base that is not the snapshot its name
 // says is refused, naming it, before a download or restore page opens.
 func TestPickAtChecksTheBase(t *testing.T) {
-	ctx := context.Background()
 	const url = "mem://pick-at-bad-base"
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := memStore(t, url)
 	put(t, st, "v1/Backup-1000/Full-00000000-00000100-1000", make([]byte, 4096))
 	put(t, st, "v1/Backup-1000/Incr-00000101-00000200-1100.gz", make([]byte, 10))
 
