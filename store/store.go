@@ -19,11 +19,9 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob" // gs://
 	"gocloud.dev/blob/memblob"
 	_ "gocloud.dev/blob/s3blob" // s3://
 	"gocloud.dev/gcerrors"
-	"golang.org/x/oauth2/google"
 )
 
 // fileblobTemp matches fileblob's in-progress temporary files ("<key>.<hex nanos>.tmp"), which sit beside their
@@ -53,6 +51,8 @@ type Store struct {
 	loc    Location
 	url    string // redacted, safe to print
 	bucket *blob.Bucket
+	// closeClient closes a client the bucket was given rather than made (gs://), nil otherwise.
+	closeClient func() error
 }
 
 // OpenOptions tunes Open.
@@ -96,13 +96,16 @@ func Open(ctx context.Context, rawURL string, opts ...OpenOptions) (*Store, erro
 			// S3-compatible servers (MinIO, Ceph, versitygw) ignore the region but the SDK insists on one.
 			q.Set("region", "us-east-1")
 		}
-		if err := checkCredentials(ctx, loc.Scheme); err != nil {
-			return nil, fmt.Errorf("open %s: %w", s.url, err)
-		}
 		u := url.URL{Scheme: loc.Scheme, Host: loc.Bucket, RawQuery: q.Encode()}
-		if loc.Scheme == "azblob" {
+		switch loc.Scheme {
+		case "azblob":
 			b, err = openAzure(ctx, &u)
-		} else {
+		case "gs":
+			b, s.closeClient, err = openGCS(ctx, loc.Bucket)
+			if err != nil {
+				return nil, fmt.Errorf("open %s: %w", s.url, err)
+			}
+		default:
 			b, err = blob.OpenBucket(ctx, u.String())
 		}
 		if err != nil {
@@ -153,21 +156,6 @@ func openAzure(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
 	return o.OpenBucketURL(ctx, u)
 }
 
-// checkCredentials fails early, with what to set, when a cloud SDK would otherwise fall back to anonymous access
-// and fail later with an unrelated-looking error.
-func checkCredentials(ctx context.Context, scheme string) error {
-	if scheme != "gs" {
-		return nil
-	}
-	if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
-		return nil // an emulator (fake-gcs-server) takes no credentials; gocloud then connects without any
-	}
-	if _, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/devstorage.read_write"); err != nil {
-		return fmt.Errorf("%w: no Google Cloud credentials found (set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or run on GCP with a service account)", ErrAccessDenied)
-	}
-	return nil
-}
-
 // URL is the store URL with credentials masked.
 func (s *Store) URL() string { return s.url }
 
@@ -175,7 +163,13 @@ func (s *Store) URL() string { return s.url }
 func (s *Store) Location() Location { return s.loc }
 
 // Close releases the store.
-func (s *Store) Close() error { return s.bucket.Close() }
+func (s *Store) Close() error {
+	err := s.bucket.Close()
+	if s.closeClient != nil {
+		err = errors.Join(err, s.closeClient())
+	}
+	return err
+}
 
 // List returns every object below the prefix, recursively, sorted by key, straight from the store (never a cache).
 func (s *Store) List(ctx context.Context) ([]Object, error) {
@@ -385,6 +379,11 @@ func (s *Store) wrap(op, key string, err error) error {
 		why := msg[strings.Index(msg, "get credentials: ")+len("get credentials: "):]
 		return fmt.Errorf("%s %s: %w: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE naming a profile of ~/.aws/credentials), or run with an IAM role (instance profile, or IRSA's AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE); the AWS SDK said: %s",
 			op, where, ErrNoCredentials, scrub(why))
+	}
+	if s.loc.Scheme == "gs" {
+		if why, ok := gcsUnreachable(err); ok {
+			return fmt.Errorf("%s %s: %s", op, where, why)
+		}
 	}
 	code := gcerrors.Code(err)
 	var status interface{ HTTPStatusCode() int }

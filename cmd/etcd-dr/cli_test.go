@@ -55,7 +55,7 @@ func uploadDir(t *testing.T, url, dir string) {
 }
 
 // fixtureStores returns, per layout, a store URL of the committed fixture on file:// and, with servers on,
-// on versitygw S3 and Azurite.
+// on versitygw S3, Azurite and fake-gcs-server; keys are "<scheme>/<layout>".
 func fixtureStores(t *testing.T, withServers bool) map[string]string {
 	td := testenv.Testdata(t)
 	layouts := map[string]string{
@@ -66,6 +66,7 @@ func fixtureStores(t *testing.T, withServers bool) map[string]string {
 	out := map[string]string{}
 	var s3 *testenv.S3
 	var az *testenv.Azure
+	var gcs *testenv.GCS
 	if withServers {
 		s3 = testenv.StartS3(t)
 		s3.Env(t)
@@ -73,6 +74,9 @@ func fixtureStores(t *testing.T, withServers bool) map[string]string {
 		az = testenv.StartAzure(t)
 		az.Env(t)
 		az.CreateContainer(t, "backups")
+		gcs = testenv.StartGCS(t)
+		gcs.Env(t)
+		gcs.CreateBucket(t, "backups")
 	}
 	for name, rel := range layouts {
 		out["file/"+name] = "file://" + filepath.Join(td, rel)
@@ -83,6 +87,9 @@ func fixtureStores(t *testing.T, withServers bool) map[string]string {
 			u = az.URL("backups", name)
 			uploadDir(t, u, filepath.Join(td, rel))
 			out["azblob/"+name] = u
+			u = gcs.URL("backups", name)
+			uploadDir(t, u, filepath.Join(td, rel))
+			out["gs/"+name] = u
 		}
 	}
 	return out

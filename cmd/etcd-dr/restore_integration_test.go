@@ -187,16 +187,20 @@ func TestRestoreReadOnlyTarget(t *testing.T) {
 	requireNothingBeside(t, ro)
 }
 
-// Restores straight from a real S3 server (versitygw): a chain with deltas in every compression, and a lone full
-// snapshot (downloaded, since it is not a local file), each judged by the real etcd.
-func TestRestoreFromS3(t *testing.T) {
+// Restores straight from real object stores (versitygw S3, fake-gcs-server GCS): a chain with deltas in every
+// compression, and a lone full snapshot (downloaded, since it is not a local file), each judged by the real etcd.
+func TestRestoreFromObjectStores(t *testing.T) {
 	stores := fixtureStores(t, true)
-	cases := []struct {
+	type restoreCase struct {
 		name, store, layout string
 		revision            int64
-	}{
-		{name: "etcdbr-v2 chain", store: fixture.StoreBRv2, layout: "s3/etcdbr-v2", revision: 72},
-		{name: "operator snapshot", store: fixture.StoreOperator, layout: "s3/operator", revision: 223},
+	}
+	var cases []restoreCase
+	for _, scheme := range []string{"s3", "gs"} {
+		cases = append(cases,
+			restoreCase{name: scheme + "/etcdbr-v2 chain", store: fixture.StoreBRv2, layout: scheme + "/etcdbr-v2", revision: 72},
+			restoreCase{name: scheme + "/etcdbr-v1 chain", store: fixture.StoreBRv1, layout: scheme + "/etcdbr-v1", revision: 195},
+			restoreCase{name: scheme + "/operator snapshot", store: fixture.StoreOperator, layout: scheme + "/operator", revision: 223})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
