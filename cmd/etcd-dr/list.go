@@ -139,7 +139,11 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 			if ch.Base.RevisionOnDemand { // compressed, another tool's: read only when picked
 				revs, restorable = "on demand", "on demand"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", i+1, ch.Layout, ch.Base.Key, len(ch.Deltas),
+			key := ch.Base.Key
+			if ch.Base.Node != "" { // k3s/rke2: the node that took it
+				key += " (node " + ch.Base.Node + ")"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", i+1, ch.Layout, key, len(ch.Deltas),
 				revs, restorable, orDash(ch.Base.EtcdVersion), progress.Bytes(size), age(ch.Base.Time, now))
 		}
 		tw.Flush()
