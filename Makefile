@@ -127,8 +127,9 @@ bench: tools
 	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 # Regenerates testdata/ from real etcd servers (embedded 3.6 and the 3.5 binary); see testdata/README.md.
+# testdata/wild/ (git-ignored) gets the other tools' layouts from both servers, as the tests make them.
 testdata: $(TOOLS_BIN)/etcd-3.5
-	$(GO) run ./internal/fixture/gen -out testdata -etcd35 $(TOOLS_ABS)/etcd-3.5
+	$(GO) run ./internal/fixture/gen -out testdata -etcd35 $(TOOLS_ABS)/etcd-3.5 -wild testdata/wild
 
 # PNGs of the TUI's screens and wizards, from a real run of the binary driven in tmux (tools/screenshots draws
 # tmux's colour capture with DejaVu Sans Mono).

@@ -32,9 +32,14 @@ func openCluster(ctx context.Context, url string, opts Options) (*Repo, error) {
 		return nil, err
 	}
 	opts.Cluster = strings.TrimRight(opts.Cluster, "/")
-	sub, err := store.SubURL(url, opts.Cluster)
-	if err != nil {
-		return nil, err
+	// A k3s/rke2 cluster of a shared folder ("<folder>@<cluster id>") opens the folder; Reload keeps its chains.
+	folder, _ := catalog.SplitCluster(opts.Cluster)
+	sub := url
+	if folder != "" {
+		var err error
+		if sub, err = store.SubURL(url, folder); err != nil {
+			return nil, err
+		}
 	}
 	r, err := openAt(ctx, sub, opts)
 	if errors.Is(err, store.ErrNotFound) && !opts.Create {
@@ -50,6 +55,9 @@ func openCluster(ctx context.Context, url string, opts Options) (*Repo, error) {
 // checkClusterFound refuses a --cluster whose folder holds nothing.
 func (r *Repo) checkClusterFound(ctx context.Context) error {
 	c := r.cat
+	if _, id := catalog.SplitCluster(r.opts.Cluster); id != "" && len(c.Chains) == 0 {
+		return clusterNotFound(ctx, r.root, r.opts) // the folder may hold other clusters' snapshots
+	}
 	if r.opts.Cluster == "" || len(c.Chains) > 0 || len(c.Problems) > 0 || len(c.Heartbeats) > 0 {
 		return nil
 	}

@@ -28,6 +28,10 @@ type ClusterHealth struct {
 	Leader string `json:"leader"`
 	// TooOld is true when LastBackup is older than the maximum age asked for (or there is no backup at all).
 	TooOld bool `json:"tooOld,omitempty"`
+	// RevisionOnDemand: the cluster's newest backup is a compressed or encrypted snapshot of another tool whose
+	// revision only reading it tells (pick does; listing never downloads a snapshot). RestorableRevision and
+	// EndRevision are then those of the older snapshots whose revision is known: a lower bound, or 0 = unknown.
+	RevisionOnDemand bool `json:"revisionOnDemand,omitempty"`
 }
 
 // Health judges every cluster of cat at now; maxAge > 0 marks clusters whose newest backup is older. Worst first:
@@ -43,9 +47,16 @@ func Health(cat *catalog.Catalog, seen []heartbeat.Seen, now time.Time, maxAge t
 		return h
 	}
 	layouts := map[string]map[string]bool{}
+	newestKnown, newestLazy := map[string]time.Time{}, map[string]time.Time{}
 	for _, ch := range cat.Chains {
 		h := get(ch.Cluster)
 		h.Chains++
+		// An unread snapshot's revisions are 0: they count for nothing below, but it may be the newest backup.
+		if ch.Base.RevisionOnDemand {
+			newestLazy[ch.Cluster] = later(newestLazy[ch.Cluster], ch.Base.Time)
+		} else {
+			newestKnown[ch.Cluster] = later(newestKnown[ch.Cluster], ch.Base.Time)
+		}
 		h.RestorableRevision = max(h.RestorableRevision, ch.RestorableRevision)
 		h.EndRevision = max(h.EndRevision, ch.EndRevision)
 		h.Gaps += len(ch.Gaps)
@@ -72,6 +83,10 @@ func Health(cat *catalog.Catalog, seen []heartbeat.Seen, now time.Time, maxAge t
 	out := make([]ClusterHealth, 0, len(byName))
 	for name, h := range byName {
 		h.Layout = joinKeys(layouts[name])
+		if lazy, ok := newestLazy[name]; ok {
+			known, any := newestKnown[name]
+			h.RevisionOnDemand = !any || !lazy.Before(known)
+		}
 		if !h.LastBackup.IsZero() {
 			h.AgeSeconds = now.Sub(h.LastBackup).Seconds()
 		}
@@ -89,6 +104,13 @@ func Health(cat *catalog.Catalog, seen []heartbeat.Seen, now time.Time, maxAge t
 		return a.Cluster < b.Cluster
 	})
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func badness(h ClusterHealth) int {

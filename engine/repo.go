@@ -97,7 +97,11 @@ func (r *Repo) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cat.WithinCluster(r.opts.Cluster)
+	folder, id := catalog.SplitCluster(r.opts.Cluster)
+	cat.WithinCluster(folder)
+	if id != "" {
+		cat.KeepCluster(r.opts.Cluster)
+	}
 	r.cat = cat
 	return nil
 }

@@ -98,7 +98,14 @@ func printClusters(w io.Writer, store string, health []engine.ClusterHealth, now
 		if h.TooOld {
 			last += fmt.Sprintf(" OLDER THAN %s", maxAge)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", clusterName(h.Cluster), h.Layout, h.Chains, h.RestorableRevision, h.Gaps, h.Problems, orDash(h.Leader), last)
+		restorable := fmt.Sprint(h.RestorableRevision)
+		switch {
+		case h.RevisionOnDemand && h.RestorableRevision == 0:
+			restorable = "on demand"
+		case h.RevisionOnDemand:
+			restorable += "+ (newer on demand)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\n", clusterName(h.Cluster), h.Layout, h.Chains, restorable, h.Gaps, h.Problems, orDash(h.Leader), last)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -139,7 +146,11 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 			if ch.Base.RevisionOnDemand { // compressed, another tool's: read only when picked
 				revs, restorable = "on demand", "on demand"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", i+1, ch.Layout, ch.Base.Key, len(ch.Deltas),
+			key := ch.Base.Key
+			if ch.Base.Node != "" { // k3s/rke2: the node that took it
+				key += " (node " + ch.Base.Node + ")"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", i+1, ch.Layout, key, len(ch.Deltas),
 				revs, restorable, orDash(ch.Base.EtcdVersion), progress.Bytes(size), age(ch.Base.Time, now))
 		}
 		tw.Flush()
@@ -159,8 +170,24 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 		}
 	}
 	if len(cat.Clusters()) == 1 {
-		fmt.Fprintf(w, "\nNewest restorable revision: %d\n", catalog.NewestRestorable(cat))
+		fmt.Fprintf(w, "\nNewest restorable revision: %s\n", newestText(cat))
 	}
+}
+
+// newestText is the newest restorable revision of a one-cluster catalog, or "on demand" when its newest backup
+// is a compressed or encrypted snapshot of another tool not read to list (pick reads it).
+func newestText(cat *catalog.Catalog) string {
+	n := catalog.NewestRestorable(cat)
+	for _, h := range engine.Health(cat, nil, time.Now(), 0) {
+		switch {
+		case h.Cluster != cat.Clusters()[0] || !h.RevisionOnDemand:
+		case n == 0:
+			return "on demand (read from the newest snapshot when picked)"
+		default:
+			return fmt.Sprintf("%d or newer (the newest snapshot's revision is read when picked)", n)
+		}
+	}
+	return fmt.Sprint(n)
 }
 
 func orDash(s string) string {

@@ -50,6 +50,8 @@ type Snapshot struct {
 	// Node is the node that wrote a k3s/rke2 snapshot; Warning is what an SRE should know before using it.
 	Node    string `json:"node,omitempty"`
 	Warning string `json:"warning,omitempty"`
+	// ClusterID is the k3s/rke2 cluster id from the object's S3 user metadata: the cluster is "<folder>@<id>".
+	ClusterID string `json:"clusterId,omitempty"`
 	// RevisionOnDemand is a compressed snapshot of another tool: its revision is read (streamed) only when pick
 	// needs it, never to list; until then the revisions are 0.
 	RevisionOnDemand bool `json:"revisionOnDemand,omitempty"`
@@ -186,7 +188,7 @@ func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catal
 		cat.Problems = append(cat.Problems, problems...)
 	}
 	for i := range cat.Chains {
-		cat.Chains[i].Cluster = ClusterOf(cat.Chains[i].Base.Dir, cat.Chains[i].Base.Layout)
+		cat.Chains[i].Cluster = clusterOfChain(cat.Chains[i])
 	}
 	attachCompanions(cat, objs)
 	for i := range cat.Problems {

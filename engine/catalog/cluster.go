@@ -3,6 +3,7 @@ package catalog
 import (
 	"path"
 	"sort"
+	"strings"
 )
 
 // Clusters: a store root may hold many clusters' backups (a Gardener seed bucket holds one folder per shoot etcd;
@@ -82,8 +83,11 @@ func (c *Catalog) WithinCluster(prefix string) {
 		return
 	}
 	join := func(s string) string {
-		if s == "" {
+		switch {
+		case s == "":
 			return prefix
+		case strings.HasPrefix(s, ClusterIDSep): // a k3s cluster id of the folder itself
+			return prefix + s
 		}
 		return prefix + "/" + s
 	}

@@ -4,6 +4,7 @@ import (
 	"path"
 	"testing"
 
+	"github.com/etcd-dr/etcd-dr/engine/format"
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
@@ -24,12 +25,29 @@ func TestWildNames(t *testing.T) {
 		{"snapshot.db", false, "", "", false},
 		{"talos-prod/talos-prod-2026-11-30T10:00:00+02:00.snap.age", true, Talos, "", false},
 		{"prod-2026-11-30T10:00:00Z.snap", true, Talos, "", false},
-		{"prod-2026-11-30T10:00:00Z.snap.zst", false, "", "", false},
+		{"prod-2026-11-30T10:00:00Z.snap.zst", true, Talos, "", false},
+		{"prod-2026-11-30T10:00:00Z.snap.zst.age", true, Talos, "", false},
+		{"prod-2026-11-30T10:00:00Z.snap.age.zst", false, "", "", false}, // talos-backup compresses before it encrypts
 	}
 	for _, c := range cases {
 		s, ok := parseWildName(c.key)
 		if ok != c.ok || s.Layout != c.layout || s.Node != c.node || (s.Warning != "") != c.dirty {
 			t.Errorf("parseWildName(%q) = %+v, %v", c.key, s, ok)
+		}
+	}
+	// talos-backup's zstd (compression enabled) sits inside its age layer: decrypted first, then decompressed.
+	for key, want := range map[string]struct {
+		codec     format.Compression
+		encrypted bool
+	}{
+		"p-2026-11-30T10:00:00Z.snap":         {format.None, false},
+		"p-2026-11-30T10:00:00Z.snap.age":     {format.None, true},
+		"p-2026-11-30T10:00:00Z.snap.zst":     {format.Zstd, false},
+		"p-2026-11-30T10:00:00Z.snap.zst.age": {format.Zstd, true},
+	} {
+		s, _ := parseWildName(key)
+		if s.Codec != want.codec || s.Encrypted != want.encrypted || s.Compression != want.codec.String() {
+			t.Errorf("parseWildName(%q): codec %v encrypted %v, want %v %v", key, s.Codec, s.Encrypted, want.codec, want.encrypted)
 		}
 	}
 	if !isCompanion("k3s/.metadata/etcd-snapshot-a-1700000000") || !isCompanion("static_kuberesources_2024-01-02_150405.tar.gz") || isCompanion("k3s/etcd-snapshot-a-1700000000") {
@@ -40,7 +58,7 @@ func TestWildNames(t *testing.T) {
 // FuzzWildName: any key parses or not without a panic; what parses is a full snapshot of a wild layout in the
 // key's folder, and its companions are never snapshots.
 func FuzzWildName(f *testing.F) {
-	for _, k := range []string{"etcd-snapshot-n-1700000000", "on-demand-a-b-1700000000.zip", "snapshot_2024-01-02_150405__POSSIBLY_DIRTY__.db", "x/.metadata/y", "static_kuberesources_2024-01-02_150405.tar.gz", "talos-prod-2026-11-30T10:00:00+02:00.snap.age", "main/2026-11-30T10:00:00Z-000001/etcd.backup.gz"} {
+	for _, k := range []string{"etcd-snapshot-n-1700000000", "on-demand-a-b-1700000000.zip", "snapshot_2024-01-02_150405__POSSIBLY_DIRTY__.db", "x/.metadata/y", "static_kuberesources_2024-01-02_150405.tar.gz", "talos-prod-2026-11-30T10:00:00+02:00.snap.age", "t-2026-11-30T10:00:00Z.snap.zst.age", "main/2026-11-30T10:00:00Z-000001/etcd.backup.gz"} {
 		f.Add(k, int64(16416))
 	}
 	f.Fuzz(func(t *testing.T, key string, size int64) {

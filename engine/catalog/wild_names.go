@@ -23,12 +23,6 @@ var k3sName = regexp.MustCompile(`^(etcd-snapshot|on-demand)-(.+)-(\d{9,11})(\.z
 // k3s keeps a JSON record per snapshot in <folder>/.metadata/<snapshot file>: a companion, not a backup.
 const k3sMetadataDir = ".metadata"
 
-// S3 user metadata k3s (rke2: rke2-…) sets on the objects it uploads.
-const (
-	metaK3sNode  = "k3s-node-name"
-	metaRKE2Node = "rke2-node-name"
-)
-
 // OpenShift cluster-backup.sh: snapshot_<date +%F_%H%M%S>.db, marked __POSSIBLY_DIRTY__ before .db when the
 // script could not confirm the cluster was healthy, next to static_kuberesources_<same>.tar.gz.
 var (
@@ -144,13 +138,7 @@ func wildObject(o store.Object, probed map[string]Probe) (snap *Snapshot, known 
 	if s.Layout == EtcdManager && s.EtcdVersion == "" {
 		s.EtcdVersion = probed[etcdManagerMetaKey(o.Key)].EtcdVersion
 	}
-	if md := o.Metadata; md != nil {
-		if n := md[metaRKE2Node]; n != "" {
-			s.Layout, s.Node = RKE2, n
-		} else if n := md[metaK3sNode]; n != "" {
-			s.Node = n
-		}
-	}
+	applyK3sMetadata(&s, o.Metadata)
 	return &s, true, ""
 }
 

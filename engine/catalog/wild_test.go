@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"path"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,10 +16,25 @@ import (
 
 // Other tools' snapshots, made by a real etcd in each tool's shape, are each their own chain at the revision read
 // from the db, in the folder that holds them; companions are silent; damaged objects are one problem each.
+// Each tree is made by a real etcd 3.6 (embedded) and 3.5 (the binary) server, as make testdata makes them.
 func TestWildLayoutsFromRealSnapshots(t *testing.T) {
+	for name, write := range map[string]func(t *testing.T) (*fixture.Wild, error){
+		"etcd-3.6": func(t *testing.T) (*fixture.Wild, error) { return fixture.WriteWild(context.Background(), t.TempDir()) },
+		"etcd-3.5": func(t *testing.T) (*fixture.Wild, error) {
+			return fixture.WriteWildBinary(context.Background(), t.TempDir(), testenv.Binary(t, "etcd-3.5"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, err := write(t)
+			require.NoError(t, err)
+			require.Equal(t, name, "etcd-"+w.Version[:3])
+			checkWildCatalog(t, w)
+		})
+	}
+}
+
+func checkWildCatalog(t *testing.T, w *fixture.Wild) {
 	ctx := context.Background()
-	w, err := fixture.WriteWild(ctx, t.TempDir())
-	require.NoError(t, err)
 	_, cat := testenv.OpenCatalog(t, ctx, "file://"+w.Dir)
 
 	byKey := map[string]catalog.Chain{}
@@ -43,7 +59,13 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 	require.Equal(t, catalog.Talos, tb.Layout)
 	require.Equal(t, fixture.WildTalosDir, tb.Cluster)
 	require.True(t, tb.Base.Encrypted && tb.Base.RevisionOnDemand, "an .age snapshot is listed unread")
-	require.Len(t, cat.Chains, len(want)+5, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
+	require.Equal(t, "none", tb.Base.Compression)
+	tz := byKey[w.TalosZst]
+	require.Equal(t, catalog.Talos, tz.Layout)
+	require.Equal(t, fixture.WildTalosDir, tz.Cluster)
+	require.True(t, tz.Base.Encrypted && tz.Base.RevisionOnDemand, "a .snap.zst.age snapshot is listed unread")
+	require.Equal(t, "zstd", tz.Base.Compression, "talos-backup's zstd inside age")
+	require.Len(t, cat.Chains, len(want)+6, "chains: %+v\nproblems: %+v", cat.Chains, cat.Problems)
 	for key, comp := range map[string]string{w.Gzip: "gzip", w.Truncated: "gzip", w.Zip: "zip"} {
 		base := byKey[key].Base
 		require.True(t, base.RevisionOnDemand, "%s: a compressed db is not read to list", key)
@@ -59,7 +81,11 @@ func TestWildLayoutsFromRealSnapshots(t *testing.T) {
 		require.Equal(t, wl.cluster, ch.Cluster, key)
 		require.Equal(t, w.Revisions[key], ch.Base.EndRevision, "%s: revision read from the db", key)
 		require.Equal(t, w.Revisions[key], ch.RestorableRevision, key)
-		require.NotEmpty(t, ch.Base.EtcdVersion, "%s: the embedded etcd (3.6) records its storage version", key)
+		if strings.HasPrefix(w.Version, "3.5.") {
+			require.Empty(t, ch.Base.EtcdVersion, "%s: etcd 3.5 records no storage version in the db", key)
+		} else {
+			require.NotEmpty(t, ch.Base.EtcdVersion, "%s: etcd 3.6 records its storage version", key)
+		}
 		require.Empty(t, ch.Deltas)
 	}
 	require.Equal(t, "server-0", byKey[w.K3s].Base.Node)

@@ -39,7 +39,7 @@ type Exporter struct {
 	listErr bool
 	listed  time.Time
 
-	lastBackup, restorable, gaps, problems, chains, backupMembers, up, listedAt *prometheus.Desc
+	lastBackup, restorable, onDemand, gaps, problems, chains, backupMembers, up, listedAt *prometheus.Desc
 }
 
 // New builds an Exporter; Run keeps it fresh.
@@ -56,7 +56,8 @@ func New(cfg Config) *Exporter {
 	c := []string{"cluster"}
 	return &Exporter{cfg: cfg,
 		lastBackup:    prometheus.NewDesc("etcddr_cluster_last_backup_timestamp_seconds", "Unix time of the cluster's newest backup object (0 when it has none).", c, nil),
-		restorable:    prometheus.NewDesc("etcddr_cluster_restorable_revision", "Newest revision the cluster's backups restore to without crossing a gap.", c, nil),
+		restorable:    prometheus.NewDesc("etcddr_cluster_restorable_revision", "Newest revision the cluster's backups restore to without crossing a gap (absent while only snapshots whose revision is read on demand exist).", c, nil),
+		onDemand:      prometheus.NewDesc("etcddr_cluster_revision_on_demand", "1 when the cluster's newest backup is a compressed or encrypted snapshot of another tool whose revision is read only when picked: the restorable revision is then a lower bound, or absent.", c, nil),
 		gaps:          prometheus.NewDesc("etcddr_cluster_gaps", "Gaps (revisions in no object) in the cluster's chains.", c, nil),
 		problems:      prometheus.NewDesc("etcddr_cluster_problems", "Problems found in the cluster's backups (unusable objects, chain problems).", c, nil),
 		chains:        prometheus.NewDesc("etcddr_cluster_chains", "Backup chains (a full snapshot and its deltas) of the cluster.", c, nil),
@@ -99,7 +100,7 @@ func (e *Exporter) Run(ctx context.Context) {
 
 // Describe implements prometheus.Collector.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{e.lastBackup, e.restorable, e.gaps, e.problems, e.chains, e.backupMembers, e.up, e.listedAt} {
+	for _, d := range []*prometheus.Desc{e.lastBackup, e.restorable, e.onDemand, e.gaps, e.problems, e.chains, e.backupMembers, e.up, e.listedAt} {
 		ch <- d
 	}
 }
@@ -122,7 +123,11 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			ts = float64(h.LastBackup.Unix())
 		}
 		ch <- prometheus.MustNewConstMetric(e.lastBackup, prometheus.GaugeValue, ts, h.Cluster)
-		ch <- prometheus.MustNewConstMetric(e.restorable, prometheus.GaugeValue, float64(h.RestorableRevision), h.Cluster)
+		if !h.RevisionOnDemand || h.RestorableRevision > 0 {
+			// Unknown is no series, not 0: a revision that drops to 0 looks like data loss to an alert.
+			ch <- prometheus.MustNewConstMetric(e.restorable, prometheus.GaugeValue, float64(h.RestorableRevision), h.Cluster)
+		}
+		ch <- prometheus.MustNewConstMetric(e.onDemand, prometheus.GaugeValue, boolGauge(h.RevisionOnDemand), h.Cluster)
 		ch <- prometheus.MustNewConstMetric(e.gaps, prometheus.GaugeValue, float64(h.Gaps), h.Cluster)
 		ch <- prometheus.MustNewConstMetric(e.problems, prometheus.GaugeValue, float64(h.Problems), h.Cluster)
 		ch <- prometheus.MustNewConstMetric(e.chains, prometheus.GaugeValue, float64(h.Chains), h.Cluster)
@@ -136,4 +141,11 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(e.backupMembers, prometheus.GaugeValue, float64(n), h.Cluster, string(role))
 		}
 	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
