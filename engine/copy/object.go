@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/download"
@@ -78,6 +80,20 @@ func copyObject(ctx context.Context, cfg Config, p planned, m *meter) (err error
 	}
 	if err := w.Commit(); err != nil {
 		return fmt.Errorf("target %s: %w", cfg.Dst.URL(), err)
+	}
+	return keepTime(cfg.Dst, p.dstKey, p.src.ModTime)
+}
+
+// keepTime gives a copy on a directory store its source's modification time: etcd-operator (and other tools
+// whose names carry no time) date a backup by its file's time, so a copy dated now would look like a new backup
+// to list, --max-age and gc. An object store sets its own time on upload; there the copy is dated when copied.
+func keepTime(st *store.Store, key string, t time.Time) error {
+	p, ok := st.LocalPath(key)
+	if !ok || t.IsZero() {
+		return nil
+	}
+	if err := os.Chtimes(p, t, t); err != nil {
+		return fmt.Errorf("keep the time of %s at the target %s: %w", key, st.URL(), err)
 	}
 	return nil
 }
