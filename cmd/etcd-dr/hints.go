@@ -64,6 +64,9 @@ var flagOf = map[string]string{
 	"peer URLs":                        "--initial-advertise-peer-urls",
 	"revision bump and mark-compacted": "--bump-revision and --mark-compacted",
 	"spool dir":                        "--spool-dir",
+	"target store":                     "--to-store",
+	"max age":                          "--max-age",
+	"parallel copies":                  "--parallel",
 }
 
 // worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.

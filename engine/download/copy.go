@@ -12,9 +12,9 @@ const (
 	copyBufs    = 4
 )
 
-// teeCopy copies src to dst while a second goroutine feeds the same bytes to side (a hash), so that hashing
+// TeeCopy copies src to dst while a second goroutine feeds the same bytes to side (a hash), so that hashing
 // runs beside the I/O instead of after it. It returns the bytes copied. side must not fail.
-func teeCopy(ctx context.Context, dst io.Writer, src io.Reader, side io.Writer) (int64, error) {
+func TeeCopy(ctx context.Context, dst io.Writer, src io.Reader, side io.Writer) (int64, error) {
 	free := make(chan []byte, copyBufs)
 	for i := 0; i < copyBufs; i++ {
 		free <- make([]byte, copyBufSize)

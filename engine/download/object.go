@@ -30,12 +30,30 @@ type Verified struct {
 // (and the stored-bytes sha256 from metadata, when present). m counts bytes written (may be nil).
 // A full snapshot without a trailer is an error (its integrity cannot be proven); w has then received every byte.
 func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Writer, m *progress.Meter, dec crypt.Decrypter) (Verified, error) {
-	v := Verified{Key: snap.Key}
 	rc, err := st.NewReader(ctx, snap.Key)
 	if err != nil {
-		return v, err
+		return Verified{Key: snap.Key}, err
 	}
 	defer rc.Close()
+	return verify(ctx, st, snap, rc, w, m, dec)
+}
+
+// Stream is Object for stored bytes the caller reads itself (copy tees them to another store while they are
+// checked here): raw is the object's bytes as stored. A read error of raw is returned unclassified (I/O), bad
+// bytes are a fault.ErrProblems naming the object. k3s zip archives are read by their directory, not as a
+// stream: use Object for them.
+func Stream(ctx context.Context, snap catalog.Snapshot, raw io.Reader, w io.Writer, m *progress.Meter, dec crypt.Decrypter) (Verified, error) {
+	if snap.Codec == format.Zip {
+		return Verified{Key: snap.Key}, fmt.Errorf("object %s: a zip archive is verified by its directory (ranged reads), not as a stream", snap.Key)
+	}
+	return verify(ctx, nil, snap, raw, w, m, dec)
+}
+
+// verify checks the stored bytes read from rc (st is needed only for zip archives, whose entry is read by ranged
+// reads; rc then only feeds the stored-bytes hash).
+func verify(ctx context.Context, st *store.Store, snap catalog.Snapshot, rc io.Reader, w io.Writer, m *progress.Meter, dec crypt.Decrypter) (Verified, error) {
+	v := Verified{Key: snap.Key}
+	var err error
 	src := &trackedReader{r: rc}
 	var raw io.Reader = src
 	var rawHash = sha256.New()
@@ -67,7 +85,7 @@ func Object(ctx context.Context, st *store.Store, snap catalog.Snapshot, w io.Wr
 		// Verification only: hash straight from the reader, no second goroutine to feed.
 		_, copyErr = io.CopyBuffer(th, plain, make([]byte, copyBufSize))
 	} else {
-		_, copyErr = teeCopy(ctx, progress.Writer{W: w, M: m}, plain, th)
+		_, copyErr = TeeCopy(ctx, progress.Writer{W: w, M: m}, plain, th)
 	}
 	if err := copyErr; err != nil {
 		if src.err != nil || ctx.Err() != nil {
