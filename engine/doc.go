@@ -14,6 +14,7 @@
 //	the restore target rule             restore.CheckTarget    via Repo.CheckTarget (also inside Restore)
 //	restore, initialize                 restore.Restore, restore.Initialize via Repo.Restore, Repo.Initialize
 //	retention                           gc.PlanFor, gc.Run     via Repo.GC
+//	folding a chain into one snapshot   compact.Compact        via Repo.Compact
 //	backup daemons' heartbeats          members.ReadHeartbeats via Repo.Heartbeats
 //	typed domain errors                 fault (TargetExists, Gap, NoneCompatible, Corrupt, InvalidDataDir, ...)
 //

@@ -59,6 +59,7 @@ var flagOf = map[string]string{
 	"peer URLs":                        "--initial-advertise-peer-urls",
 	"revision bump and mark-compacted": "--bump-revision and --mark-compacted",
 	"spool dir":                        "--spool-dir",
+	"scratch dir":                      "--scratch",
 }
 
 // worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.
