@@ -14,6 +14,8 @@
 //	the restore target rule             restore.CheckTarget    via Repo.CheckTarget (also inside Restore)
 //	restore, initialize                 restore.Restore, restore.Initialize via Repo.Restore, Repo.Initialize
 //	retention                           gc.PlanFor, gc.Run     via Repo.GC
+//	folding a chain into one snapshot   compact.Compact        via Repo.Compact
+//	copying chains to another store     copy.Run               via Repo.Copy
 //	backup daemons' heartbeats          heartbeat.Read         via Repo.Heartbeats
 //	etcd members' status                status.Query           (status/status.go)
 //	who backs up (leader election)      leadership.Elector, leadership.Leadership (daemon and defrag ask it)

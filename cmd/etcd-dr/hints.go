@@ -67,6 +67,7 @@ var flagOf = map[string]string{
 	"target store":                     "--to-store",
 	"max age":                          "--max-age",
 	"parallel copies":                  "--parallel",
+	"scratch dir":                      "--scratch",
 }
 
 // worded is err as the CLI prints it: the engine's message with settings named by their flags, then the hint.

@@ -81,7 +81,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usagef("%v (see %s --help)", err, cmd.CommandPath())
 	})
-	root.AddCommand(newListCommand(g), newPickCommand(g), newDownloadCommand(g), newValidateCommand(g), newRestoreCommand(g), newInitializeCommand(g), newSnapshotCommand(g), newStatusCommand(g), newDefragCommand(g), newGCCommand(g), newCopyCommand(g), newExporterCommand(g))
+	root.AddCommand(newListCommand(g), newPickCommand(g), newDownloadCommand(g), newValidateCommand(g), newRestoreCommand(g), newInitializeCommand(g), newSnapshotCommand(g), newStatusCommand(g), newDefragCommand(g), newGCCommand(g), newCopyCommand(g), newExporterCommand(g), newCompactCommand(g))
 	g.etcd.addFlags(root)
 	g.identity.addFlags(root)
 	wizardVerbs(root, g)

@@ -110,6 +110,11 @@ func New(cfg Config) (*Snapshotter, error) {
 	if cfg.Client == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("snapshot: Client and Store are required")
 	}
+	return newSnapshotter(cfg)
+}
+
+// newSnapshotter fills cfg's defaults; FullFromDB needs no Client.
+func newSnapshotter(cfg Config) (*Snapshotter, error) {
 	if cfg.Compression == format.None && !cfg.CompressionSet {
 		cfg.Compression = format.Gzip
 	}
