@@ -113,7 +113,7 @@ func TestCompactEncryptedZstd(t *testing.T) {
 		}
 		require.True(t, c.Base.Encrypted)
 		c.Deltas, c.Gaps, c.EndRevision, c.RestorableRevision = nil, nil, 72, 72
-		p, err := repo.PickInChain(ctx, c, 72)
+		p, err := repo.PickInChain(t.Context(), c, 72)
 		require.NoError(t, err)
 		_, err = repo.Restore(t.Context(), engine.RestoreRequest{Point: p, Config: restore.Config{DataDir: filepath.Join(t.TempDir(), "etcd")}})
 		var e *fault.Encrypted
