@@ -55,7 +55,8 @@ func TestTextField(t *testing.T) {
 		{"ctrl+u clears before the cursor", append(typeText("/tmp/x"), key("ctrl+u")), ""},
 		{"insert in the middle", append(typeText("ac"), tea.KeyPressMsg{Code: tea.KeyLeft}, key("b")), "abc"},
 		{"paste", []tea.Msg{tea.PasteMsg{Content: "/var/lib/etcd"}}, "/var/lib/etcd"},
-		{"paste with a newline is refused", []tea.Msg{tea.PasteMsg{Content: "a\nb"}}, ""},
+		{"a pasted newline becomes a space", []tea.Msg{tea.PasteMsg{Content: "a\nb"}}, "a b"},
+		{"backspace removes a character, not a byte", append(typeText("3.6é"), key("backspace")), "3.6"},
 		{"ctrl keys are not text", []tea.Msg{tea.KeyPressMsg{Code: 'x', Mod: tea.ModCtrl}}, ""},
 	}
 	for _, tc := range tests {

@@ -14,8 +14,8 @@ type helpGroup struct {
 	bs    []keymap.Binding
 }
 
-// helpView is the help overlay, built from the key map data: this screen's actions, navigation, global keys.
-// Two columns when the screen is wide enough.
+// helpView is the help overlay, built from the key map data with bubbles' help view: this screen's actions,
+// navigation, global keys. Two columns when the screen is wide enough.
 func (m *Model) helpView(w int) string {
 	st := m.c.Styles
 	k := m.c.Keys
@@ -36,12 +36,8 @@ func (m *Model) helpColumn(groups []helpGroup, w int) string {
 	var lines []string
 	for _, g := range groups {
 		lines = append(lines, "", st.Value.Render(g.title))
-		for _, bd := range g.bs {
-			line := " " + st.Key.Render(common.Pad(bd.Help(), 11)) + " " + st.KeyDesc.Render(bd.Desc)
-			lines = append(lines, common.Pad(line, w))
-			if bd.Dangerous {
-				lines = append(lines, common.Pad(st.Danger.Render("             ⚠ asks you to type a word"), w))
-			}
+		for _, l := range strings.Split(keymap.Full(st, g.bs), "\n") {
+			lines = append(lines, common.Pad(" "+l, w))
 		}
 	}
 	return strings.Join(lines, "\n")

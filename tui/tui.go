@@ -296,30 +296,19 @@ func (m *Model) render() string {
 	return common.Trunc(title, w) + "\n" + common.Fit(body, bw, bh) + "\n" + m.footer(w)
 }
 
-// footer shows the page's keys, cut to fit, and always ends with help and quit.
+// footer shows the page's keys, cut to fit (bubbles' help view), and always ends with help and quit.
 func (m *Model) footer(w int) string {
 	st := m.c.Styles
 	k := m.c.Keys
 	if m.help {
-		return common.Trunc(keymap.Short([]keymap.Binding{{Keys: []string{"esc"}, Label: "esc/?", Desc: "close help"}}, st.Key.Render, st.KeyDesc.Render), w)
+		return keymap.Short(st, w, []keymap.Binding{{Keys: []string{"esc"}, Label: "esc/?", Desc: "close help"}})
 	}
 	tailKeys := []keymap.Binding{{Keys: k.Help.Keys, Desc: "help"}, k.Quit}
 	if m.top().Capturing() { // letters go to a text field: only f1 and ctrl+c are keys here
 		tailKeys = []keymap.Binding{{Keys: []string{"f1"}, Desc: "help"}, {Keys: k.Cancel.Keys, Desc: "quit"}}
 	}
-	tail := keymap.Short(tailKeys, st.Key.Render, st.KeyDesc.Render)
-	room := w - lipgloss.Width(tail) - 3
-	head := ""
-	for _, b := range m.top().Bindings() {
-		part := keymap.Short([]keymap.Binding{b}, st.Key.Render, st.KeyDesc.Render)
-		if head != "" {
-			part = st.KeyDesc.Render(" · ") + part
-		}
-		if lipgloss.Width(head)+lipgloss.Width(part) > room {
-			break
-		}
-		head += part
-	}
+	tail := keymap.Short(st, 0, tailKeys)
+	head := keymap.Short(st, w-lipgloss.Width(tail)-3, m.top().Bindings())
 	if head == "" {
 		return common.Trunc(tail, w)
 	}

@@ -155,10 +155,12 @@ func runTUI(ctx context.Context, cmd *cobra.Command, g *globalOptions, start tui
 	if start.Screen != "" && len(g.stores) > 1 {
 		stores = []string{g.store}
 	}
-	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("etcd-dr-tui-%d.log", os.Getpid()))
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logFile, err := openTUILog()
+	logPath := ""
 	if err != nil {
 		logFile = nil
+	} else {
+		logPath = logFile.Name()
 	}
 	stderr := os.Stderr
 	if logFile != nil {

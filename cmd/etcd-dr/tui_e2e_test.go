@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/internal/testkit/restoretest"
@@ -217,3 +219,38 @@ func TestTUIEndToEndMembersLive(t *testing.T) {
 	tm.waitFor(5*time.Second, "LAST BACKUP")
 	tm.keys("q")
 }
+
+// A store URL longer than the screen, typed into the add-store field, scrolls inside the field: its end and the
+// cursor stay visible (a hand-written field cut the end off, and the cursor with it). Backspace removes one
+// character, whatever its width in bytes.
+func TestTUIEndToEndLongURLKeepsTheCursor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	tm := startTmux(t, 80, 24, []string{"TERM=xterm-256color", "NO_COLOR=1"}, bin)
+	tm.waitFor(10*time.Second, "No store given")
+	tm.keys("a")
+	long := "s3://etcd-backups-production-eu-west-1/clusters/main/etcd?region=eu-west-1&endpoint=https://s3.eu-west-1.amazonaws.com&use_path_style=trueé"
+	tm.text(long)
+	tm.keys("BSpace")
+	s := tm.waitFor(5*time.Second, "use_path_style=true")
+	if strings.Contains(s, "trueé") || strings.Contains(s, "true\ufffd") {
+		t.Fatalf("backspace did not remove the last character:\n%s", s)
+	}
+	// The cursor is the reverse-video cell right after the text.
+	var line string
+	for _, l := range strings.Split(tm.screen(true), "\n") {
+		if strings.Contains(ansiStrip(l), "use_path_style=true") {
+			line = l
+		}
+	}
+	at := strings.Index(line, "use_path_style=true")
+	if at < 0 || !strings.Contains(line[at:], "\x1b[7m") {
+		t.Fatalf("no cursor after the end of the URL: %q", line)
+	}
+	tm.keys("Escape", "C-c")
+}
+
+// ansiStrip drops the escape sequences of a captured line.
+func ansiStrip(s string) string { return ansi.Strip(s) }

@@ -123,3 +123,13 @@ func Safe(s string) string { return textsafe.Text(s) }
 
 // BaseName is the last element of an object key, escaped for the screen.
 func BaseName(key string) string { return textsafe.Name(path.Base(key)) }
+
+// TrimLines drops the spaces a widget (bubbles' viewport, textinput) pads its lines with, so that a frame's
+// text reads as written (copied from the terminal, compared in tests).
+func TrimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}

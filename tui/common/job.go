@@ -3,6 +3,7 @@ package common
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -23,6 +24,13 @@ type JobProgressMsg struct {
 	ID     int64
 	Update progress.Update
 }
+
+// JobTickMsg says job ID is still running and has been quiet for a while: its spinner moves on. It comes from
+// the same command as the job's messages, so a job has one command pending at a time and its ticks end with it.
+type JobTickMsg struct{ ID int64 }
+
+// JobTick is how long a job may be quiet before a JobTickMsg (the spinner's pace).
+var JobTick = 120 * time.Millisecond
 
 // JobDoneMsg ends job ID with fn's result.
 type JobDoneMsg struct {
@@ -52,9 +60,18 @@ func StartJob(ctx context.Context, fn func(ctx context.Context, r progress.Repor
 	return j, j.Next()
 }
 
-// Next waits for the job's next message.
+// Next waits for the job's next message, or JobTick (then it returns a JobTickMsg).
 func (j *Job) Next() tea.Cmd {
-	return func() tea.Msg { return <-j.ch }
+	return func() tea.Msg {
+		t := time.NewTimer(JobTick)
+		defer t.Stop()
+		select {
+		case msg := <-j.ch:
+			return msg
+		case <-t.C:
+			return JobTickMsg{ID: j.ID}
+		}
+	}
 }
 
 // Cancel asks the job to stop; its JobDoneMsg still arrives (with the context error).

@@ -33,6 +33,10 @@ type Source struct {
 	Loaded time.Time
 }
 
+// Shown is the URL as screens show it: credentials and signature parameters redacted (as the CLI prints it),
+// control characters escaped.
+func (s *Source) Shown() string { return Safe(engine.Redact(s.URL)) }
+
 // SourceLoadedMsg carries the result of LoadCmd for the source at Index.
 type SourceLoadedMsg struct {
 	Index int

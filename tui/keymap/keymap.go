@@ -1,11 +1,14 @@
 // Package keymap holds every key of the TUI as data: which keys, what they do, whether they are dangerous.
-// The footer and the help overlay are built from the same bindings, so help can never drift from behaviour.
+// Each binding is matched and shown as a bubbles key.Binding: the footer and the help overlay are bubbles' help
+// views over the same bindings, so help can never drift from behaviour.
 package keymap
 
 import (
-	"strings"
-
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/tui/styles"
 )
 
 // Binding is one action and the keys that trigger it.
@@ -22,15 +25,22 @@ type Binding struct {
 	Dangerous bool
 }
 
+// Key is b as bubbles' key.Binding, with its footer description as help.
+func (b Binding) Key() key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys...), key.WithHelp(b.Help(), b.FooterDesc()))
+}
+
+// FullKey is b as the help overlay lists it, with its whole description.
+func (b Binding) FullKey() key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys...), key.WithHelp(b.Help(), b.Desc))
+}
+
+// dangerNote is the help overlay's row under a dangerous action.
+var dangerNote = key.NewBinding(key.WithKeys(""), key.WithHelp("", "⚠ asks you to type a word"))
+
 // Matches reports whether msg presses one of b's keys.
 func (b Binding) Matches(msg tea.KeyPressMsg) bool {
-	s := msg.String()
-	for _, k := range b.Keys {
-		if k == s {
-			return true
-		}
-	}
-	return false
+	return key.Matches(msg, b.Key())
 }
 
 // FooterDesc is the footer's description of b.
@@ -99,11 +109,35 @@ func (k KeyMap) Global() []Binding {
 	return []Binding{k.Enter, k.Back, k.Help, k.Quit, k.Cancel}
 }
 
-// Short renders bindings as a one-line hint: "enter open · / filter · ? help".
-func Short(bs []Binding, key, desc func(...string) string) string {
-	parts := make([]string, 0, len(bs))
-	for _, b := range bs {
-		parts = append(parts, key(b.Help())+" "+desc(b.FooterDesc()))
+// Help is bubbles' help view in the TUI's looks, width cells wide (0: no limit).
+func Help(st styles.Styles, width int) help.Model {
+	h := help.New()
+	h.ShortSeparator, h.FullSeparator, h.Ellipsis = " · ", "  ", "…"
+	h.Styles = help.Styles{
+		Ellipsis: st.KeyDesc, ShortKey: st.Key, ShortDesc: st.KeyDesc, ShortSeparator: st.KeyDesc,
+		FullKey: st.Key, FullDesc: st.KeyDesc, FullSeparator: st.KeyDesc,
 	}
-	return strings.Join(parts, desc(" · "))
+	h.SetWidth(width)
+	return h
+}
+
+// Short renders bindings as a one-line hint, "enter open · / filter · ? help", cut (with …) to width cells.
+func Short(st styles.Styles, width int, bs []Binding) string {
+	ks := make([]key.Binding, 0, len(bs))
+	for _, b := range bs {
+		ks = append(ks, b.Key())
+	}
+	return Help(st, width).ShortHelpView(ks)
+}
+
+// Full renders bindings as the help overlay's column: one line per binding, keys then what they do.
+func Full(st styles.Styles, bs []Binding) string {
+	ks := make([]key.Binding, 0, len(bs))
+	for _, b := range bs {
+		ks = append(ks, b.FullKey())
+		if b.Dangerous {
+			ks = append(ks, dangerNote)
+		}
+	}
+	return Help(st, 0).FullHelpView([][]key.Binding{ks})
 }

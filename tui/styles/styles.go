@@ -35,6 +35,10 @@ type Styles struct {
 	BarEmpty  color.Color
 	BarFullCh rune
 	BarEmpCh  rune
+	// CursorColor colours a text field's cursor cell (shown in reverse video; nil without colours).
+	CursorColor color.Color
+	// Spinner styles the spinner of running work.
+	Spinner lipgloss.Style
 }
 
 var (
@@ -76,32 +80,35 @@ func New(noColor bool) Styles {
 			BarEmpty:  nil,
 			BarFullCh: '#',
 			BarEmpCh:  '.',
+			Spinner:   plain,
 		}
 	}
 	s := lipgloss.NewStyle()
 	return Styles{
-		App:       s,
-		Title:     s.Bold(true).Foreground(light).Background(accent).Padding(0, 1),
-		Crumb:     s.Foreground(grey),
-		Header:    s.Bold(true).Foreground(grey),
-		Selected:  s.Bold(true).Foreground(light).Background(dimBg),
-		Muted:     s.Foreground(grey),
-		Label:     s.Foreground(grey),
-		Value:     s.Foreground(light),
-		OK:        s.Foreground(green),
-		Warn:      s.Foreground(yellow),
-		Danger:    s.Bold(true).Foreground(red),
-		Key:       s.Bold(true).Foreground(accent),
-		KeyDesc:   s.Foreground(grey),
-		Footer:    s.Foreground(grey),
-		Panel:     s.Border(lipgloss.RoundedBorder()).BorderForeground(grey).Padding(0, 1),
-		Error:     s.Border(lipgloss.RoundedBorder()).BorderForeground(red).Padding(0, 1),
-		Dialog:    s.Border(lipgloss.ThickBorder()).BorderForeground(red).Padding(0, 1),
-		InputOn:   s.Bold(true).Foreground(accent),
-		InputOff:  s.Foreground(grey),
-		BarFull:   accent,
-		BarEmpty:  dimBg,
-		BarFullCh: '█',
-		BarEmpCh:  '░',
+		App:         s,
+		Title:       s.Bold(true).Foreground(light).Background(accent).Padding(0, 1),
+		Crumb:       s.Foreground(grey),
+		Header:      s.Bold(true).Foreground(grey),
+		Selected:    s.Bold(true).Foreground(light).Background(dimBg),
+		Muted:       s.Foreground(grey),
+		Label:       s.Foreground(grey),
+		Value:       s.Foreground(light),
+		OK:          s.Foreground(green),
+		Warn:        s.Foreground(yellow),
+		Danger:      s.Bold(true).Foreground(red),
+		Key:         s.Bold(true).Foreground(accent),
+		KeyDesc:     s.Foreground(grey),
+		Footer:      s.Foreground(grey),
+		Panel:       s.Border(lipgloss.RoundedBorder()).BorderForeground(grey).Padding(0, 1),
+		Error:       s.Border(lipgloss.RoundedBorder()).BorderForeground(red).Padding(0, 1),
+		Dialog:      s.Border(lipgloss.ThickBorder()).BorderForeground(red).Padding(0, 1),
+		InputOn:     s.Bold(true).Foreground(accent),
+		InputOff:    s.Foreground(grey),
+		BarFull:     accent,
+		BarEmpty:    dimBg,
+		BarFullCh:   '█',
+		BarEmpCh:    '░',
+		CursorColor: light,
+		Spinner:     s.Foreground(accent),
 	}
 }

@@ -280,9 +280,9 @@ func (p *Page) summary() string {
 		return p.filter.View(st, 2, max(p.w-12, 10)) + st.Muted.Render(fmt.Sprintf("  %d found", found))
 	}
 	if p.cat == nil {
-		return st.Muted.Render(p.src.URL)
+		return st.Muted.Render(p.src.Shown())
 	}
-	s := st.Value.Render(p.src.URL) + st.Muted.Render(fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
+	s := st.Value.Render(p.src.Shown()) + st.Muted.Render(fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
 	if n := p.cat.Newest(); n != nil {
 		s += st.Muted.Render(" · newest restorable ") + st.Value.Render(fmt.Sprint(n.RestorableRevision))
 	}

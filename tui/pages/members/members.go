@@ -145,7 +145,7 @@ func (p *Page) View() string {
 	now := p.c.Now()
 	var b []string
 	title := "Backup members · heartbeats in "
-	title += common.TruncLeft(p.src.URL+"/"+catalog.MembersDir+"/", max(p.w-len(title), 10))
+	title += common.TruncLeft(p.src.Shown()+"/"+catalog.MembersDir+"/", max(p.w-len(title), 10))
 	b = append(b, st.Header.Render(title))
 	switch {
 	case p.beatsErr != nil:

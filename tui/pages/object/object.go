@@ -14,6 +14,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/job"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
 	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
@@ -24,23 +25,20 @@ type Page struct {
 	c    *common.Common
 	src  *common.Source
 	snap catalog.Snapshot
-	job  *common.Job
-	last progress.Update
-	// verified / verr hold the outcome of the last check.
-	verified *download.Verified
-	verr     error
-	w, h     int
+	// job is the checksum check (c): idle, running, then finished (verified) or failed.
+	job  job.Model
+	w, h int
 }
 
 // New builds the page for snap of src.
 func New(c *common.Common, src *common.Source, snap catalog.Snapshot) *Page {
-	return &Page{c: c, src: src, snap: snap}
+	return &Page{c: c, src: src, snap: snap, job: job.New(c, "check", "")}
 }
 
 func (p *Page) Init() tea.Cmd    { return nil }
 func (p *Page) Title() string    { return "Object" }
 func (p *Page) Capturing() bool  { return false }
-func (p *Page) Busy() bool       { return p.job != nil }
+func (p *Page) Busy() bool       { return p.job.Busy() }
 func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
@@ -48,41 +46,35 @@ func (p *Page) Bindings() []keymap.Binding {
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	switch msg := msg.(type) {
-	case common.JobProgressMsg:
-		if p.job != nil && msg.ID == p.job.ID {
-			p.last = msg.Update
-			return p, p.job.Next()
-		}
-	case common.JobDoneMsg:
-		if p.job != nil && msg.ID == p.job.ID {
-			p.job = nil
-			p.verr = msg.Err
-			if p.verr != nil {
-				p.verr = common.Worded(p.verr)
-			}
-			if v, ok := msg.Value.(download.Verified); ok && msg.Err == nil {
-				p.verified = &v
-			}
-		}
-	case tea.KeyPressMsg:
+	if used, cmd := p.job.Update(msg); used {
+		return p, cmd
+	}
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		k := p.c.Keys
 		switch {
-		case p.job != nil && (k.Back.Matches(msg) || k.Cancel.Matches(msg)):
-			p.job.Cancel()
 		case k.Back.Matches(msg):
 			return p, p.c.Pop()
-		case k.Verify.Matches(msg) && p.job == nil && p.src.Repo != nil:
-			p.verified, p.verr, p.last = nil, nil, progress.Update{}
+		case k.Verify.Matches(msg) && p.src.Repo != nil:
 			repo, snap := p.src.Repo, p.snap
-			var cmd tea.Cmd
-			p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
+			return p, p.job.Start(func(ctx context.Context, r progress.Reporter) (any, error) {
 				return repo.VerifyObject(ctx, snap, r)
 			})
-			return p, cmd
 		}
 	}
 	return p, nil
+}
+
+// outcome is the last check's: what it verified, or why it failed (nil, nil when none ran).
+func (p *Page) outcome() (*download.Verified, error) {
+	switch p.job.State() {
+	case job.Finished:
+		if v, ok := p.job.Value().(download.Verified); ok {
+			return &v, nil
+		}
+	case job.Failed:
+		return nil, p.job.Err()
+	}
+	return nil, nil
 }
 
 func (p *Page) View() string {
@@ -118,30 +110,35 @@ func (p *Page) View() string {
 	}
 	w := min(p.w, 100)
 	out := panel.Box(st, w, common.BaseName(s.Key), lines)
+	_, verr := p.outcome()
 	switch {
-	case p.verr == nil || errors.Is(p.verr, context.Canceled):
-	case errors.Is(p.verr, fault.ErrRefused):
-		out += "\n" + panel.Error(st, w, "Cannot read this object", p.verr, []string{"Nothing is known about its checksum yet; give what the message asks for and check again."})
-	case errors.Is(p.verr, fault.ErrProblems):
-		out += "\n" + panel.Error(st, w, "Checksum check failed", p.verr, []string{"Do not restore from this object; pick an older point (p) or check the other chains."})
+	case verr == nil || p.job.Cancelled():
+	case errors.Is(verr, fault.ErrRefused):
+		out += "\n" + p.job.FailedView(w, "Cannot read this object", "", []string{"Nothing is known about its checksum yet; give what the message asks for and check again."})
+	case errors.Is(verr, fault.ErrProblems):
+		out += "\n" + p.job.FailedView(w, "Checksum check failed", "", []string{"Do not restore from this object; pick an older point (p) or check the other chains."})
 	default:
-		out += "\n" + panel.Error(st, w, "The store could not be read", p.verr, []string{"Check the network path to the store and press c to check again."})
+		out += "\n" + p.job.FailedView(w, "The store could not be read", "", []string{"Check the network path to the store and press c to check again."})
 	}
 	return out
 }
 
 func (p *Page) checksum() string {
 	st := p.c.Styles
+	verified, verr := p.outcome()
 	switch {
-	case p.job != nil:
-		return "checking… " + progressbar.Stats(p.last, p.last.Done, p.snap.Size, 0) + st.Muted.Render("  (esc cancels)")
-	case p.verified != nil:
-		return st.OK.Render("✓ verified") + fmt.Sprintf(": %s of content, sha256 %s…", common.Bytes(p.verified.Bytes), p.verified.SHA256[:min(16, len(p.verified.SHA256))])
-	case p.verr != nil:
-		if errors.Is(p.verr, context.Canceled) {
+	case p.job.State() == job.Cancelling:
+		return st.Warn.Render("cancelling the check…")
+	case p.job.Busy():
+		last := p.job.Last
+		return "checking… " + progressbar.Stats(last, last.Done, p.snap.Size, 0) + st.Muted.Render("  (esc cancels)")
+	case verified != nil:
+		return st.OK.Render("✓ verified") + fmt.Sprintf(": %s of content, sha256 %s…", common.Bytes(verified.Bytes), verified.SHA256[:min(16, len(verified.SHA256))])
+	case verr != nil:
+		if p.job.Cancelled() {
 			return st.Warn.Render("check cancelled") + st.Muted.Render(" (press c to check again)")
 		}
-		if errors.Is(p.verr, fault.ErrProblems) {
+		if errors.Is(verr, fault.ErrProblems) {
 			return st.Danger.Render("✗ failed (see below)")
 		}
 		return st.Warn.Render("not checked: see below")

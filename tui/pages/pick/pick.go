@@ -3,19 +3,23 @@
 package pick
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/version"
 	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/job"
 	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
@@ -33,23 +37,17 @@ type Page struct {
 	open   common.Opener
 	fields [2]textfield.Model
 	focus  int
-	res    *pick.Result
-	err    error
-	offset int // scroll of the result
-	seq    int // number of the latest run
+	// job runs the pick (it reads the chosen full snapshot's db: a few ranged reads, cancellable).
+	job job.Model
+	// answer scrolls the result (bubbles' viewport).
+	answer viewport.Model
 	w, h   int
-}
-
-// pickedMsg is the answer of run number seq; only the latest run's answer is shown.
-type pickedMsg struct {
-	seq int
-	res *pick.Result
-	err error
 }
 
 // New builds the wizard with the inputs pre-filled (from the command line, or empty).
 func New(c *common.Common, src *common.Source, open common.Opener, etcdVersion, revision string) *Page {
-	p := &Page{c: c, src: src, open: open}
+	p := &Page{c: c, src: src, open: open, job: job.New(c, "pick", ""), answer: viewport.New()}
+	p.answer.KeyMap = viewport.KeyMap{Up: c.Keys.Up.Key(), Down: c.Keys.Down.Key(), PageUp: c.Keys.PageUp.Key(), PageDown: c.Keys.PageDown.Key()}
 	p.fields[fieldVersion] = textfield.New("etcd version", "any (e.g. 3.6.4: backups of 3.5 and 3.6 fit)")
 	p.fields[fieldVersion].Check = checkVersion
 	p.fields[fieldRevision] = textfield.New("revision", "newest restorable (or a decimal revision)")
@@ -82,15 +80,21 @@ func checkRevision(s string) string {
 
 func (p *Page) Init() tea.Cmd   { return p.run() }
 func (p *Page) Title() string   { return "Pick" }
-func (p *Page) Capturing() bool { return p.focus != fieldResult }
-func (p *Page) Busy() bool      { return false }
+func (p *Page) Capturing() bool { return p.focus != fieldResult && !p.job.Busy() }
+func (p *Page) Busy() bool      { return p.job.Busy() }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
+	if bs := p.job.Bindings(); bs != nil {
+		return bs
+	}
 	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "pick"}, k.NextField, k.Download, k.Restore}
 }
 
-func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
+func (p *Page) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.fill()
+}
 
 func (p *Page) setFocus(f int) {
 	p.focus = f
@@ -103,39 +107,40 @@ func (p *Page) setFocus(f int) {
 	}
 }
 
-// run picks with the current inputs; pick works on the catalog in memory, so it is quick, but it still runs as
-// a command so that Update stays a pure state change.
+// run picks with the current inputs as a job: quick on a catalog in memory, but it may read a full
+// snapshot's db, so it shows a spinner and esc cancels it.
 func (p *Page) run() tea.Cmd {
 	repo := p.src.Repo
 	ver := strings.TrimSpace(p.fields[fieldVersion].Value())
 	revS := strings.TrimSpace(p.fields[fieldRevision].Value())
-	p.seq++
-	seq := p.seq
-	ctx := p.c.Ctx // the pick reads the chosen full snapshot's db (a few ranged reads); quitting cancels it
-	return func() tea.Msg {
+	p.job.Cancel() // a pick still running is superseded: its messages are no longer this job's
+	return p.job.Start(func(ctx context.Context, _ progress.Reporter) (any, error) {
 		var rev int64
 		if revS != "" {
 			r, err := strconv.ParseInt(revS, 10, 64)
 			if err != nil || r <= 0 {
-				return pickedMsg{seq: seq, err: fault.Refused("revision %q: want a positive decimal revision, e.g. 123456", revS)}
+				return nil, fault.Refused("revision %q: want a positive decimal revision, e.g. 123456", revS)
 			}
 			rev = r
 		}
 		if repo == nil {
-			return pickedMsg{seq: seq, err: errors.New("the store has not been read yet")}
+			return nil, errors.New("the store has not been read yet")
 		}
-		res, err := repo.Pick(ctx, engine.PickRequest{EtcdVersion: ver, Revision: rev})
-		return pickedMsg{seq: seq, res: res, err: err}
-	}
+		return repo.Pick(ctx, engine.PickRequest{EtcdVersion: ver, Revision: rev})
+	})
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	k := p.c.Keys
-	switch msg := msg.(type) {
-	case pickedMsg:
-		if msg.seq == p.seq {
-			p.res, p.err, p.offset = msg.res, msg.err, 0
+	// The job takes its own messages; keys stay with the form even while a pick runs (it is quick, and keys
+	// typed ahead must land in the fields), except esc and ctrl+c, which cancel it.
+	if km, isKey := msg.(tea.KeyPressMsg); !isKey || (p.job.Busy() && (k.Back.Matches(km) || k.Cancel.Matches(km))) {
+		if used, cmd := p.job.Update(msg); used {
+			p.fill()
+			return p, cmd
 		}
+	}
+	switch msg := msg.(type) {
 	case tea.PasteMsg:
 		if p.focus != fieldResult {
 			p.fields[p.focus].Update(msg)
@@ -155,20 +160,24 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			}
 		case p.focus != fieldResult:
 			p.fields[p.focus].Update(msg)
-		case k.Up.Matches(msg):
-			p.offset = max(p.offset-1, 0)
-		case k.Down.Matches(msg):
-			p.offset++
 		case k.Download.Matches(msg) && p.ok():
-			return p, p.c.Push(p.open.Download(p.src, p.res))
+			return p, p.c.Push(p.open.Download(p.src, p.result()))
 		case k.Restore.Matches(msg) && p.ok():
-			return p, p.c.Push(p.open.Restore(p.src, p.res))
+			return p, p.c.Push(p.open.Restore(p.src, p.result()))
+		default:
+			p.answer, _ = p.answer.Update(msg)
 		}
 	}
 	return p, nil
 }
 
-func (p *Page) ok() bool { return p.err == nil && p.res != nil }
+// result is the engine's answer (also on a refusal, which still lists what was refused and why).
+func (p *Page) result() *pick.Result {
+	r, _ := p.job.Value().(*pick.Result)
+	return r
+}
+
+func (p *Page) ok() bool { return p.job.State() == job.Finished && p.result() != nil }
 
 func (p *Page) View() string {
 	st := p.c.Styles
@@ -182,15 +191,29 @@ func (p *Page) View() string {
 		hint = "↑/↓ scroll · tab edit inputs · d download this point · R restore it"
 	}
 	top = append(top, st.Muted.Render(hint), "")
-	body := p.result()
-	room := max(p.h-len(top), 1)
-	off := min(p.offset, max(len(body)-room, 0))
-	body = body[off:]
-	return common.Fit(strings.Join(append(top, body...), "\n"), p.w, p.h)
+	if p.job.Busy() {
+		top = append(top, p.job.RunningView(p.w, "picking…", -1, ""))
+		return common.Fit(strings.Join(top, "\n"), p.w, p.h)
+	}
+	return common.Fit(strings.Join(top, "\n")+"\n"+common.TrimLines(p.answer.View()), p.w, p.h)
 }
 
-// result is the answer, one line each: choice, objects in apply order, warnings, refusals.
-func (p *Page) result() []string {
+// topLines is the number of lines above the answer: intro, blank, two fields, hint, blank.
+const topLines = 6
+
+// fill puts the answer into its viewport.
+func (p *Page) fill() {
+	p.answer.SetWidth(max(p.w, 10))
+	p.answer.SetHeight(max(p.h-topLines, 1))
+	lines := p.lines()
+	for i, l := range lines {
+		lines[i] = common.Trunc(l, max(p.w, 10)) // cut with an ellipsis, not mid-word by the viewport
+	}
+	p.answer.SetContentLines(lines)
+}
+
+// lines is the answer, one line each: choice, objects in apply order, warnings, refusals.
+func (p *Page) lines() []string {
 	st := p.c.Styles
 	var out []string
 	wrap := func(style func(...string) string, s string) {
@@ -198,10 +221,11 @@ func (p *Page) result() []string {
 			out = append(out, style(l))
 		}
 	}
-	if p.err != nil {
-		wrap(st.Danger.Render, "✗ "+common.Safe(common.Worded(p.err).Error()))
+	if p.job.State() == job.Failed {
+		out = append(out, strings.Split(p.job.FailedView(min(p.w, 100), "No restore point", "Pick cancelled; press enter to pick again.",
+			[]string{"Change the etcd version or the revision above (tab) and press enter."}), "\n")...)
 	}
-	if r := p.res; r != nil && p.err == nil {
+	if r := p.result(); r != nil && p.ok() {
 		ver := r.EtcdVersion
 		if ver == "" {
 			ver = "etcd version not recorded"
@@ -218,7 +242,7 @@ func (p *Page) result() []string {
 			out = append(out, fmt.Sprintf("    %-5s %-13s %9s  %s", s.Kind, revs, common.Bytes(s.Size), common.BaseName(s.Key)))
 		}
 	}
-	if r := p.res; r != nil {
+	if r := p.result(); r != nil {
 		for _, w := range r.Warnings {
 			wrap(st.Warn.Render, "⚠ "+w)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 )
@@ -19,7 +20,7 @@ func (p *Page) plan(occupied bool) []string {
 		into = fmt.Sprintf("into the data directory %s, which holds data now.", q.DataDir)
 	}
 	lines := []string{
-		fmt.Sprintf("Restore revision %d from %s", r.Revision, p.src.URL),
+		fmt.Sprintf("Restore revision %d from %s", r.Revision, common.Safe(engine.Redact(p.src.URL))),
 		fmt.Sprintf("using full snapshot %s and %s,", common.BaseName(r.Chain.Base.Key), common.Plural(deltas, "delta", "deltas")),
 		into,
 		"It is built in a temporary directory beside it and renamed into place only when complete and checked.",
@@ -49,7 +50,7 @@ func orDefault(s string) string {
 	return s
 }
 
-// EtcdCommand is the command line that starts the restored member.
+// EtcdCommand is the command line that starts the restored member, quoted for a shell.
 func EtcdCommand(q common.RestoreRequest) string {
 	args := []string{"etcd", "--data-dir", q.DataDir}
 	if q.Name != "" {
@@ -64,10 +65,10 @@ func EtcdCommand(q common.RestoreRequest) string {
 	if q.InitialClusterToken != "" {
 		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
 	}
-	return strings.Join(args, " ")
+	return common.ShellLine(args...)
 }
 
-// MemberCommand is the command line that starts one member of a multi-member restore.
+// MemberCommand is the command line that starts one member of a multi-member restore, quoted for a shell.
 func MemberCommand(q common.RestoreRequest, m restore.MemberDir) string {
 	args := []string{"etcd", "--name", m.Name, "--data-dir", m.DataDir}
 	if len(m.PeerURLs) > 0 {
@@ -78,12 +79,13 @@ func MemberCommand(q common.RestoreRequest, m restore.MemberDir) string {
 	if q.InitialClusterToken != "" {
 		args = append(args, "--initial-cluster-token", q.InitialClusterToken)
 	}
-	return strings.Join(args, " ")
+	return common.ShellLine(args...)
 }
 
-// CLICommand is the scripted equivalent of the wizard.
+// CLICommand is the scripted equivalent of the wizard, quoted for a shell, with the store URL redacted as the
+// CLI prints it (credentials and signatures never reach the screen; the SRE's environment supplies them).
 func CLICommand(src string, rev int64, q common.RestoreRequest) string {
-	args := []string{"etcd-dr", "restore", "--non-interactive", "--store", "'" + src + "'", "--revision", strconv.FormatInt(rev, 10), "--data-dir", q.DataDir}
+	args := []string{"etcd-dr", "restore", "--non-interactive", "--store", engine.Redact(src), "--revision", strconv.FormatInt(rev, 10), "--data-dir", q.DataDir}
 	if q.Name != "" {
 		args = append(args, "--name", q.Name)
 	}
@@ -108,5 +110,5 @@ func CLICommand(src string, rev int64, q common.RestoreRequest) string {
 	if q.MoveAside {
 		args = append(args, "--move-aside")
 	}
-	return strings.Join(args, " ")
+	return common.Safe(common.ShellLine(args...))
 }

@@ -19,20 +19,10 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/tui/common"
-	"github.com/etcd-dr/etcd-dr/tui/components/confirm"
-	"github.com/etcd-dr/etcd-dr/tui/components/panel"
+	"github.com/etcd-dr/etcd-dr/tui/components/job"
 	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
 	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
-)
-
-type state int
-
-const (
-	editing state = iota
-	confirming
-	running
-	finished
 )
 
 // Fields of the form, in tab order.
@@ -59,22 +49,17 @@ type Page struct {
 	res     *pick.Result
 	fields  [nFields]textfield.Model
 	focus   int
-	state   state
 	refusal string // why the form cannot go on (occupied target, bad value)
 	// occupied: the target holds data that move aside will rename (shown in the confirmation).
 	occupied bool
-	dialog   confirm.Model
 	req      common.RestoreRequest
-	job      *common.Job
-	last     progress.Update
-	out      *restore.Result
-	err      error
+	job      job.Model
 	w, h     int
 }
 
 // New builds the wizard for the picked point.
 func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
-	p := &Page{c: c, src: src, res: res}
+	p := &Page{c: c, src: src, res: res, job: job.New(c, "restore", "the temporary directory is being removed")}
 	p.fields[fDataDir] = textfield.New("data dir", "a NEW directory, e.g. /var/lib/etcd-restored")
 	p.fields[fName] = textfield.New("member name", "default (single member)")
 	p.fields[fCluster] = textfield.New("initial cluster", "m1=https://10.0.0.1:2380,m2=... (multi-member)")
@@ -127,20 +112,21 @@ func (p *Page) Prefill(q common.RestoreRequest) {
 	}
 }
 
-func (p *Page) Init() tea.Cmd    { return nil }
-func (p *Page) Title() string    { return "Restore" }
-func (p *Page) Capturing() bool  { return p.state == editing || p.state == confirming }
-func (p *Page) Busy() bool       { return p.state == running }
+func (p *Page) Init() tea.Cmd { return nil }
+func (p *Page) Title() string { return "Restore" }
+func (p *Page) Capturing() bool {
+	return p.job.State() == job.Editing || p.job.State() == job.Confirming
+}
+func (p *Page) Busy() bool       { return p.job.Busy() }
 func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	switch p.state {
-	case confirming:
-		return []keymap.Binding{{Keys: k.Enter.Keys, Label: "type restore, enter", Desc: "start the restore", Dangerous: true}, {Keys: []string{"esc"}, Desc: "back to the form"}}
-	case running:
-		return []keymap.Binding{{Keys: []string{"esc", "ctrl+c"}, Label: "esc/ctrl+c", Desc: "cancel the restore"}}
-	case finished:
+	if bs := p.job.Bindings(); bs != nil {
+		return bs
+	}
+	switch p.job.State() {
+	case job.Finished, job.Failed:
 		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
 	}
 	return []keymap.Binding{k.NextField, {Keys: k.Enter.Keys, Desc: "review and confirm"}, {Keys: []string{"esc"}, Desc: "back"}}
@@ -159,24 +145,17 @@ func (p *Page) setFocus(f int) {
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	k := p.c.Keys
+	if used, cmd := p.job.Update(msg); used {
+		return p, cmd
+	}
 	switch msg := msg.(type) {
-	case common.JobProgressMsg:
-		if p.job != nil && msg.ID == p.job.ID {
-			p.last = msg.Update
-			return p, p.job.Next()
-		}
-	case common.JobDoneMsg:
-		if p.job != nil && msg.ID == p.job.ID {
-			p.job, p.state, p.err = nil, finished, msg.Err
-			p.out, _ = msg.Value.(*restore.Result)
-		}
 	case tea.PasteMsg:
-		if p.state == editing {
+		if p.job.State() == job.Editing {
 			p.fields[p.focus].Update(msg)
 		}
 	case tea.KeyPressMsg:
-		switch p.state {
-		case editing:
+		switch p.job.State() {
+		case job.Editing:
 			switch {
 			case k.Back.Matches(msg):
 				return p, p.c.Pop()
@@ -190,18 +169,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 				p.fields[p.focus].Update(msg)
 				p.refusal = ""
 			}
-		case confirming:
-			switch p.dialog.Update(msg) {
-			case confirm.Cancelled:
-				p.state = editing
-			case confirm.Confirmed:
-				return p, p.start()
-			}
-		case running:
-			if k.Back.Matches(msg) || k.Cancel.Matches(msg) {
-				p.job.Cancel()
-			}
-		case finished:
+		case job.Finished, job.Failed:
 			if k.Back.Matches(msg) || k.Enter.Matches(msg) {
 				return p, p.c.Pop()
 			}
@@ -261,27 +229,18 @@ func (p *Page) review() {
 		}
 		return
 	}
-	p.req = req
-	p.refusal = ""
-	p.dialog = confirm.New("Restore into a new data directory", ConfirmWord, p.plan(p.occupied))
-	p.state = confirming
-}
-
-func (p *Page) start() tea.Cmd {
 	repo := p.src.Repo
 	if repo == nil {
-		p.state, p.err = finished, errors.New("the store has not been read; go back and reload it (r)")
-		return nil
+		p.refusal = "the store has not been read; go back and reload it (r)"
+		return
 	}
-	p.state, p.last = running, progress.Update{}
-	q, point := p.req, p.res
-	cfg := q.Config()
-	var cmd tea.Cmd
-	p.job, cmd = common.StartJob(p.c.Ctx, func(ctx context.Context, r progress.Reporter) (any, error) {
+	p.req = req
+	p.refusal = ""
+	point, cfg := p.res, req.Config()
+	p.job.Ask("Restore into a new data directory", ConfirmWord, p.plan(p.occupied), func(ctx context.Context, r progress.Reporter) (any, error) {
 		cfg.Progress = r
 		return repo.Restore(ctx, engine.RestoreRequest{Point: point, Config: cfg})
 	})
-	return cmd
 }
 
 func (p *Page) View() string {
@@ -289,8 +248,8 @@ func (p *Page) View() string {
 	w := min(p.w, 100)
 	head := fmt.Sprintf("Restore point %s · chain %s · %d objects", st.Value.Render(fmt.Sprint(p.res.Revision)), common.BaseName(p.res.Chain.Base.Key), len(p.res.Snapshots()))
 	lines := []string{head, ""}
-	switch p.state {
-	case editing:
+	switch p.job.State() {
+	case job.Editing:
 		for i := range p.fields {
 			lines = append(lines, p.fields[i].View(st, 16, w))
 		}
@@ -300,31 +259,27 @@ func (p *Page) View() string {
 		} else {
 			lines = append(lines, st.Muted.Render("tab next field · enter review and confirm · esc back"))
 		}
-	case confirming:
-		lines = append(lines, p.dialog.View(st, w))
-	case running:
-		frac := 0.0
-		if p.last.Total > 0 {
-			frac = float64(p.last.Done) / float64(p.last.Total)
-		}
-		lines = append(lines, fmt.Sprintf("%s %s", p.last.Phase, p.last.Item), progressbar.Bar(st, frac, min(w, 60)),
-			progressbar.Stats(p.last, p.last.Done, p.last.Total, p.last.ETA), st.Muted.Render("esc or ctrl+c cancels (the temporary directory is removed)"))
-	case finished:
-		lines = append(lines, p.finishedView(w)...)
+	case job.Confirming:
+		lines = append(lines, p.job.DialogView(w))
+	case job.Running, job.Cancelling:
+		last := p.job.Last
+		lines = append(lines, p.job.RunningView(w, strings.TrimSpace(last.Phase+" "+common.Safe(last.Item)), p.job.Fraction(),
+			progressbar.Stats(last, last.Done, last.Total, last.ETA)))
+	case job.Failed:
+		lines = append(lines, p.job.FailedView(w, "Restore did not run", "Restore cancelled; no data directory was left behind.",
+			[]string{"No data directory was written. The same restore from a shell:", CLICommand(p.src.URL, p.res.Revision, p.req)}), st.Muted.Render("esc back"))
+	case job.Finished:
+		lines = append(lines, p.finishedView()...)
 	}
 	return strings.Join(lines, "\n")
 }
 
-func (p *Page) finishedView(w int) []string {
+func (p *Page) finishedView() []string {
 	st := p.c.Styles
-	if p.err != nil {
-		if errors.Is(p.err, context.Canceled) {
-			return []string{st.Warn.Render("Restore cancelled; no data directory was left behind."), st.Muted.Render("esc back")}
-		}
-		out := strings.Split(panel.Error(st, w, "Restore did not run", common.Worded(p.err), []string{"No data directory was written. The same restore from a shell:", CLICommand(p.src.URL, p.res.Revision, p.req)}), "\n")
-		return append(out, st.Muted.Render("esc back"))
+	o, ok := p.job.Value().(*restore.Result)
+	if !ok {
+		return nil
 	}
-	o := p.out
 	lines := []string{
 		st.OK.Render(fmt.Sprintf("✓ Restored revision %d into %s", o.Revision, o.DataDir)),
 		fmt.Sprintf("  %s, %d events applied in %s; revision checked", common.Plural(o.DeltasApplied, "delta", "deltas"), o.EventsApplied, (time.Duration(o.Seconds * float64(time.Second))).Round(10*time.Millisecond)),

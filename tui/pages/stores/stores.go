@@ -214,7 +214,7 @@ func (p *Page) row(src *common.Source, sel bool, urlW int) string {
 	if sel {
 		mark = "▸ "
 	}
-	name := common.Pad(mark+common.TruncLeft(src.URL, urlW), urlW+2)
+	name := common.Pad(mark+common.TruncLeft(src.Shown(), urlW), urlW+2)
 	var rest string
 	switch {
 	case src.Loading:
@@ -249,9 +249,9 @@ func (p *Page) details(src *common.Source) string {
 	w := min(p.w, 100)
 	switch {
 	case src.Loading:
-		return panel.Box(st, w, "", []string{"Reading " + src.URL + " …", st.Muted.Render("esc/q leave at any time; the read stops after a timeout.")})
+		return panel.Box(st, w, "", []string{"Reading " + src.Shown() + " …", st.Muted.Render("esc/q leave at any time; the read stops after a timeout.")})
 	case src.Err != nil:
-		return panel.Error(st, w, "Cannot read "+src.URL, src.Err, append(common.Remedy(src.Err), "Press r to retry."))
+		return panel.Error(st, w, "Cannot read "+src.Shown(), src.Err, append(common.Remedy(src.Err), "Press r to retry."))
 	}
 	cat := src.Catalog
 	lines := []string{

@@ -4,10 +4,10 @@ package validate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine"
@@ -15,18 +15,9 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/engine/validate"
 	"github.com/etcd-dr/etcd-dr/tui/common"
-	"github.com/etcd-dr/etcd-dr/tui/components/panel"
-	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
+	"github.com/etcd-dr/etcd-dr/tui/components/job"
 	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
-)
-
-type state int
-
-const (
-	editing state = iota
-	running
-	finished
 )
 
 // Page is the Validate wizard.
@@ -37,20 +28,17 @@ type Page struct {
 	dataDir textfield.Model
 	// target: 0 = the chain, 1 = a data dir.
 	target int
-	state  state
-	job    *common.Job
-	last   progress.Update
-	// One of the engine's two reports, shown as it is.
-	backups *validate.StoreReport
-	dir     *validate.DataDirReport
-	err     error
-	offset  int
+	job    job.Model
+	// report scrolls the outcome (bubbles' viewport): a chain of hundreds of objects is longer than a screen.
+	report  viewport.Model
+	refusal string
 	w, h    int
 }
 
 // New builds the wizard for chain (may be nil: then a data dir is asked for).
 func New(c *common.Common, src *common.Source, chain *catalog.Chain) *Page {
-	p := &Page{c: c, src: src, chain: chain}
+	p := &Page{c: c, src: src, chain: chain, job: job.New(c, "check", ""), report: viewport.New()}
+	p.report.KeyMap = reportKeys(c)
 	p.dataDir = textfield.New("data dir", "/var/lib/etcd (member/snap, member/wal)")
 	if chain == nil {
 		p.target = 1
@@ -66,18 +54,35 @@ func (p *Page) SetDataDir(dir string) {
 	p.dataDir.Focus()
 }
 
-func (p *Page) Init() tea.Cmd    { return nil }
-func (p *Page) Title() string    { return "Validate" }
-func (p *Page) Capturing() bool  { return p.state == editing && p.target == 1 }
-func (p *Page) Busy() bool       { return p.state == running }
-func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
+func (p *Page) Init() tea.Cmd   { return nil }
+func (p *Page) Title() string   { return "Validate" }
+func (p *Page) Capturing() bool { return p.job.State() == job.Editing && p.target == 1 }
+func (p *Page) Busy() bool      { return p.job.Busy() }
+
+func (p *Page) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.fill()
+}
+
+// reportKeys scrolls the report with the console's navigation keys.
+func reportKeys(c *common.Common) viewport.KeyMap {
+	k := viewport.DefaultKeyMap()
+	k.Up, k.Down = c.Keys.Up.Key(), c.Keys.Down.Key()
+	k.PageUp, k.PageDown = c.Keys.PageUp.Key(), c.Keys.PageDown.Key()
+	k.HalfPageUp.SetEnabled(false)
+	k.HalfPageDown.SetEnabled(false)
+	k.Left.SetEnabled(false)
+	k.Right.SetEnabled(false)
+	return k
+}
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	switch p.state {
-	case running:
-		return []keymap.Binding{{Keys: []string{"esc", "ctrl+c"}, Label: "esc/ctrl+c", Desc: "cancel the check"}}
-	case finished:
+	if bs := p.job.Bindings(); bs != nil {
+		return bs
+	}
+	switch p.job.State() {
+	case job.Finished, job.Failed:
 		return []keymap.Binding{k.Up, k.Down, {Keys: k.Enter.Keys, Desc: "check again"}, {Keys: []string{"esc"}, Desc: "back"}}
 	}
 	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "run the check"}, {Keys: k.NextField.Keys, Desc: "chain / data dir"}, {Keys: []string{"esc"}, Desc: "back"}}
@@ -85,38 +90,27 @@ func (p *Page) Bindings() []keymap.Binding {
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	k := p.c.Keys
+	if used, cmd := p.job.Update(msg); used {
+		p.fill()
+		return p, cmd
+	}
 	switch msg := msg.(type) {
-	case common.JobProgressMsg:
-		if p.job != nil && msg.ID == p.job.ID {
-			p.last = msg.Update
-			return p, p.job.Next()
-		}
-	case common.JobDoneMsg:
-		if p.job != nil && msg.ID == p.job.ID {
-			p.job, p.state, p.err = nil, finished, msg.Err
-			if rep, ok := msg.Value.(*engine.BackupsReport); ok {
-				p.backups = rep.StoreReport
-			}
-			p.dir, _ = msg.Value.(*validate.DataDirReport)
+	case tea.PasteMsg:
+		if p.job.State() == job.Editing && p.target == 1 {
+			p.dataDir.Update(msg)
 		}
 	case tea.KeyPressMsg:
-		switch p.state {
-		case running:
-			if k.Back.Matches(msg) || k.Cancel.Matches(msg) {
-				p.job.Cancel()
-			}
-		case finished:
+		switch p.job.State() {
+		case job.Finished, job.Failed:
 			switch {
-			case k.Up.Matches(msg):
-				p.offset = max(p.offset-1, 0)
-			case k.Down.Matches(msg):
-				p.offset++
 			case k.Back.Matches(msg):
 				return p, p.c.Pop()
 			case k.Enter.Matches(msg):
-				p.state, p.backups, p.dir, p.err = editing, nil, nil, nil
+				p.job.Edit()
+			default:
+				p.report, _ = p.report.Update(msg)
 			}
-		case editing:
+		case job.Editing:
 			switch {
 			case k.Back.Matches(msg):
 				return p, p.c.Pop()
@@ -133,6 +127,7 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 				return p, p.start()
 			case p.target == 1:
 				p.dataDir.Update(msg)
+				p.refusal = ""
 			}
 		}
 	}
@@ -142,10 +137,10 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 func (p *Page) start() tea.Cmd {
 	repo := p.src.Repo
 	if repo == nil {
-		p.err, p.state = errors.New("the store has not been read; go back and reload it (r)"), finished
+		p.refusal = "the store has not been read; go back and reload it (r)"
 		return nil
 	}
-	var run func(ctx context.Context, r progress.Reporter) (any, error)
+	var run job.Run
 	if p.target == 0 {
 		chain := p.chain
 		run = func(ctx context.Context, r progress.Reporter) (any, error) {
@@ -154,7 +149,7 @@ func (p *Page) start() tea.Cmd {
 	} else {
 		dir := strings.TrimSpace(p.dataDir.Value())
 		if dir == "" {
-			p.err, p.state = errors.New("give the data directory to check"), finished
+			p.refusal = "give the data directory to check"
 			return nil
 		}
 		run = func(ctx context.Context, r progress.Reporter) (any, error) {
@@ -165,15 +160,13 @@ func (p *Page) start() tea.Cmd {
 			return rep, ctx.Err()
 		}
 	}
-	p.state, p.offset, p.last = running, 0, progress.Update{}
-	var cmd tea.Cmd
-	p.job, cmd = common.StartJob(p.c.Ctx, run)
-	return cmd
+	p.refusal = ""
+	return p.job.Start(run)
 }
 
-func (p *Page) View() string {
+// head is the form part above the outcome: the choice of chain or data dir.
+func (p *Page) head(w int) []string {
 	st := p.c.Styles
-	w := min(p.w, 100)
 	var lines []string
 	radio := func(on bool, s string) string {
 		if on {
@@ -184,35 +177,56 @@ func (p *Page) View() string {
 	if p.chain != nil {
 		lines = append(lines, radio(p.target == 0, fmt.Sprintf("chain %s: %d objects, revisions %d-%d", common.BaseName(p.chain.Base.Key), 1+len(p.chain.Deltas), p.chain.Base.EndRevision, p.chain.EndRevision)))
 	}
-	lines = append(lines, radio(p.target == 1, "a data directory"), "    "+p.dataDir.View(st, 10, w-4), "")
-	switch p.state {
-	case editing:
+	return append(lines, radio(p.target == 1, "a data directory"), "    "+p.dataDir.View(st, 10, w-4), "")
+}
+
+// fill puts the outcome into the report viewport, sized to the room under the form.
+func (p *Page) fill() {
+	w := min(p.w, 100)
+	p.report.SetWidth(max(w, 10))
+	p.report.SetHeight(max(p.h-len(p.head(w))-1, 3))
+	switch p.job.State() {
+	case job.Finished, job.Failed:
+		p.report.SetContentLines(p.reportLines(w))
+	}
+}
+
+func (p *Page) View() string {
+	st := p.c.Styles
+	w := min(p.w, 100)
+	lines := p.head(w)
+	switch p.job.State() {
+	case job.Editing:
 		what := "Every object is streamed, decompressed and its sha256 checked; continuity (gaps) comes from the catalog."
 		if p.target == 1 {
 			what = "Layout, WAL, snap files and bbolt integrity, and the revision against the newest backup."
 		}
 		lines = append(lines, st.Muted.Render(what), st.Muted.Render("enter runs · tab switches · esc back"))
-	case running:
-		frac := 0.0
-		if p.last.Total > 0 {
-			frac = float64(p.last.Done) / float64(p.last.Total)
+		if p.refusal != "" {
+			lines = append(lines, st.Danger.Render("✗ "+common.Safe(p.refusal)))
 		}
-		lines = append(lines, "checking "+p.last.Item, progressbar.Bar(st, frac, min(w, 60)), st.Muted.Render("esc or ctrl+c cancels"))
-	case finished:
-		body := p.reportLines(w)
-		off := min(p.offset, max(len(body)-1, 0))
-		lines = append(lines, body[off:]...)
+	case job.Running, job.Cancelling:
+		item := "checking " + common.Safe(p.job.Last.Item)
+		if p.job.Last.Item == "" {
+			item = "checking…"
+		}
+		lines = append(lines, p.job.RunningView(w, item, p.job.Fraction(), ""))
+	case job.Finished, job.Failed:
+		lines = append(lines, common.TrimLines(p.report.View()))
+		if !p.report.AtTop() || !p.report.AtBottom() {
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("%3.0f%% · ↑/↓ pgup/pgdn scroll · enter check again · esc back", p.report.ScrollPercent()*100)))
+		} else {
+			lines = append(lines, st.Muted.Render("enter check again · esc back"))
+		}
 	}
 	return strings.Join(lines, "\n")
 }
 
+// reportLines is the outcome, one line each.
 func (p *Page) reportLines(w int) []string {
 	st := p.c.Styles
-	if p.err != nil {
-		if errors.Is(p.err, context.Canceled) {
-			return []string{st.Warn.Render("Check cancelled."), st.Muted.Render("enter edit · esc back")}
-		}
-		return strings.Split(panel.Error(st, w, "Validation could not run", p.err, []string{"enter edits the inputs · esc goes back"}), "\n")
+	if p.job.State() == job.Failed {
+		return strings.Split(p.job.FailedView(w, "Validation could not run", "Check cancelled.", []string{"enter edits the inputs · esc goes back"}), "\n")
 	}
 	ok, problems, checked := p.lines()
 	var out []string
@@ -233,13 +247,17 @@ func (p *Page) reportLines(w int) []string {
 	for _, c := range checked {
 		out = append(out, st.OK.Render("✓ ")+c)
 	}
-	return append(out, "", st.Muted.Render("↑/↓ scroll · enter check again · esc back"))
+	return out
 }
 
 // lines reads the engine's report: its verdict, its problems, and one line per thing checked and passed.
 func (p *Page) lines() (bool, []validate.Problem, []string) {
 	var checked []string
-	if r := p.dir; r != nil {
+	var backups *validate.StoreReport
+	if rep, ok := p.job.Value().(*engine.BackupsReport); ok {
+		backups = rep.StoreReport
+	}
+	if r, _ := p.job.Value().(*validate.DataDirReport); r != nil {
 		problems := r.Problems
 		if r.Missing {
 			problems = append(problems, validate.Problem{Path: r.Path, What: "no data dir here (absent or empty): a restore is needed before etcd can start with data"})
@@ -252,7 +270,7 @@ func (p *Page) lines() (bool, []validate.Problem, []string) {
 		}
 		return r.OK, problems, checked
 	}
-	r := p.backups
+	r := backups
 	if r == nil {
 		return false, nil, nil
 	}
