@@ -17,7 +17,7 @@ type livePage interface {
 	LiveSources() []*common.Source
 }
 
-// refreshMsg is the root's refresh tick; gen drops ticks of a loop that was replaced.
+// refreshMsg is the root's refresh tick (one loop, started by Init).
 type refreshMsg struct{}
 
 // refreshTick schedules the next refresh (none when Refresh is off).

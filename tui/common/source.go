@@ -57,12 +57,13 @@ func (s *Source) Reload(ctx context.Context, dec crypt.Decrypter) tea.Cmd {
 	return loadCmd(ctx, s.Index, s.URL, s.Cluster, dec)
 }
 
-// Name is the store URL, with the cluster folder when the Source is narrowed to one.
+// Name is the store URL, after the cluster folder when the Source is narrowed to one (first: a narrow screen
+// cuts the URL, not the cluster).
 func (s *Source) Name() string {
 	if s.Cluster == "" {
 		return s.URL
 	}
-	return s.URL + " · cluster " + s.Cluster
+	return "cluster " + s.Cluster + " in " + s.URL
 }
 
 func loadCmd(ctx context.Context, index int, url, cluster string, dec crypt.Decrypter) tea.Cmd {

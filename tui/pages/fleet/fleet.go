@@ -259,7 +259,7 @@ func (p *Page) View() string {
 	return b.String()
 }
 
-// summary is the first line: the filter while it is used, else the store and how many clusters are in trouble.
+// summary is the first line: the filter while it is used, else how many clusters are in trouble, and the store.
 func (p *Page) summary() string {
 	st := p.c.Styles
 	if p.filtering || p.filter.Value() != "" {
@@ -277,7 +277,7 @@ func (p *Page) summary() string {
 			probs++
 		}
 	}
-	s := st.Value.Render(common.Safe(p.src.URL)) + st.Muted.Render(fmt.Sprintf(" · %d clusters", len(p.health)))
+	s := st.Value.Render(fmt.Sprintf("%d clusters", len(p.health)))
 	if p.c.MaxAge > 0 {
 		part := fmt.Sprintf(" · %d older than %s", old, days(p.c.MaxAge))
 		if old > 0 {
@@ -298,7 +298,7 @@ func (p *Page) summary() string {
 	if p.src.Loading || p.reading {
 		s += st.Muted.Render(" · reading…")
 	}
-	return s
+	return s + st.Muted.Render(" · in "+common.Safe(p.src.URL)) // last: a long URL is what gets cut
 }
 
 // days writes a maximum age as people say it: 30d, 36h, 90m.
