@@ -336,7 +336,7 @@ func (p *Page) row(h *engine.ClusterHealth, sel bool, nw int) string {
 	if leader == "" {
 		leader = "-"
 	}
-	head := mark + common.Pad(common.Safe(name), nw)
+	head := mark + common.Pad(common.TruncLeft(common.Safe(name), nw), nw) // the tail tells etcd-main from etcd-events
 	cells := []string{
 		common.Pad(common.Safe(h.Layout), colLayout),
 		common.PadLeft(rev, colRev),
