@@ -179,7 +179,7 @@ func TestNoColor(t *testing.T) {
 	colours := []string{"38;2;", "48;2;", "38;5;", "[31m", "[91m"}
 	t.Run("NO_COLOR drops every colour", func(t *testing.T) {
 		t.Setenv("NO_COLOR", "1")
-		m := New(context.Background(), Config{Stores: []string{v2}, Now: func() time.Time { return fixedNow }})
+		m := New(context.Background(), Config{Stores: []string{v2}, Now: func() time.Time { return fixedNow }, Refresh: -1})
 		t.Cleanup(m.cancel)
 		start(m, 80, 24)
 		drive(m, key("enter"))
@@ -217,7 +217,7 @@ func TestStartScreens(t *testing.T) {
 	v2 := memStore(t, "etcdbr-v2", "start-v2")
 	open := func(t *testing.T, s Start) *Model {
 		nc := true
-		m := New(context.Background(), Config{Stores: []string{v2}, Now: func() time.Time { return fixedNow }, NoColor: &nc, Start: s})
+		m := New(context.Background(), Config{Stores: []string{v2}, Now: func() time.Time { return fixedNow }, NoColor: &nc, Start: s, Refresh: -1})
 		t.Cleanup(m.cancel)
 		start(m, 80, 24)
 		return m

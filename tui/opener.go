@@ -10,6 +10,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	catalogpage "github.com/etcd-dr/etcd-dr/tui/pages/catalog"
 	downloadpage "github.com/etcd-dr/etcd-dr/tui/pages/download"
+	fleetpage "github.com/etcd-dr/etcd-dr/tui/pages/fleet"
 	memberspage "github.com/etcd-dr/etcd-dr/tui/pages/members"
 	objectpage "github.com/etcd-dr/etcd-dr/tui/pages/object"
 	pickpage "github.com/etcd-dr/etcd-dr/tui/pages/pick"
@@ -98,3 +99,41 @@ func (o opener) startPick(src *common.Source, s Start) (*pick.Result, bool) {
 }
 
 func (o opener) Members(src *common.Source) common.Page { return memberspage.New(o.m.c, src) }
+
+// Fleet opens the Fleet screen of a store root that holds several clusters.
+func (o opener) Fleet(src *common.Source) common.Page { return fleetpage.New(o.m.c, src, o) }
+
+// ClusterCatalog opens the Catalog of one cluster of a fleet root: a Source narrowed to that cluster folder
+// (reused when it was opened before), read afresh when the page starts.
+func (o opener) ClusterCatalog(root *common.Source, cluster string) common.Page {
+	m := o.m
+	var src *common.Source
+	for _, s := range m.sources {
+		if s.URL == root.URL && s.Cluster == cluster && cluster != "" {
+			src = s
+		}
+	}
+	if src == nil {
+		src = &common.Source{Index: len(m.sources), URL: root.URL, Cluster: cluster}
+		m.sources = append(m.sources, src)
+	}
+	return catalogpage.New(m.c, src, o)
+}
+
+// fleetStart opens the Fleet screen at once when the console was given one store and it holds several clusters.
+func (o opener) fleetStart(src *common.Source) {
+	if len(roots(o.m.sources)) == 1 && src.Catalog != nil && len(src.Catalog.Clusters()) > 1 {
+		o.m.c.Push(o.Fleet(src))
+	}
+}
+
+// roots are the stores as given (on the Stores screen), without the cluster Sources the Fleet screen opened.
+func roots(sources []*common.Source) []*common.Source {
+	out := make([]*common.Source, 0, len(sources))
+	for _, s := range sources {
+		if s.Cluster == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

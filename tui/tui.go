@@ -54,8 +54,11 @@ type Config struct {
 	NoColor *bool
 	// Cluster reads the live etcd cluster for the Members screen (nil: started without --endpoints).
 	Cluster common.ClusterStatus
-	// Refresh is how often the Members screen reads again (default 5s; negative: only on r).
+	// Refresh is how often the shown stores and the Members screen are read again (--refresh, default 10s;
+	// negative: only on r).
 	Refresh time.Duration
+	// MaxAge marks clusters whose newest backup is older on the Fleet screen (--max-age; 0 = none).
+	MaxAge time.Duration
 	// Decrypt opens encrypted (.age) objects in downloads, checks and restores (nil: they are refused).
 	Decrypt crypt.Decrypter
 	Start   Start
@@ -72,6 +75,7 @@ type Model struct {
 	started bool
 	// quitting: asked to quit while work was running; the TUI ends once that work has stopped (and cleaned up).
 	quitting bool
+	retired  []retired // Repos replaced by a newer read, closed when nothing can use them (refresh.go)
 }
 
 // New builds the root model. ctx ends long work when it is cancelled; the TUI cancels it on quit too.
@@ -85,15 +89,15 @@ func New(ctx context.Context, cfg Config) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Cluster: cfg.Cluster, Refresh: cfg.Refresh, Decrypt: cfg.Decrypt}
+	c := &common.Common{Styles: styles.New(noColor), Keys: keymap.Default(), Now: now, Ctx: ctx, Cluster: cfg.Cluster, Refresh: cfg.Refresh, MaxAge: cfg.MaxAge, Decrypt: cfg.Decrypt}
 	if c.Refresh == 0 {
-		c.Refresh = 5 * time.Second
+		c.Refresh = 10 * time.Second
 	}
 	m := &Model{c: c, cancel: cancel, start: cfg.Start}
 	for i, u := range cfg.Stores {
 		m.sources = append(m.sources, &common.Source{Index: i, URL: u, Loading: true})
 	}
-	m.stack = []common.Page{stores.New(c, m.sources, opener{m})}
+	m.stack = []common.Page{stores.New(c, roots(m.sources), opener{m})}
 	return m
 }
 
@@ -103,7 +107,7 @@ func (m *Model) Init() tea.Cmd {
 	for i, s := range m.sources {
 		cmds = append(cmds, common.LoadCmd(m.c.Ctx, i, s.URL, m.c.Decrypt))
 	}
-	return tea.Batch(cmds...)
+	return tea.Batch(append(cmds, m.refreshTick())...)
 }
 
 func (m *Model) top() common.Page { return m.stack[len(m.stack)-1] }
@@ -119,11 +123,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.SourceLoadedMsg:
 		return m, m.loaded(msg)
+	case refreshMsg:
+		return m, m.refresh()
 	case stores.AddStoreMsg:
 		src := &common.Source{Index: len(m.sources), URL: msg.URL, Loading: true}
 		m.sources = append(m.sources, src)
 		if sp, ok := m.stack[0].(*stores.Page); ok {
-			sp.SetSources(m.sources)
+			sp.SetSources(roots(m.sources))
 		}
 		return m, common.LoadCmd(m.c.Ctx, src.Index, src.URL, m.c.Decrypt)
 	case tea.KeyPressMsg:
@@ -196,11 +202,7 @@ func (m *Model) quit() tea.Cmd {
 		m.quitting = true
 		return nil
 	}
-	for _, s := range m.sources {
-		if s.Repo != nil {
-			s.Repo.Close()
-		}
-	}
+	m.closeAll()
 	return tea.Quit
 }
 
@@ -217,7 +219,7 @@ func (m *Model) loaded(msg common.SourceLoadedMsg) tea.Cmd {
 		return nil
 	}
 	if src.Repo != nil && src.Repo != msg.Repo {
-		src.Repo.Close()
+		m.retire(src.Repo)
 	}
 	src.Loading, src.Repo, src.Catalog, src.Err, src.Loaded = false, msg.Repo, nil, msg.Err, m.c.Now()
 	if msg.Repo != nil {
@@ -243,6 +245,8 @@ func (m *Model) openStart(src *common.Source) {
 	}
 	o := opener{m}
 	switch m.start.Screen {
+	case "":
+		o.fleetStart(src)
 	case "catalog":
 		m.c.Push(o.Catalog(src))
 	case "pick":

@@ -26,6 +26,7 @@ type globalOptions struct {
 	// console's live view and --daemon both read them here.
 	etcd           etcdOptions
 	identity       identityOptions
+	console        consoleOptions // the console's --refresh and --max-age (console_flags.go)
 	output         string
 	nonInteractive bool
 	logLevel       string
@@ -84,6 +85,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or refused input, 3 problems found, 4 no
 	root.AddCommand(newListCommand(g), newPickCommand(g), newDownloadCommand(g), newValidateCommand(g), newRestoreCommand(g), newInitializeCommand(g), newSnapshotCommand(g), newStatusCommand(g), newDefragCommand(g), newGCCommand(g), newCopyCommand(g), newExporterCommand(g), newCompactCommand(g))
 	g.etcd.addFlags(root)
 	g.identity.addFlags(root)
+	g.console.addFlags(root)
 	wizardVerbs(root, g)
 	addDaemon(root, g)
 	return root

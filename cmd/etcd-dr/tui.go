@@ -169,7 +169,7 @@ func runTUI(ctx context.Context, cmd *cobra.Command, g *globalOptions, start tui
 	} else {
 		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := tui.New(ctx, tui.Config{Stores: stores, Start: start, Cluster: cluster, Decrypt: dec})
+	m := tui.New(ctx, tui.Config{Stores: stores, Start: start, Cluster: cluster, Decrypt: dec, Refresh: g.console.tuiRefresh(), MaxAge: g.console.maxAge})
 	_, err = tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(g.stdout)).Run()
 	os.Stderr = stderr
 	if logFile != nil {

@@ -42,7 +42,8 @@ type Config struct {
 	LeaderPoll time.Duration
 	// TakeoverDelay is how long a member that was a follower waits, once it becomes leader, before it resumes
 	// from the store's end: time for the previous leader to notice and stop (default 0; the CLI uses twice the
-	// leader check period). A member that leads from the start does not wait.
+	// leader check period). A member that leads from the start does not wait, nor one whose Leadership says it is
+	// alone (members.Elector.Alone: a one-member cluster).
 	TakeoverDelay time.Duration
 	// Logger receives what happens (default: discard).
 	Logger *slog.Logger
@@ -166,15 +167,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	gcDone := make(chan struct{}, 1)
 	gcDone <- struct{}{}
 	restartAt := time.Time{}
+	waitLogged := false // the takeover wait is logged once, not every poll
 	for {
 		leader := d.cfg.Leadership.IsLeader()
 		d.cfg.Metrics.leader(leader)
 		switch {
 		case leader && loopCancel == nil && !time.Now().Before(restartAt):
-			d.cfg.Logger.Info("backup leader: starting backups")
-			if !d.takeoverAt.IsZero() && time.Now().Before(d.takeoverAt) {
+			if !d.takeoverAt.IsZero() && time.Now().Before(d.takeoverAt) && !alone(d.cfg.Leadership) {
+				if !waitLogged {
+					d.cfg.Logger.Info("backup leader: waiting for the previous leader's last upload", "until", d.takeoverAt.Format(time.RFC3339))
+					waitLogged = true
+				}
 				break // let the previous leader's last upload land first
 			}
+			d.cfg.Logger.Info("backup leader: starting backups")
+			waitLogged = false
 			lctx, cancel := context.WithCancelCause(ctx)
 			loopCancel, loopDone = cancel, make(chan error, 1)
 			done := loopDone
@@ -220,6 +227,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}()
 		}
 	}
+}
+
+// alone tells whether l knows its member is the only one of its etcd cluster (leadership.Elector.Alone): then no
+// previous leader can have an upload in flight, and the takeover wait is skipped.
+func alone(l leadership.Leadership) bool {
+	a, ok := l.(interface{ Alone() bool })
+	return ok && a.Alone()
 }
 
 // BackupNow takes a full snapshot through the running loop (so deltas never overlap it). A revision equal to

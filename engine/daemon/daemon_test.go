@@ -3,8 +3,10 @@ package daemon_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +17,9 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
+	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
 	"github.com/etcd-dr/etcd-dr/engine/gc"
+	"github.com/etcd-dr/etcd-dr/engine/leadership"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
@@ -169,4 +173,78 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return v
+}
+
+// lines counts the log lines that contain a text.
+type lines struct {
+	mu  sync.Mutex
+	buf []string
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.buf = append(l.buf, string(p))
+	l.mu.Unlock()
+	return len(p), nil
+}
+
+func (l *lines) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, x := range l.buf {
+		if strings.Contains(x, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// A daemon beside a one-member etcd (the demo, a single-node cluster) stores its first full snapshot at once:
+// its Elector leads at the first check and, being alone, the takeover wait meant for a handover is skipped.
+// "starting backups" is logged once.
+func TestDaemonOneMemberStartsAtOnce(t *testing.T) {
+	e, cli := testenv.StartEmbedded(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, "file://"+filepath.Join(t.TempDir(), "store"), store.OpenOptions{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	el, err := leadership.NewElector(leadership.ElectorConfig{Conn: etcdconn.Config{Endpoints: []string{e.Config().AdvertiseClientUrls[0].String()}},
+		Name: "embedded", Period: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	seen := &counter{kinds: map[catalog.Kind]int{}}
+	log := &lines{}
+	d, err := daemon.New(daemon.Config{
+		Snapshot:      snapshot.Config{Client: cli, Store: st, TempDir: t.TempDir(), DeltaPeriod: time.Second, Observer: seen},
+		FullSchedule:  "@every 1h",
+		Leadership:    el,
+		LeaderPoll:    20 * time.Millisecond,
+		TakeoverDelay: 10 * time.Second, // what the CLI uses: twice the leader check period
+		Logger:        slog.New(slog.NewTextHandler(io.MultiWriter(log, t.Output()), nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = el.Run(runCtx) }()
+	go func() { defer wg.Done(); _ = d.Run(runCtx) }()
+	start := time.Now()
+	wctx, wcancel := context.WithTimeout(ctx, 3*time.Second)
+	defer wcancel()
+	waitFor(t, wctx, "the first full snapshot within 3s (the takeover wait is 10s)", func() bool { return seen.get(catalog.Full) >= 1 })
+	t.Logf("first full snapshot after %v", time.Since(start).Round(time.Millisecond))
+	time.Sleep(500 * time.Millisecond) // 25 more polls: the line must not repeat
+	stop()
+	wg.Wait()
+	if n := log.count("starting backups"); n != 1 {
+		t.Errorf(`"backup leader: starting backups" logged %d times, want once`, n)
+	}
 }

@@ -72,6 +72,7 @@ type Elector struct {
 	checked    time.Time // when the check that set state started
 	ledSince   time.Time // when a check first saw the own member lead (zero: it does not)
 	lastLeader status.ID // the last other member seen leading
+	alone      bool      // the check that made this daemon Leader saw a one-member cluster
 }
 
 // gone tells whether member id's etcd refuses connections (killed, stopped): then its daemon cannot be Leader.
@@ -93,6 +94,23 @@ func (e *Elector) gone(ctx context.Context, id status.ID) bool {
 		}
 	}
 	return false
+}
+
+// soleMember tells whether member id is the only member of its cluster (learners count: each may run a daemon).
+// A failed member list answers false: then the daemon waits for a handover as usual.
+func (e *Elector) soleMember(ctx context.Context, id status.ID) bool {
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	ml, err := e.cli.MemberList(cctx, clientv3.WithSerializable())
+	return err == nil && len(ml.Members) == 1 && status.ID(ml.Members[0].ID) == id
+}
+
+// Alone tells whether this daemon became Leader of a one-member cluster: no other daemon can have been leading,
+// so the backup loop need not wait for a previous leader's last upload (daemon.Config.TakeoverDelay).
+func (e *Elector) Alone() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.Role == heartbeat.Leader && e.alone
 }
 
 // stepUp is how long the own member must lead before this daemon becomes Leader: one period, less a tenth
@@ -219,7 +237,11 @@ func (e *Elector) Poll(ctx context.Context) State {
 	if leads && prev.Role != heartbeat.Leader {
 		if e.ledSince.IsZero() {
 			e.ledSince = started
-			if e.lastLeader != 0 && e.lastLeader != next.MemberID && e.gone(ctx, e.lastLeader) {
+			e.alone = e.soleMember(ctx, next.MemberID)
+			switch {
+			case e.alone: // a one-member cluster: no other daemon can lead, so there is no handover to wait for
+				e.ledSince = started.Add(-e.stepUp())
+			case e.lastLeader != 0 && e.lastLeader != next.MemberID && e.gone(ctx, e.lastLeader):
 				e.ledSince = started.Add(-e.stepUp()) // the previous leader's etcd is down: its daemon cannot lead
 			}
 		}

@@ -350,3 +350,16 @@ func count(rs []heartbeat.Role, r heartbeat.Role) int {
 	}
 	return n
 }
+
+// A daemon beside the only member of a one-member cluster leads at its first check: no other daemon exists, so
+// there is no handover to wait a period for (the demo's daemon used to sit Unknown for seconds).
+func TestElectorOneMemberLeadsAtOnce(t *testing.T) {
+	e0, _ := testenv.StartEmbedded(t)
+	e, err := NewElector(ElectorConfig{Conn: etcdconn.Config{Endpoints: []string{e0.Config().AdvertiseClientUrls[0].String()}}, Name: "embedded", Period: 5 * time.Second})
+	require.NoError(t, err)
+	defer e.Close()
+	s := e.Poll(ctx(t))
+	require.Equal(t, heartbeat.Leader, s.Role, "why: %s", s.Why)
+	require.True(t, e.IsLeader())
+	require.True(t, e.Alone(), "a one-member cluster's leader is alone")
+}

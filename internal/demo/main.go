@@ -14,8 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/term"
 
+	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
 )
 
@@ -121,9 +123,12 @@ func runLive(dir, bin string) error {
 		_ = daemon.Process.Signal(syscall.SIGTERM)
 		_ = daemon.Wait()
 	}()
-	fmt.Printf("\nLive: etcd on %s with writes going on, etcd-dr --daemon backing it up into %s (log: %s).\nOpening the console...\n",
+	fmt.Printf("\nLive: etcd on %s with writes going on, etcd-dr --daemon backing it up into %s (log: %s).\n",
 		endpoint, liveStore, logFile.Name())
-	time.Sleep(2 * time.Second) // let the daemon store its first full snapshot
+	if err := waitFirstFull(ctx, "file://"+liveStore, 60*time.Second); err != nil {
+		return fmt.Errorf("%w (see %s)", err, logFile.Name())
+	}
+	fmt.Println("Opening the console...")
 	args := []string{"--endpoints", endpoint}
 	for _, s := range []string{fixture.StoreBRv2, fixture.StoreBRv1, fixture.StoreOperator, "stores/live"} {
 		args = append(args, "--store", "file://"+filepath.Join(abs, s))
@@ -131,6 +136,28 @@ func runLive(dir, bin string) error {
 	console := exec.Command(bin, args...)
 	console.Stdin, console.Stdout, console.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return console.Run()
+}
+
+// waitFirstFull waits until the daemon's first full snapshot is in the store, so that the console opens on a
+// live store that holds a chain (the daemon of a one-member etcd starts at once; this is seconds at most).
+func waitFirstFull(ctx context.Context, url string, limit time.Duration) error {
+	fmt.Print("Waiting for the daemon's first full snapshot ")
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = 200*time.Millisecond, time.Second
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		fmt.Print(".")
+		repo, err := engine.Open(ctx, url, engine.Options{})
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer repo.Close()
+		if len(repo.Catalog().Chains) == 0 {
+			return struct{}{}, fmt.Errorf("no full snapshot in %s after %s", url, limit)
+		}
+		return struct{}{}, nil
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(limit))
+	fmt.Println()
+	return err
 }
 
 // show runs the etcd-dr binary with the terminal attached; a non-zero exit is shown, not fatal (the demo has a gap on purpose).

@@ -132,6 +132,59 @@ func main() {
 	saveGrid(r, grid, filepath.Join(*out, "too-small.png"))
 	t.resize(width, height)
 	t.keys("q")
+	t.close()
+	fleetShots(binAbs, td, work, shot)
+}
+
+// fleetShots opens a store root of four clusters (a seed bucket in miniature) on the Fleet screen, then starts
+// a download of a big full snapshot of one of them and shoots it mid-progress before cancelling it.
+func fleetShots(bin, td, work string, shot func(string)) {
+	root := filepath.Join(work, "seed")
+	for dst, src := range map[string]string{
+		"shoot--garden--prod/etcd-main":   "etcdbr-v2",
+		"shoot--garden--prod/etcd-events": "etcdbr-v1",
+		"kops-dev":                        "operator",
+	} {
+		if err := copyTree(filepath.Join(td, "stores", src), filepath.Join(root, dst)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := writeHeartbeats(filepath.Join(root, "shoot--garden--prod/etcd-events", "members")); err != nil {
+		log.Fatal(err)
+	}
+	// A fresh 1 GiB full snapshot (sparse: it costs no disk until downloaded), so that the download lasts long
+	// enough to be shot; the download is cancelled, which removes its partial file.
+	big := filepath.Join(root, "shoot--garden--big/etcd-main/v2", fmt.Sprintf("Full-00000000-00000500-%d", time.Now().Unix()))
+	if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	f, err := os.Create(big)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		log.Fatal(err)
+	}
+	f.Close()
+	t := start([]string{bin, "--store", "file://" + root, "--max-age", "24h"})
+	defer t.close()
+	t.wait("Fleet", "4 clusters", "garden--big/etcd-main")
+	shot("fleet")
+	t.keys("/")
+	t.text("big")
+	t.wait("1 of 4")
+	t.keys("Enter", "Enter")
+	t.wait("cluster shoot--garden--big", "restorable to 500")
+	t.keys("d")
+	t.wait("enter starts")
+	t.keys("C-u")
+	t.text(filepath.Join(work, "big.db"))
+	t.keys("Enter")
+	t.wait("GiB", "cancel")
+	shot("download-progress")
+	t.keys("Escape")
+	t.wait("cancelled")
+	t.keys("q")
 }
 
 func saveGrid(r *renderer, grid [][]cell, path string) {

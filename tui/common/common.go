@@ -26,8 +26,10 @@ type Common struct {
 	Ctx context.Context
 	// Cluster is the live etcd view (nil without --endpoints).
 	Cluster ClusterStatus
-	// Refresh is how often live screens (Members) read again; 0 = only when asked (r).
+	// Refresh is how often live screens (Stores, Fleet, Catalog, Members) read again; 0 = only when asked (r).
 	Refresh time.Duration
+	// MaxAge marks a cluster whose newest backup is older as too old (the Fleet screen; 0 = never).
+	MaxAge time.Duration
 	// Decrypt opens encrypted (.age) objects; nil refuses them (the engine then says to pass --identity).
 	Decrypt crypt.Decrypter
 

@@ -23,6 +23,9 @@ type Source struct {
 	// Index is the store's place among the --store flags (what LoadCmd reports back).
 	Index int
 	URL   string
+	// Cluster narrows the store to one cluster folder of a fleet root ("" = the store as given); the fleet
+	// screen opens one Source per cluster it shows the catalog of.
+	Cluster string
 	// Repo is the opened store: every engine call goes through it (nil until read, or when reading failed).
 	Repo *engine.Repo
 	// Catalog is Repo.Catalog() as of Loaded, kept so a page's rows do not change under it.
@@ -46,6 +49,28 @@ type SourceLoadedMsg struct {
 
 // LoadCmd opens url through the engine (decrypting with dec) and reads its catalog off the UI goroutine.
 func LoadCmd(ctx context.Context, index int, url string, dec crypt.Decrypter) tea.Cmd {
+	return loadCmd(ctx, index, url, "", dec)
+}
+
+// Reload marks s loading and returns the command that reads it again (nil when a read is already under way).
+func (s *Source) Reload(ctx context.Context, dec crypt.Decrypter) tea.Cmd {
+	if s.Loading {
+		return nil
+	}
+	s.Loading = true
+	return loadCmd(ctx, s.Index, s.URL, s.Cluster, dec)
+}
+
+// Name is the store URL, after the cluster folder when the Source is narrowed to one (first: a narrow screen
+// cuts the URL, not the cluster).
+func (s *Source) Name() string {
+	if s.Cluster == "" {
+		return s.Shown()
+	}
+	return "cluster " + Safe(s.Cluster) + " in " + s.Shown()
+}
+
+func loadCmd(ctx context.Context, index int, url, cluster string, dec crypt.Decrypter) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, LoadTimeout)
 		defer cancel()
@@ -55,7 +80,7 @@ func LoadCmd(ctx context.Context, index int, url string, dec crypt.Decrypter) te
 			}
 			return err
 		}
-		repo, err := engine.Open(ctx, url, engine.Options{Decrypt: dec})
+		repo, err := engine.Open(ctx, url, engine.Options{Decrypt: dec, Cluster: cluster})
 		if err != nil {
 			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
 		}

@@ -45,7 +45,18 @@ func New(c *common.Common, src *common.Source, open common.Opener) *Page {
 	return p
 }
 
-func (p *Page) Init() tea.Cmd   { return nil }
+// Init lists the store afresh: the catalog read when the console started (or a refresh ago) may miss the
+// backups a daemon stored since. A catalog read this very moment (by the shared clock) is not read twice.
+func (p *Page) Init() tea.Cmd {
+	if p.src.Repo != nil && !p.c.Now().After(p.src.Loaded) {
+		return nil
+	}
+	return p.src.Reload(p.c.Ctx, p.c.Decrypt)
+}
+
+// LiveSources is the store shown: the root reads it again every --refresh while this page is on top.
+func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
+
 func (p *Page) Title() string   { return "Catalog" }
 func (p *Page) Capturing() bool { return p.filtering }
 func (p *Page) Busy() bool      { return false }
@@ -61,6 +72,8 @@ func (p *Page) SetSize(w, h int) {
 }
 
 // rebuild lays out the rows again (after a load, a fold, or a filter change), keeping the cursor on its row.
+// A new catalog (a reload, a refresh) keeps the folds and the cursor by object key, so rows that arrive
+// meanwhile do not move the SRE's place.
 func (p *Page) rebuild() {
 	var keep *row
 	if len(p.rows) > 0 {
@@ -68,11 +81,28 @@ func (p *Page) rebuild() {
 		keep = &r
 	}
 	if p.cat != p.src.Catalog {
+		keepID, foldedKeys := "", map[string]bool{}
+		if keep != nil {
+			keepID = p.rowID(keep)
+		}
+		for ci, f := range p.folded {
+			if f && p.cat != nil && ci < len(p.cat.Chains) {
+				foldedKeys[p.cat.Chains[ci].Base.Key] = true
+			}
+		}
 		p.cat = p.src.Catalog
-		p.chains = order(p.cat)
 		p.folded = map[int]bool{}
 		p.lowered = map[string]string{}
 		keep = nil
+		if p.cat != nil {
+			p.chains = order(p.cat)
+			for ci := range p.cat.Chains {
+				if foldedKeys[p.cat.Chains[ci].Base.Key] {
+					p.folded[ci] = true
+				}
+			}
+		}
+		defer func() { p.selectID(keepID) }()
 	}
 	if p.cat == nil {
 		p.rows = nil
@@ -91,6 +121,31 @@ func (p *Page) rebuild() {
 	}
 }
 
+// rowID names a row across catalogs: its kind, its chain's full snapshot and its object, gap or text.
+func (p *Page) rowID(r *row) string {
+	id := fmt.Sprint(r.kind, "|", r.text, "|", r.gap.From, "-", r.gap.To)
+	if r.chain >= 0 && p.cat != nil && r.chain < len(p.cat.Chains) {
+		id += "|" + p.cat.Chains[r.chain].Base.Key
+	}
+	if r.snap != nil {
+		id += "|" + r.snap.Key
+	}
+	return id
+}
+
+// selectID puts the cursor on the row named id, if the new catalog still has it.
+func (p *Page) selectID(id string) {
+	if id == "" {
+		return
+	}
+	for i := range p.rows {
+		if p.rowID(&p.rows[i]) == id {
+			p.list.Select(i)
+			return
+		}
+	}
+}
+
 func (p *Page) selected() *row {
 	if len(p.rows) == 0 {
 		return nil
@@ -101,7 +156,9 @@ func (p *Page) selected() *row {
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.SourceLoadedMsg:
-		p.rebuild()
+		if msg.Index == p.src.Index {
+			p.rebuild()
+		}
 		return p, nil
 	case pickedMsg:
 		p.picking = false
@@ -168,10 +225,7 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 		p.filter.Focus()
 		return nil
 	case k.Reload.Matches(msg):
-		if !p.src.Loading {
-			p.src.Loading = true
-			return common.LoadCmd(p.c.Ctx, p.src.Index, p.src.URL, p.c.Decrypt)
-		}
+		return p.src.Reload(p.c.Ctx, p.c.Decrypt)
 	case k.Pick.Matches(msg):
 		return p.c.Push(p.open.Pick(p.src))
 	case k.Members.Matches(msg):
@@ -254,7 +308,9 @@ func (p *Page) View() string {
 	b.WriteByte('\n')
 	if len(p.rows) == 0 {
 		msg := "No backups in this store."
-		if p.filter.Value() != "" {
+		if p.src.Loading && p.src.Err == nil {
+			msg = "Reading the store…"
+		} else if p.filter.Value() != "" {
 			msg = "Nothing matches the filter (esc clears it)."
 		} else if p.src.Err != nil {
 			msg = "The store could not be read: " + p.src.Err.Error()
@@ -280,9 +336,9 @@ func (p *Page) summary() string {
 		return p.filter.View(st, 2, max(p.w-12, 10)) + st.Muted.Render(fmt.Sprintf("  %d found", found))
 	}
 	if p.cat == nil {
-		return st.Muted.Render(p.src.Shown())
+		return st.Muted.Render(p.src.Name())
 	}
-	s := st.Value.Render(p.src.Shown()) + st.Muted.Render(fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
+	s := st.Value.Render(p.src.Name()) + st.Muted.Render(fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
 	if n := p.cat.Newest(); n != nil {
 		s += st.Muted.Render(" · newest restorable ") + st.Value.Render(fmt.Sprint(n.RestorableRevision))
 	}

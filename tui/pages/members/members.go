@@ -58,6 +58,11 @@ func New(c *common.Common, src *common.Source) *Page {
 	return &Page{c: c, src: src, id: ids.Add(1)}
 }
 
+// LiveSources is the store whose heartbeats are shown: the root lists it again every --refresh while this
+// page is on top, so that a daemon that starts writing heartbeats meanwhile appears (the page's own loop reads
+// the heartbeats of the daemons listed, and the etcd cluster, every --refresh).
+func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
+
 func (p *Page) Title() string    { return "Members" }
 func (p *Page) Capturing() bool  { return false }
 func (p *Page) Busy() bool       { return false }

@@ -1,5 +1,7 @@
 // Package stores is the home screen: every --store with its layout, chain count, newest restorable revision
-// and the age of its last backup; an unreachable store shows an error panel with what to do.
+// and the age of its last backup; an unreachable store shows an error panel with what to do. The stores are
+// read again every --refresh while it is shown, and r reads them all again; a store root that holds several
+// clusters opens the Fleet screen instead of one catalog.
 package stores
 
 import (
@@ -16,11 +18,17 @@ import (
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
 
+// Opener is common.Opener and the Fleet screen of a store of several clusters.
+type Opener interface {
+	common.Opener
+	Fleet(src *common.Source) common.Page
+}
+
 // Page lists the stores.
 type Page struct {
 	c       *common.Common
 	sources []*common.Source
-	open    common.Opener
+	open    Opener
 	list    list.Model
 	// adding is true while the "add a store" field has focus.
 	adding bool
@@ -33,7 +41,7 @@ type Page struct {
 type AddStoreMsg struct{ URL string }
 
 // New builds the Stores page over sources (shared with the root, which loads them).
-func New(c *common.Common, sources []*common.Source, open common.Opener) *Page {
+func New(c *common.Common, sources []*common.Source, open Opener) *Page {
 	p := &Page{c: c, sources: sources, open: open}
 	p.list.SetLen(len(sources))
 	p.add = textfield.New("store URL ", "file:///var/etcd-backup/v1/etcd-cluster or s3://bucket/prefix?endpoint=..")
@@ -48,10 +56,13 @@ func (p *Page) SetSources(sources []*common.Source) {
 	p.list.Select(len(sources) - 1)
 }
 
-func (p *Page) Init() tea.Cmd   { return nil }
-func (p *Page) Title() string   { return "Stores" }
-func (p *Page) Capturing() bool { return p.adding }
-func (p *Page) Busy() bool      { return false }
+func (p *Page) Init() tea.Cmd { return nil }
+
+// LiveSources are every store shown: the root reads them again every --refresh while this page is on top.
+func (p *Page) LiveSources() []*common.Source { return p.sources }
+func (p *Page) Title() string                 { return "Stores" }
+func (p *Page) Capturing() bool               { return p.adding }
+func (p *Page) Busy() bool                    { return false }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
@@ -61,7 +72,7 @@ func (p *Page) Bindings() []keymap.Binding {
 	if len(p.sources) == 0 {
 		return []keymap.Binding{addKey}
 	}
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Members, k.Reload, addKey}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open catalog"}, k.Pick, k.Members, reloadAll, addKey}
 }
 
 func (p *Page) SetSize(w, h int) {
@@ -81,6 +92,9 @@ func (p *Page) Selected() *common.Source {
 	}
 	return p.sources[p.list.Cursor()]
 }
+
+// reloadAll is r on this screen: every store is read again, not only the selected one.
+var reloadAll = keymap.Binding{Keys: []string{"r"}, Desc: "read every store again", Short: "reload all"}
 
 // addKey opens the "add a store" field.
 var addKey = keymap.Binding{Keys: []string{"a"}, Desc: "add a store URL", Short: "add store"}
@@ -103,12 +117,22 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	if p.list.Update(key, k) {
 		return p, nil
 	}
+	if k.Reload.Matches(key) {
+		cmds := make([]tea.Cmd, 0, len(p.sources))
+		for _, s := range p.sources {
+			cmds = append(cmds, s.Reload(p.c.Ctx, p.c.Decrypt))
+		}
+		return p, tea.Batch(cmds...)
+	}
 	src := p.Selected()
 	if src == nil {
 		return p, nil
 	}
 	switch {
 	case k.Enter.Matches(key):
+		if isFleet(src) {
+			return p, p.c.Push(p.open.Fleet(src))
+		}
 		if src.Catalog != nil {
 			return p, p.c.Push(p.open.Catalog(src))
 		}
@@ -120,13 +144,13 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		if src.Catalog != nil {
 			return p, p.c.Push(p.open.Members(src))
 		}
-	case k.Reload.Matches(key):
-		if !src.Loading {
-			src.Loading = true
-			return p, common.LoadCmd(p.c.Ctx, src.Index, src.URL, p.c.Decrypt)
-		}
 	}
 	return p, nil
+}
+
+// isFleet tells whether src is a store root that holds several clusters.
+func isFleet(src *common.Source) bool {
+	return src.Catalog != nil && len(src.Catalog.Clusters()) > 1
 }
 
 func (p *Page) updateAdd(msg tea.Msg) tea.Cmd {
@@ -217,7 +241,7 @@ func (p *Page) row(src *common.Source, sel bool, urlW int) string {
 	name := common.Pad(mark+common.TruncLeft(src.Shown(), urlW), urlW+2)
 	var rest string
 	switch {
-	case src.Loading:
+	case src.Loading && src.Catalog == nil:
 		rest = st.Muted.Render(" loading…")
 	case src.Err != nil:
 		rest = " " + st.Danger.Render("✗ "+common.Reason(src.Err)+": see below")
@@ -230,11 +254,21 @@ func (p *Page) row(src *common.Source, sel bool, urlW int) string {
 		if src.HasGap() {
 			rev = "⚠gap " + rev
 		}
+		if isFleet(src) { // revisions of different clusters are never compared: the Fleet screen shows each
+			rev = "per cluster"
+			if src.HasGap() {
+				rev = "⚠gap"
+			}
+		}
 		revS := common.PadLeft(rev, colRev)
 		if src.HasGap() {
 			revS = st.Danger.Render(revS)
 		}
-		rest = " " + common.Pad(src.Layouts(), colLayout) + " " + common.PadLeft(fmt.Sprint(chains), colChains) + " " +
+		layout := src.Layouts()
+		if isFleet(src) {
+			layout = fmt.Sprintf("%d clusters", len(src.Catalog.Clusters()))
+		}
+		rest = " " + common.Pad(layout, colLayout) + " " + common.PadLeft(fmt.Sprint(chains), colChains) + " " +
 			revS + " " + common.PadLeft(common.Ago(src.LastBackup(), p.c.Now()), colAge)
 	}
 	if sel {
@@ -248,7 +282,7 @@ func (p *Page) details(src *common.Source) string {
 	st := p.c.Styles
 	w := min(p.w, 100)
 	switch {
-	case src.Loading:
+	case src.Loading && src.Catalog == nil:
 		return panel.Box(st, w, "", []string{"Reading " + src.Shown() + " …", st.Muted.Render("esc/q leave at any time; the read stops after a timeout.")})
 	case src.Err != nil:
 		return panel.Error(st, w, "Cannot read "+src.Shown(), src.Err, append(common.Remedy(src.Err), "Press r to retry."))
@@ -257,7 +291,9 @@ func (p *Page) details(src *common.Source) string {
 	lines := []string{
 		st.Label.Render("Layout      ") + src.Layouts() + fmt.Sprintf(" · %d chains · %d unused objects", len(cat.Chains), len(cat.Problems)),
 	}
-	if n := newestRestorable(src); n != "" {
+	if isFleet(src) {
+		lines = append(lines, st.Label.Render("Clusters    ")+fmt.Sprintf("%d cluster folders, each restored on its own: enter opens the Fleet screen", len(cat.Clusters())))
+	} else if n := newestRestorable(src); n != "" {
 		lines = append(lines, st.Label.Render("Restorable  ")+n)
 	} else {
 		lines = append(lines, st.Danger.Render("No backups found: check that --store points at the folder that holds v1/ or v2/."))
@@ -273,7 +309,14 @@ func (p *Page) details(src *common.Source) string {
 	if len(cat.Problems) > 0 {
 		lines = append(lines, st.Warn.Render(fmt.Sprintf("⚠ %d objects could not be used (see the catalog)", len(cat.Problems))))
 	}
-	lines = append(lines, "", st.Muted.Render("enter catalog · p pick a restore point · m members · r reload"))
+	read := common.Ago(src.Loaded, p.c.Now())
+	if src.Loading {
+		read = "reading again…"
+	} else if p.c.Refresh > 0 {
+		read += fmt.Sprintf(" · again every %s while shown", p.c.Refresh)
+	}
+	lines = append(lines, st.Label.Render("Read        ")+read)
+	lines = append(lines, "", st.Muted.Render("enter catalog · p pick a restore point · m members · r reload all"))
 	return panel.Box(st, w, "", lines)
 }
 
