@@ -102,7 +102,8 @@ func TestGolden(t *testing.T) {
 		steps  func(a *app) string
 	}{
 		{"Stores", []string{v2, v1, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
-			return a.waitFor("etcdbr-v1", "not found: see below")
+			// Every store's row, each read in its own command: a wait for two of them caught the third loading.
+			return a.waitFor("etcdbr-v2", "etcdbr-v1", "not found: see below", "Restorable")
 		}},
 		{"StoresUnreachable", []string{v2, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
 			a.waitFor("not found: see below")

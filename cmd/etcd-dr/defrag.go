@@ -54,13 +54,7 @@ func runDefrag(ctx context.Context, g *globalOptions, o defragOptions) error {
 		cfg.OnStep = func(s defrag.Step) { printStep(g.text(), s) }
 	}
 	rep, err := defrag.Run(ctx, cfg)
-	if g.output == "json" {
-		if rep != nil {
-			writeJSON(g.stdout, rep)
-			if err != nil {
-				return reportedError{err}
-			}
-		}
+	if written, err := writeResult(g, rep, err); written || g.output == "json" {
 		return err
 	}
 	if rep != nil {

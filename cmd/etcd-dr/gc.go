@@ -87,12 +87,8 @@ func runGC(ctx context.Context, g *globalOptions, o gcVerbOptions) error {
 	}
 	defer repo.Close()
 	p, err := repo.GC(ctx, engine.GCRequest{Policy: *cfg, DryRun: o.dryRun})
-	if g.output == "json" && p != nil {
-		writeJSON(g.stdout, p)
-		if err != nil {
-			return reportedError{err}
-		}
-		return nil
+	if written, err := writeResult(g, p, err); written {
+		return err
 	}
 	if p != nil {
 		printPlan(g, p)

@@ -34,18 +34,13 @@ func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) erro
 	if err != nil {
 		return err
 	}
-	repo, err := openRepo(ctx, g, o.identity)
-	if err != nil {
+	var store string // the store as the catalog names it (redacted), for the text output
+	res, err := onRepo(ctx, g, o.identity, func(r *engine.Repo) (*restore.InitResult, error) {
+		store = r.Catalog().Store
+		return r.Initialize(ctx, engine.InitializeRequest{Pick: req, Config: cfg})
+	})
+	if written, err := writeResult(g, res, err); written {
 		return err
-	}
-	defer repo.Close()
-	res, err := repo.Initialize(ctx, engine.InitializeRequest{Pick: req, Config: cfg})
-	if g.output == "json" && res != nil {
-		writeJSON(g.stdout, res)
-		if err != nil {
-			return reportedError{err}
-		}
-		return nil
 	}
 	if err != nil {
 		if res != nil && res.Validation != nil && !res.Validation.Missing {
@@ -58,9 +53,9 @@ func runInitialize(ctx context.Context, g *globalOptions, o restoreOptions) erro
 		fmt.Fprintf(g.text(), "Data dir %s is valid (revision %d); nothing to do.\n", res.Validation.Path, res.Validation.Revision)
 	default:
 		if res.Validation.Missing {
-			fmt.Fprintf(g.text(), "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
+			fmt.Fprintf(g.text(), "Data dir %s was missing; restored it from %s.\n", res.Validation.Path, store)
 		} else {
-			fmt.Fprintf(g.text(), "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, repo.Catalog().Store)
+			fmt.Fprintf(g.text(), "Data dir %s was not valid; moved it aside and restored it from %s.\n", res.Validation.Path, store)
 		}
 		printRestore(g.text(), res.Restore, o)
 	}

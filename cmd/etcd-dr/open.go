@@ -35,3 +35,27 @@ func openPicked(ctx context.Context, g *globalOptions, id identityOptions, req e
 	}
 	return repo, res, nil
 }
+
+// onRepo opens --store (with the identity for encrypted objects), runs one engine job on it and closes it.
+func onRepo[R any](ctx context.Context, g *globalOptions, id identityOptions, job func(*engine.Repo) (R, error)) (R, error) {
+	repo, err := openRepo(ctx, g, id)
+	if err != nil {
+		var none R
+		return none, err
+	}
+	defer repo.Close()
+	return job(repo)
+}
+
+// writeResult prints a job's result under --output json, also when the job failed part-way with a result: the
+// script reads what was done, the exit code says how it ended. It reports whether it wrote, and what to return.
+func writeResult[R any](g *globalOptions, res *R, err error) (bool, error) {
+	if g.output != "json" || res == nil {
+		return false, err
+	}
+	writeJSON(g.stdout, res)
+	if err != nil {
+		return true, reportedError{err}
+	}
+	return true, nil
+}

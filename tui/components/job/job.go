@@ -17,6 +17,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/tui/components/confirm"
 	"github.com/etcd-dr/etcd-dr/tui/components/panel"
 	"github.com/etcd-dr/etcd-dr/tui/components/progressbar"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
 
@@ -192,6 +193,60 @@ func (m *Model) Bindings() []keymap.Binding {
 		return []keymap.Binding{{Keys: []string{"ctrl+c"}, Desc: "wait: cancelling"}}
 	}
 	return nil
+}
+
+// UpdateForm is the key handling every wizard shares around its form: while editing, esc goes back, enter
+// submits, next/previous field move the focus and other keys and pastes edit the focused field (edited says so:
+// the page drops a stale complaint); once the job has ended, enter or esc goes back. The job's own messages
+// go to Update first.
+func (m *Model) UpdateForm(msg tea.Msg, form *textfield.Form, submit func() tea.Cmd) (cmd tea.Cmd, edited bool) {
+	k := m.c.Keys
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		if m.state == Editing {
+			return nil, form.Update(msg)
+		}
+	case tea.KeyPressMsg:
+		switch m.state {
+		case Editing:
+			switch {
+			case k.Back.Matches(msg):
+				return m.c.Pop(), false
+			case k.NextField.Matches(msg):
+				form.Next()
+			case k.PrevField.Matches(msg):
+				form.Prev()
+			case k.Enter.Matches(msg):
+				return submit(), false
+			default:
+				return nil, form.Update(msg)
+			}
+		case Finished, Failed:
+			if k.Back.Matches(msg) || k.Enter.Matches(msg) {
+				return m.c.Pop(), false
+			}
+		}
+	}
+	return nil, false
+}
+
+// Back is the key of an ended job: enter or esc goes back.
+var Back = keymap.Binding{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}
+
+// Footer is the keys for the job's state: its own while it asks, runs or cancels; the page's editing keys
+// before it starts; done once it has ended (nil: Back).
+func (m *Model) Footer(editing, done []keymap.Binding) []keymap.Binding {
+	if bs := m.Bindings(); bs != nil {
+		return bs
+	}
+	switch m.state {
+	case Finished, Failed:
+		if done == nil {
+			return []keymap.Binding{Back}
+		}
+		return done
+	}
+	return editing
 }
 
 // Fraction is Last's share done (0 when the total is unknown).

@@ -12,26 +12,24 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
 	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/filter"
 	"github.com/etcd-dr/etcd-dr/tui/components/list"
-	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
 
 // Page is the Catalog screen of one store.
 type Page struct {
-	c      *common.Common
-	src    *common.Source
-	open   common.Opener
-	cat    *catalog.Catalog // the catalog the rows were built from
-	chains []int
-	folded map[int]bool
-	rows   []row
-	list   list.Model
-	filter textfield.Model
-	// filtering is true while the filter field has focus.
-	filtering bool
-	flash     string // one-line message (e.g. why a download cannot start)
-	picking   bool   // a pickAt check is running
+	c       *common.Common
+	src     *common.Source
+	open    common.Opener
+	cat     *catalog.Catalog // the catalog the rows were built from
+	chains  []int
+	folded  map[int]bool
+	rows    []row
+	list    list.Model
+	filter  filter.Model
+	flash   string // one-line message (e.g. why a download cannot start)
+	picking bool   // a pickAt check is running
 	// lowered caches the lower-case text the filter searches, per catalog (typing must stay fast at 10 000 rows).
 	lowered map[string]string
 	w, h    int
@@ -40,7 +38,7 @@ type Page struct {
 // New builds the Catalog page of src.
 func New(c *common.Common, src *common.Source, open common.Opener) *Page {
 	p := &Page{c: c, src: src, open: open, folded: map[int]bool{}}
-	p.filter = textfield.New("/", "filter by name, revision or problem")
+	p.filter = filter.New("filter by name, revision or problem")
 	p.rebuild()
 	return p
 }
@@ -58,7 +56,7 @@ func (p *Page) Init() tea.Cmd {
 func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
 
 func (p *Page) Title() string   { return "Catalog" }
-func (p *Page) Capturing() bool { return p.filtering }
+func (p *Page) Capturing() bool { return p.filter.Typing() }
 func (p *Page) Busy() bool      { return false }
 
 func (p *Page) Bindings() []keymap.Binding {
@@ -109,7 +107,7 @@ func (p *Page) rebuild() {
 		p.list.SetLen(0)
 		return
 	}
-	p.rows = buildRows(p.cat, p.chains, p.folded, strings.ToLower(strings.TrimSpace(p.filter.Value())), p.lower)
+	p.rows = buildRows(p.cat, p.chains, p.folded, p.filter.Query(), p.lower)
 	p.list.SetLen(len(p.rows))
 	if keep != nil {
 		for i, r := range p.rows {
@@ -172,37 +170,12 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		}
 		return p, p.c.Push(p.open.Restore(p.src, msg.res))
 	case tea.KeyPressMsg:
-		if p.filtering {
-			return p, p.updateFilter(msg)
+		if !p.filter.Typing() {
+			return p, p.updateKeys(msg)
 		}
-		return p, p.updateKeys(msg)
 	}
-	if p.filtering {
-		p.filter.Update(msg)
-	}
+	p.filter.Update(msg, p.rebuild, &p.list)
 	return p, nil
-}
-
-func (p *Page) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		p.filter.SetValue("")
-		p.filter.Blur()
-		p.filtering = false
-		p.rebuild()
-		return nil
-	case "enter", "down", "up":
-		p.filter.Blur()
-		p.filtering = false
-		return nil
-	}
-	before := p.filter.Value()
-	p.filter.Update(msg)
-	if p.filter.Value() != before {
-		p.rebuild()
-		p.list.Select(0)
-	}
-	return nil
 }
 
 func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
@@ -214,15 +187,13 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	r := p.selected()
 	switch {
 	case k.Back.Matches(msg):
-		if p.filter.Value() != "" {
-			p.filter.SetValue("")
+		if p.filter.Clear() {
 			p.rebuild()
 			return nil
 		}
 		return p.c.Pop()
 	case k.Filter.Matches(msg):
-		p.filtering = true
-		p.filter.Focus()
+		p.filter.Start()
 		return nil
 	case k.Reload.Matches(msg):
 		return p.src.Reload(p.c.Ctx, p.c.Decrypt)
@@ -310,7 +281,7 @@ func (p *Page) View() string {
 		msg := "No backups in this store."
 		if p.src.Loading && p.src.Err == nil {
 			msg = "Reading the store…"
-		} else if p.filter.Value() != "" {
+		} else if p.filter.Query() != "" {
 			msg = "Nothing matches the filter (esc clears it)."
 		} else if p.src.Err != nil {
 			msg = "The store could not be read: " + p.src.Err.Error()
@@ -326,7 +297,7 @@ func (p *Page) View() string {
 
 func (p *Page) summary() string {
 	st := p.c.Styles
-	if p.filtering || p.filter.Value() != "" {
+	if p.filter.Shown() {
 		found := 0
 		for _, r := range p.rows {
 			if r.kind != chainRow && r.kind != strayHead {

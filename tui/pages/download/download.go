@@ -25,12 +25,12 @@ import (
 
 // Page is the Download wizard for one picked restore point.
 type Page struct {
-	c      *common.Common
-	src    *common.Source
-	res    *pick.Result
-	snaps  []catalog.Snapshot
-	target textfield.Model
-	job    job.Model
+	c     *common.Common
+	src   *common.Source
+	res   *pick.Result
+	snaps []catalog.Snapshot
+	form  textfield.Form // the target path
+	job   job.Model
 	// progress of the running download
 	doneObjs int
 	doneSize int64 // stored bytes of the objects finished
@@ -54,11 +54,14 @@ func New(c *common.Common, src *common.Source, res *pick.Result, target string) 
 			target += ".db"
 		}
 	}
-	p.target = textfield.New("target", "a file for one snapshot, a new folder for a chain")
-	p.target.SetValue(target)
-	p.target.Focus()
+	to := textfield.New("target", "a file for one snapshot, a new folder for a chain")
+	to.SetValue(target)
+	p.form = textfield.NewForm(0, to)
 	return p
 }
+
+// target is the form's one field.
+func (p *Page) target() *textfield.Model { return &p.form.Fields[0] }
 
 func (p *Page) Init() tea.Cmd    { return nil }
 func (p *Page) Title() string    { return "Download" }
@@ -67,17 +70,11 @@ func (p *Page) Busy() bool       { return p.job.Busy() }
 func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
-	k := p.c.Keys
-	if bs := p.job.Bindings(); bs != nil {
-		return bs
+	var done []keymap.Binding
+	if p.job.State() == job.Failed {
+		done = []keymap.Binding{{Keys: []string{"e"}, Desc: "edit and retry"}, job.Back}
 	}
-	switch p.job.State() {
-	case job.Failed:
-		return []keymap.Binding{{Keys: []string{"e"}, Desc: "edit and retry"}, {Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
-	case job.Finished:
-		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
-	}
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "start download"}, {Keys: []string{"esc"}, Desc: "back"}}
+	return p.job.Footer([]keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "start download"}, {Keys: []string{"esc"}, Desc: "back"}}, done)
 }
 
 // progressed counts whole objects: the engine's Finished ends one, and the next starts from zero.
@@ -90,42 +87,23 @@ func (p *Page) progressed(u progress.Update) {
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	k := p.c.Keys
 	if used, cmd := p.job.Update(msg); used {
 		return p, cmd
 	}
-	switch msg := msg.(type) {
-	case tea.PasteMsg:
-		if p.job.State() == job.Editing {
-			p.target.Update(msg)
-		}
-	case tea.KeyPressMsg:
-		switch p.job.State() {
-		case job.Editing:
-			switch {
-			case k.Back.Matches(msg):
-				return p, p.c.Pop()
-			case k.Enter.Matches(msg):
-				return p, p.start()
-			default:
-				p.target.Update(msg)
-				p.refusal = ""
-			}
-		case job.Finished, job.Failed:
-			switch {
-			case k.Back.Matches(msg), k.Enter.Matches(msg):
-				return p, p.c.Pop()
-			case msg.String() == "e" && p.job.State() == job.Failed:
-				p.job.Edit()
-				p.target.Focus()
-			}
-		}
+	if km, ok := msg.(tea.KeyPressMsg); ok && km.String() == "e" && p.job.State() == job.Failed {
+		p.job.Edit()
+		p.form.Focus(0)
+		return p, nil
 	}
-	return p, nil
+	cmd, edited := p.job.UpdateForm(msg, &p.form, p.start)
+	if edited {
+		p.refusal = ""
+	}
+	return p, cmd
 }
 
 func (p *Page) start() tea.Cmd {
-	to := strings.TrimSpace(p.target.Value())
+	to := strings.TrimSpace(p.target().Value())
 	if to == "" {
 		p.refusal = "give a target path"
 		return nil
@@ -136,7 +114,7 @@ func (p *Page) start() tea.Cmd {
 		return nil
 	}
 	p.doneObjs, p.doneSize, p.refusal = 0, 0, ""
-	p.target.Blur()
+	p.form.Blur()
 	return p.job.Start(func(ctx context.Context, r progress.Reporter) (any, error) {
 		return repo.Download(ctx, engine.DownloadRequest{Point: res, To: to, Progress: r})
 	})
@@ -175,7 +153,7 @@ func (p *Page) View() string {
 		fmt.Sprintf("Restore point %s: %s, %s stored.", st.Value.Render(fmt.Sprint(p.res.Revision)), kind, common.Bytes(p.total)),
 		st.Muted.Render("Objects are streamed, decompressed and sha256-verified; a file appears only when whole."),
 		"",
-		p.target.View(st, 8, w),
+		p.target().View(st, 8, w),
 	)
 	if len(p.snaps) > 1 {
 		lines = append(lines, st.Muted.Render("        a folder: it can itself be opened as a store (--store file://<folder>)"))

@@ -16,8 +16,8 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/filter"
 	"github.com/etcd-dr/etcd-dr/tui/components/list"
-	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
 
@@ -42,10 +42,9 @@ type Page struct {
 	read    time.Time
 	repo    *engine.Repo // the Repo health was read from
 
-	list      list.Model
-	filter    textfield.Model
-	filtering bool
-	w, h      int
+	list   list.Model
+	filter filter.Model
+	w, h   int
 }
 
 var ids atomic.Int64
@@ -61,13 +60,13 @@ type healthMsg struct {
 // New builds the Fleet page of src (a read store root).
 func New(c *common.Common, src *common.Source, open Opener) *Page {
 	p := &Page{c: c, src: src, open: open, id: ids.Add(1)}
-	p.filter = textfield.New("/", "filter by cluster, layout or leader")
+	p.filter = filter.New("filter by cluster, layout or leader")
 	return p
 }
 
 func (p *Page) Init() tea.Cmd   { return p.readCmd() }
 func (p *Page) Title() string   { return "Fleet" }
-func (p *Page) Capturing() bool { return p.filtering }
+func (p *Page) Capturing() bool { return p.filter.Typing() }
 func (p *Page) Busy() bool      { return false }
 
 // LiveSources is the store root: the root reads it again every --refresh while this page is on top.
@@ -75,7 +74,7 @@ func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	if p.filtering {
+	if p.filter.Typing() {
 		return []keymap.Binding{{Keys: []string{"enter"}, Desc: "keep the filter"}, {Keys: []string{"esc"}, Desc: "clear it"}}
 	}
 	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "open the cluster's catalog", Short: "catalog"}, k.Filter, k.Reload, {Keys: []string{"esc"}, Desc: "back"}}
@@ -114,11 +113,11 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			p.setHealth(msg.repo, msg.health, msg.err)
 		}
 	case tea.KeyPressMsg:
-		if p.filtering {
-			return p, p.updateFilter(msg)
+		if !p.filter.Typing() {
+			return p, p.updateKeys(msg)
 		}
-		return p, p.updateKeys(msg)
 	}
+	p.filter.Update(msg, p.applyFilter, &p.list)
 	return p, nil
 }
 
@@ -147,7 +146,7 @@ func (p *Page) setHealth(repo *engine.Repo, health []engine.ClusterHealth, err e
 }
 
 func (p *Page) applyFilter() {
-	q := strings.ToLower(strings.TrimSpace(p.filter.Value()))
+	q := p.filter.Query()
 	p.shown = p.shown[:0]
 	for i := range p.health {
 		if q == "" || strings.Contains(p.lowered[i], q) {
@@ -164,28 +163,6 @@ func (p *Page) selected() *engine.ClusterHealth {
 	return &p.health[p.shown[p.list.Cursor()]]
 }
 
-func (p *Page) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		p.filter.SetValue("")
-		p.filter.Blur()
-		p.filtering = false
-		p.applyFilter()
-		return nil
-	case "enter", "down", "up":
-		p.filter.Blur()
-		p.filtering = false
-		return nil
-	}
-	before := p.filter.Value()
-	p.filter.Update(msg)
-	if p.filter.Value() != before {
-		p.applyFilter()
-		p.list.Select(0)
-	}
-	return nil
-}
-
 func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.c.Keys
 	if p.list.Update(msg, k) {
@@ -193,16 +170,14 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case k.Back.Matches(msg):
-		if p.filter.Value() != "" {
-			p.filter.SetValue("")
+		if p.filter.Clear() {
 			p.applyFilter()
 			return nil
 		}
 		p.id = ids.Add(1) // answers still on their way are for a page that is gone
 		return p.c.Pop()
 	case k.Filter.Matches(msg):
-		p.filtering = true
-		p.filter.Focus()
+		p.filter.Start()
 	case k.Reload.Matches(msg):
 		return p.src.Reload(p.c.Ctx, p.c.Decrypt)
 	case k.Enter.Matches(msg):
@@ -245,7 +220,7 @@ func (p *Page) View() string {
 		switch {
 		case p.health == nil && (p.reading || p.src.Loading):
 			msg = "Reading every cluster's backups and heartbeats…"
-		case p.filter.Value() != "":
+		case p.filter.Query() != "":
 			msg = "No cluster matches the filter (esc clears it)."
 		case p.readErr != nil:
 			msg = "Cannot read the clusters: " + common.Safe(p.readErr.Error()) + " (r retries)"
@@ -262,7 +237,7 @@ func (p *Page) View() string {
 // summary is the first line: the filter while it is used, else how many clusters are in trouble, and the store.
 func (p *Page) summary() string {
 	st := p.c.Styles
-	if p.filtering || p.filter.Value() != "" {
+	if p.filter.Shown() {
 		return p.filter.View(st, 2, max(p.w-14, 10)) + st.Muted.Render(fmt.Sprintf("  %d of %d", len(p.shown), len(p.health)))
 	}
 	var old, gaps, probs int

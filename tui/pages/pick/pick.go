@@ -32,11 +32,11 @@ const (
 
 // Page is the Pick wizard.
 type Page struct {
-	c      *common.Common
-	src    *common.Source
-	open   common.Opener
-	fields [2]textfield.Model
-	focus  int
+	c    *common.Common
+	src  *common.Source
+	open common.Opener
+	// form holds the two fields; its extra focus stop is the answer below them.
+	form textfield.Form
 	// job runs the pick (it reads the chosen full snapshot's db: a few ranged reads, cancellable).
 	job job.Model
 	// answer scrolls the result (bubbles' viewport).
@@ -48,13 +48,13 @@ type Page struct {
 func New(c *common.Common, src *common.Source, open common.Opener, etcdVersion, revision string) *Page {
 	p := &Page{c: c, src: src, open: open, job: job.New(c, "pick", ""), answer: viewport.New()}
 	p.answer.KeyMap = viewport.KeyMap{Up: c.Keys.Up.Key(), Down: c.Keys.Down.Key(), PageUp: c.Keys.PageUp.Key(), PageDown: c.Keys.PageDown.Key()}
-	p.fields[fieldVersion] = textfield.New("etcd version", "any (e.g. 3.6.4: backups of 3.5 and 3.6 fit)")
-	p.fields[fieldVersion].Check = checkVersion
-	p.fields[fieldRevision] = textfield.New("revision", "newest restorable (or a decimal revision)")
-	p.fields[fieldRevision].Check = checkRevision
-	p.fields[fieldVersion].SetValue(etcdVersion)
-	p.fields[fieldRevision].SetValue(revision)
-	p.setFocus(fieldVersion)
+	version := textfield.New("etcd version", "any (e.g. 3.6.4: backups of 3.5 and 3.6 fit)")
+	version.Check = checkVersion
+	version.SetValue(etcdVersion)
+	rev := textfield.New("revision", "newest restorable (or a decimal revision)")
+	rev.Check = checkRevision
+	rev.SetValue(revision)
+	p.form = textfield.NewForm(1, version, rev)
 	return p
 }
 
@@ -80,15 +80,13 @@ func checkRevision(s string) string {
 
 func (p *Page) Init() tea.Cmd   { return p.run() }
 func (p *Page) Title() string   { return "Pick" }
-func (p *Page) Capturing() bool { return p.focus != fieldResult && !p.job.Busy() }
+func (p *Page) Capturing() bool { return p.form.OnField() && !p.job.Busy() }
 func (p *Page) Busy() bool      { return p.job.Busy() }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	if bs := p.job.Bindings(); bs != nil {
-		return bs
-	}
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "pick"}, k.NextField, k.Download, k.Restore}
+	keys := []keymap.Binding{{Keys: k.Enter.Keys, Desc: "pick"}, k.NextField, k.Download, k.Restore}
+	return p.job.Footer(keys, keys)
 }
 
 func (p *Page) SetSize(w, h int) {
@@ -96,23 +94,12 @@ func (p *Page) SetSize(w, h int) {
 	p.fill()
 }
 
-func (p *Page) setFocus(f int) {
-	p.focus = f
-	for i := range p.fields {
-		if i == f {
-			p.fields[i].Focus()
-		} else {
-			p.fields[i].Blur()
-		}
-	}
-}
-
 // run picks with the current inputs as a job: quick on a catalog in memory, but it may read a full
 // snapshot's db, so it shows a spinner and esc cancels it.
 func (p *Page) run() tea.Cmd {
 	repo := p.src.Repo
-	ver := strings.TrimSpace(p.fields[fieldVersion].Value())
-	revS := strings.TrimSpace(p.fields[fieldRevision].Value())
+	ver := strings.TrimSpace(p.form.Fields[fieldVersion].Value())
+	revS := strings.TrimSpace(p.form.Fields[fieldRevision].Value())
 	p.job.Cancel() // a pick still running is superseded: its messages are no longer this job's
 	return p.job.Start(func(ctx context.Context, _ progress.Reporter) (any, error) {
 		var rev int64
@@ -142,24 +129,22 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case tea.PasteMsg:
-		if p.focus != fieldResult {
-			p.fields[p.focus].Update(msg)
-		}
+		p.form.Update(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case k.Back.Matches(msg):
 			return p, p.c.Pop()
 		case k.NextField.Matches(msg):
-			p.setFocus((p.focus + 1) % 3)
+			p.form.Next()
 		case k.PrevField.Matches(msg):
-			p.setFocus((p.focus + 2) % 3)
+			p.form.Prev()
 		case k.Enter.Matches(msg):
-			if p.focus != fieldResult {
-				p.setFocus(fieldResult)
+			if p.form.OnField() {
+				p.form.Focus(fieldResult)
 				return p, p.run()
 			}
-		case p.focus != fieldResult:
-			p.fields[p.focus].Update(msg)
+		case p.form.OnField():
+			p.form.Update(msg)
 		case k.Download.Matches(msg) && p.ok():
 			return p, p.c.Push(p.open.Download(p.src, p.result()))
 		case k.Restore.Matches(msg) && p.ok():
@@ -183,11 +168,11 @@ func (p *Page) View() string {
 	st := p.c.Styles
 	var top []string
 	top = append(top, st.Muted.Render("Which point can be restored? Leave both empty for the newest restorable revision."), "")
-	for i := range p.fields {
-		top = append(top, p.fields[i].View(st, 14, p.w))
+	for i := range p.form.Fields {
+		top = append(top, p.form.Fields[i].View(st, 14, p.w))
 	}
 	hint := "enter picks · tab next field"
-	if p.focus == fieldResult {
+	if !p.form.OnField() {
 		hint = "↑/↓ scroll · tab edit inputs · d download this point · R restore it"
 	}
 	top = append(top, st.Muted.Render(hint), "")

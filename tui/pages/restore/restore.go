@@ -47,8 +47,7 @@ type Page struct {
 	c       *common.Common
 	src     *common.Source
 	res     *pick.Result
-	fields  [nFields]textfield.Model
-	focus   int
+	form    textfield.Form
 	refusal string // why the form cannot go on (occupied target, bad value)
 	// occupied: the target holds data that move aside will rename (shown in the confirmation).
 	occupied bool
@@ -60,13 +59,14 @@ type Page struct {
 // New builds the wizard for the picked point.
 func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
 	p := &Page{c: c, src: src, res: res, job: job.New(c, "restore", "the temporary directory is being removed")}
-	p.fields[fDataDir] = textfield.New("data dir", "a NEW directory, e.g. /var/lib/etcd-restored")
-	p.fields[fName] = textfield.New("member name", "default (single member)")
-	p.fields[fCluster] = textfield.New("initial cluster", "m1=https://10.0.0.1:2380,m2=... (multi-member)")
-	p.fields[fPeerURLs] = textfield.New("peer URLs", "https://10.0.0.1:2380")
-	p.fields[fToken] = textfield.New("cluster token", "etcd-cluster")
-	p.fields[fBump] = textfield.New("bump revision", "0 (Kubernetes: e.g. 1000000)")
-	p.fields[fBump].Check = func(s string) string {
+	fields := make([]textfield.Model, nFields)
+	fields[fDataDir] = textfield.New("data dir", "a NEW directory, e.g. /var/lib/etcd-restored")
+	fields[fName] = textfield.New("member name", "default (single member)")
+	fields[fCluster] = textfield.New("initial cluster", "m1=https://10.0.0.1:2380,m2=... (multi-member)")
+	fields[fPeerURLs] = textfield.New("peer URLs", "https://10.0.0.1:2380")
+	fields[fToken] = textfield.New("cluster token", "etcd-cluster")
+	fields[fBump] = textfield.New("bump revision", "0 (Kubernetes: e.g. 1000000)")
+	fields[fBump].Check = func(s string) string {
 		if s == "" {
 			return ""
 		}
@@ -75,40 +75,40 @@ func New(c *common.Common, src *common.Source, res *pick.Result) *Page {
 		}
 		return ""
 	}
-	p.fields[fCompact] = textfield.New("mark compacted", "no (yes with a bump, for Kubernetes)")
-	p.fields[fCompact].Check = func(s string) string {
+	fields[fCompact] = textfield.New("mark compacted", "no (yes with a bump, for Kubernetes)")
+	fields[fCompact].Check = func(s string) string {
 		switch strings.ToLower(s) {
 		case "", "yes", "no", "y", "n":
 			return ""
 		}
 		return "yes or no"
 	}
-	p.fields[fAll] = textfield.New("all members", "no (yes: one data dir per member of the initial cluster)")
-	p.fields[fAll].Check = p.fields[fCompact].Check
-	p.fields[fMove] = textfield.New("move aside", "no (yes: rename an occupied data dir to <dir>.broken-<time>)")
-	p.fields[fMove].Check = p.fields[fCompact].Check
-	p.setFocus(fDataDir)
+	fields[fAll] = textfield.New("all members", "no (yes: one data dir per member of the initial cluster)")
+	fields[fAll].Check = fields[fCompact].Check
+	fields[fMove] = textfield.New("move aside", "no (yes: rename an occupied data dir to <dir>.broken-<time>)")
+	fields[fMove].Check = fields[fCompact].Check
+	p.form = textfield.NewForm(0, fields...)
 	return p
 }
 
 // Prefill puts the command line's values in the form (the wizard of `etcd-dr restore` on a terminal).
 func (p *Page) Prefill(q common.RestoreRequest) {
-	p.fields[fDataDir].SetValue(q.DataDir)
-	p.fields[fName].SetValue(q.Name)
-	p.fields[fCluster].SetValue(q.InitialCluster)
-	p.fields[fPeerURLs].SetValue(q.InitialAdvertisePeerURLs)
-	p.fields[fToken].SetValue(q.InitialClusterToken)
+	p.form.Fields[fDataDir].SetValue(q.DataDir)
+	p.form.Fields[fName].SetValue(q.Name)
+	p.form.Fields[fCluster].SetValue(q.InitialCluster)
+	p.form.Fields[fPeerURLs].SetValue(q.InitialAdvertisePeerURLs)
+	p.form.Fields[fToken].SetValue(q.InitialClusterToken)
 	if q.BumpRevision > 0 {
-		p.fields[fBump].SetValue(strconv.FormatInt(q.BumpRevision, 10))
+		p.form.Fields[fBump].SetValue(strconv.FormatInt(q.BumpRevision, 10))
 	}
 	if q.MarkCompacted {
-		p.fields[fCompact].SetValue("yes")
+		p.form.Fields[fCompact].SetValue("yes")
 	}
 	if q.AllMembers {
-		p.fields[fAll].SetValue("yes")
+		p.form.Fields[fAll].SetValue("yes")
 	}
 	if q.MoveAside {
-		p.fields[fMove].SetValue("yes")
+		p.form.Fields[fMove].SetValue("yes")
 	}
 }
 
@@ -122,60 +122,18 @@ func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	if bs := p.job.Bindings(); bs != nil {
-		return bs
-	}
-	switch p.job.State() {
-	case job.Finished, job.Failed:
-		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
-	}
-	return []keymap.Binding{k.NextField, {Keys: k.Enter.Keys, Desc: "review and confirm"}, {Keys: []string{"esc"}, Desc: "back"}}
-}
-
-func (p *Page) setFocus(f int) {
-	p.focus = f
-	for i := range p.fields {
-		if i == f {
-			p.fields[i].Focus()
-		} else {
-			p.fields[i].Blur()
-		}
-	}
+	return p.job.Footer([]keymap.Binding{k.NextField, {Keys: k.Enter.Keys, Desc: "review and confirm"}, {Keys: []string{"esc"}, Desc: "back"}}, nil)
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	k := p.c.Keys
 	if used, cmd := p.job.Update(msg); used {
 		return p, cmd
 	}
-	switch msg := msg.(type) {
-	case tea.PasteMsg:
-		if p.job.State() == job.Editing {
-			p.fields[p.focus].Update(msg)
-		}
-	case tea.KeyPressMsg:
-		switch p.job.State() {
-		case job.Editing:
-			switch {
-			case k.Back.Matches(msg):
-				return p, p.c.Pop()
-			case k.NextField.Matches(msg):
-				p.setFocus((p.focus + 1) % nFields)
-			case k.PrevField.Matches(msg):
-				p.setFocus((p.focus + nFields - 1) % nFields)
-			case k.Enter.Matches(msg):
-				p.review()
-			default:
-				p.fields[p.focus].Update(msg)
-				p.refusal = ""
-			}
-		case job.Finished, job.Failed:
-			if k.Back.Matches(msg) || k.Enter.Matches(msg) {
-				return p, p.c.Pop()
-			}
-		}
+	cmd, edited := p.job.UpdateForm(msg, &p.form, func() tea.Cmd { p.review(); return nil })
+	if edited {
+		p.refusal = ""
 	}
-	return p, nil
+	return p, cmd
 }
 
 // review checks the form and the target, and opens the confirmation only when both are fine.
@@ -189,13 +147,13 @@ var fieldOf = map[string]int{
 }
 
 func (p *Page) review() {
-	v := func(f int) string { return strings.TrimSpace(p.fields[f].Value()) }
+	v := func(f int) string { return strings.TrimSpace(p.form.Fields[f].Value()) }
 	req := common.RestoreRequest{DataDir: v(fDataDir), Name: v(fName), InitialCluster: v(fCluster),
 		InitialAdvertisePeerURLs: v(fPeerURLs), InitialClusterToken: v(fToken)}
-	for f := range p.fields {
-		if c := p.fields[f].Check; c != nil && c(p.fields[f].Value()) != "" {
-			p.refusal = p.fields[f].Label + ": " + c(p.fields[f].Value())
-			p.setFocus(f)
+	for f := range p.form.Fields {
+		if c := p.form.Fields[f].Check; c != nil && c(p.form.Fields[f].Value()) != "" {
+			p.refusal = p.form.Fields[f].Label + ": " + c(p.form.Fields[f].Value())
+			p.form.Focus(f)
 			return
 		}
 	}
@@ -207,7 +165,7 @@ func (p *Page) review() {
 	// The engine's one rule for a target, before the confirmation; occupied = there is data that move aside renames.
 	if err := engine.CheckTarget(req.DataDir, req.MoveAside); err != nil {
 		p.refusal = common.Worded(err).Error()
-		p.setFocus(fDataDir)
+		p.form.Focus(fDataDir)
 		return
 	}
 	p.occupied = req.MoveAside && engine.CheckTarget(req.DataDir, false) != nil
@@ -217,7 +175,7 @@ func (p *Page) review() {
 	if !req.AllMembers && (req.InitialCluster != "" || req.InitialAdvertisePeerURLs != "") && req.Name == "" {
 		// The engine would take etcd's default name; a console form that gives a cluster means a member of it.
 		p.refusal = "member name: required with an initial cluster or peer URLs"
-		p.setFocus(fName)
+		p.form.Focus(fName)
 		return
 	}
 	// The engine's one rule for membership and the revision bump, the same the restore applies.
@@ -225,7 +183,7 @@ func (p *Page) review() {
 		var bad *fault.BadSetting
 		p.refusal = common.Worded(err).Error()
 		if errors.As(err, &bad) {
-			p.setFocus(fieldOf[bad.Setting])
+			p.form.Focus(fieldOf[bad.Setting])
 		}
 		return
 	}
@@ -250,8 +208,8 @@ func (p *Page) View() string {
 	lines := []string{head, ""}
 	switch p.job.State() {
 	case job.Editing:
-		for i := range p.fields {
-			lines = append(lines, p.fields[i].View(st, 16, w))
+		for i := range p.form.Fields {
+			lines = append(lines, p.form.Fields[i].View(st, 16, w))
 		}
 		lines = append(lines, "")
 		if p.refusal != "" {

@@ -78,14 +78,8 @@ func reportKeys(c *common.Common) viewport.KeyMap {
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	if bs := p.job.Bindings(); bs != nil {
-		return bs
-	}
-	switch p.job.State() {
-	case job.Finished, job.Failed:
-		return []keymap.Binding{k.Up, k.Down, {Keys: k.Enter.Keys, Desc: "check again"}, {Keys: []string{"esc"}, Desc: "back"}}
-	}
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "run the check"}, {Keys: k.NextField.Keys, Desc: "chain / data dir"}, {Keys: []string{"esc"}, Desc: "back"}}
+	return p.job.Footer([]keymap.Binding{{Keys: k.Enter.Keys, Desc: "run the check"}, {Keys: k.NextField.Keys, Desc: "chain / data dir"}, {Keys: []string{"esc"}, Desc: "back"}},
+		[]keymap.Binding{k.Up, k.Down, {Keys: k.Enter.Keys, Desc: "check again"}, {Keys: []string{"esc"}, Desc: "back"}})
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
