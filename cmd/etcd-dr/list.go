@@ -159,6 +159,9 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 		for _, p := range ch.Problems {
 			fmt.Fprintf(w, "  chain %d (%s): %s\n", i+1, path.Base(ch.Base.Key), p)
 		}
+		if ch.Base.Excluded != "" {
+			fmt.Fprintf(w, "  chain %d excluded, never picked: %s\n", i+1, ch.Base.Excluded)
+		}
 		for _, n := range ch.Notes {
 			fmt.Fprintf(w, "  chain %d note: %s\n", i+1, n)
 		}

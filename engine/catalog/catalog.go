@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/format"
@@ -23,6 +24,10 @@ const (
 	MetaSHA256        = "sha256"         // hex sha256 of the stored bytes
 	MetaContentSize   = "content-size"   // bytes before compression/encryption
 	MembersDir        = "members"        // heartbeats live in <prefix>/members/<name>.json
+	// MetaExclude is etcd-backup-restore's brtypes.ExcludeSnapshotMetadataKey: "true" marks a snapshot its
+	// restore must not use. It writes it as GCS object metadata (gcs_snapstore.go); read here from the metadata
+	// Load already fetches for full snapshots. The S3 tag and Azure blob-tag forms are not read yet.
+	MetaExclude = "x-etcd-snapshot-exclude"
 )
 
 // ErrUnverifiable marks a snapshot whose content cannot be read to verify its name (encrypted, no key given).
@@ -45,8 +50,10 @@ type Snapshot struct {
 	// its key.
 	RecordedRevision int64 `json:"-"`
 	// Empty is a delta known to hold no events (zero bytes, or an empty array): its revisions are a gap.
-	Empty  bool   `json:"empty,omitempty"`
-	SHA256 string `json:"sha256,omitempty"`
+	Empty bool `json:"empty,omitempty"`
+	// Excluded says why the snapshot is shown but never picked (etcd-backup-restore's exclude mark), "" if not.
+	Excluded string `json:"excluded,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
 	// Node is the node that wrote a k3s/rke2 snapshot; Warning is what an SRE should know before using it.
 	Node    string `json:"node,omitempty"`
 	Warning string `json:"warning,omitempty"`
@@ -215,6 +222,9 @@ func applyMetadata(s *Snapshot, md map[string]string) {
 	}
 	if v := md[MetaEtcdVersion]; v != "" && s.EtcdVersion == "" {
 		s.EtcdVersion = v
+	}
+	if strings.EqualFold(md[MetaExclude], "true") {
+		s.Excluded = MetaExclude + "=true is set on it (etcd-backup-restore marks snapshots its restore must skip)"
 	}
 	if v := md[MetaSHA256]; v != "" {
 		s.SHA256 = v

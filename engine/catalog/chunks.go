@@ -15,7 +15,9 @@ import (
 // them into "<snapshot>"; against an emulator it names them "<snapshot>.chunk/%010d" instead, since a
 // filesystem cannot hold a file and a folder of one name. It leaves the components behind until its garbage
 // collector (GarbageCollectChunks) removes them. Components whose composite exists are leftovers, noted on its
-// chain; components without it are an upload that never finished, a problem.
+// chain; components without it are an upload that never finished, a problem. Its Swift snapstore
+// (swift_snapstore.go, uploadChunk) names its DLO segments the same "<snapshot>/%010d" beside the manifest
+// object "<snapshot>", so segments synced from Swift to another store follow this rule too.
 
 // chunkDirSuffix is what etcd-backup-restore appends to the components' folder on a GCS emulator.
 const chunkDirSuffix = ".chunk"

@@ -37,6 +37,12 @@ func TestChunkComposites(t *testing.T) {
 			chains: 1, notes: []string{"3 leftover chunks of Full-00000000-00000100-1700000000.gz in " + full + "/"},
 		},
 		{
+			// swift_snapstore.go uploadChunk: "<snapshot>/%010d" from 1, then the DLO manifest at "<snapshot>".
+			name:   "Swift segments beside their manifest, synced to another store",
+			keys:   []string{full + "/0000000001", full + "/0000000002", full, delta},
+			chains: 1, notes: []string{"2 leftover chunks of Full-00000000-00000100-1700000000.gz in " + full + "/"},
+		},
+		{
 			name:   "emulator naming with .chunk",
 			keys:   []string{full, full + ".chunk/0000000001", full + ".chunk/0000000002"},
 			chains: 1, notes: []string{"2 leftover chunks of Full-00000000-00000100-1700000000.gz in " + full + ".chunk/"},

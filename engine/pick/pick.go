@@ -80,7 +80,14 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	var refused []Refusal
 	var warnings []string
 	var compatible []catalog.Chain
-	for _, ch := range chains {
+	for i, ch := range chains {
+		if ch.Base.Excluded != "" {
+			refused = append(refused, Refusal{Key: ch.Base.Key, Why: "excluded: " + ch.Base.Excluded})
+			if i == 0 {
+				warnings = append(warnings, fmt.Sprintf("the newest backup %s is not used: excluded: %s", ch.Base.Key, ch.Base.Excluded))
+			}
+			continue
+		}
 		if target != nil {
 			if ch.Base.EtcdVersion == "" {
 				warnings = append(warnings, fmt.Sprintf("%s records no etcd version (etcd-backup-restore does not); assumed compatible with %s", ch.Base.Key, target))
@@ -97,6 +104,9 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	if len(compatible) == 0 {
 		if len(cat.Chains) == 0 {
 			return nil, fault.NothingCompatible("no backups in %s (%d other objects); check that the store URL points at the folder that holds the snapshots", cat.Store, len(cat.Problems))
+		}
+		if target == nil {
+			return &Result{Refused: refused, Warnings: warnings}, fault.NothingCompatible("none of the %d backups in %s can be picked: %s: %s", len(cat.Chains), cat.Store, refused[0].Key, refused[0].Why)
 		}
 		return &Result{Refused: refused}, fault.NothingCompatible("none of the %d backups in %s restores into etcd %s: %s", len(cat.Chains), cat.Store, target, refused[0].Why)
 	}
