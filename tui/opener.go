@@ -1,6 +1,7 @@
 package tui
 
 import (
+	compactpage "github.com/etcd-dr/etcd-dr/tui/pages/compact"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,10 @@ func (o opener) Validate(src *common.Source, chain *catalog.Chain) common.Page {
 
 func (o opener) Restore(src *common.Source, res *pick.Result) common.Page {
 	return restorepage.New(o.m.c, src, res)
+}
+
+func (o opener) Compact(src *common.Source, res *pick.Result) common.Page {
+	return compactpage.New(o.m.c, src, res)
 }
 
 func parseRev(s string) (int64, error) { return strconv.ParseInt(strings.TrimSpace(s), 10, 64) }

@@ -81,5 +81,6 @@ type Opener interface {
 	Download(src *Source, res *pick.Result) Page
 	Validate(src *Source, chain *catalog.Chain) Page
 	Restore(src *Source, res *pick.Result) Page
+	Compact(src *Source, res *pick.Result) Page
 	Members(src *Source) Page
 }
