@@ -82,5 +82,6 @@ type Opener interface {
 	Validate(src *Source, chain *catalog.Chain) Page
 	Restore(src *Source, res *pick.Result) Page
 	Compact(src *Source, res *pick.Result) Page
+	Copy(src *Source) Page
 	Members(src *Source) Page
 }

@@ -63,7 +63,7 @@ func (p *Page) Busy() bool      { return false }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "details / fold", Short: "open"}, k.Filter, k.Pick, k.Download, k.Validate, k.Restore, k.Compact, k.Toggle, k.Members, k.Reload}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "details / fold", Short: "open"}, k.Filter, k.Pick, k.Download, k.Validate, k.Restore, k.Compact, k.Copy, k.Toggle, k.Members, k.Reload}
 }
 
 func (p *Page) SetSize(w, h int) {
@@ -233,6 +233,8 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 		return p.c.Push(p.open.Pick(p.src))
 	case k.Members.Matches(msg):
 		return p.c.Push(p.open.Members(p.src))
+	case k.Copy.Matches(msg):
+		return p.c.Push(p.open.Copy(p.src))
 	case r == nil:
 		return nil
 	case k.Enter.Matches(msg), k.Toggle.Matches(msg):
