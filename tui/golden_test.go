@@ -199,6 +199,13 @@ func TestGolden(t *testing.T) {
 			a.typeText("rest")
 			return a.waitFor("Type restore to confirm: rest")
 		}},
+		{"CopyPlanned", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "y")
+			a.typeText("mem://golden-copy")
+			a.press("enter")
+			return a.waitFor("Will copy:", "enter copies")
+		}},
 		{"CompactForm", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")
 			a.press("enter", "G", "C")
@@ -227,7 +234,7 @@ func TestGolden(t *testing.T) {
 	// The screens on bubbles' widgets again at 160x45, where fields, bars and reports have room to grow.
 	for _, tc := range cases[:len(cases):len(cases)] {
 		switch tc.name {
-		case "PickRevision", "PickGap", "Download", "Validate", "RestoreForm", "RestoreConfirm", "CompactForm", "CompactConfirm", "Help", "ObjectVerified":
+		case "PickRevision", "PickGap", "Download", "Validate", "RestoreForm", "RestoreConfirm", "CopyPlanned", "CompactForm", "CompactConfirm", "Help", "ObjectVerified":
 			tc.name, tc.w, tc.h = tc.name+"160x45", 160, 45
 			cases = append(cases, tc)
 		}
