@@ -200,6 +200,26 @@ func TestGolden(t *testing.T) {
 			a.typeText("rest")
 			return a.waitFor("Type restore to confirm: rest")
 		}},
+		{"CopyPlanned", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "y")
+			a.typeText("mem://golden-copy")
+			a.press("enter")
+			return a.waitFor("Will copy:", "enter copies")
+		}},
+		{"CompactForm", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "G", "C")
+			return a.waitFor("up to revision 72", "enter reviews")
+		}},
+		{"CompactConfirm", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "G", "C")
+			a.waitFor("enter reviews") // the pick checks the base first
+			a.press("enter")
+			a.typeText("golden")
+			return a.waitFor("Type golden-v2 to confirm: golden")
+		}},
 		{"Help", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")
 			a.press("enter", "?")
@@ -215,7 +235,7 @@ func TestGolden(t *testing.T) {
 	// The screens on bubbles' widgets again at 160x45, where fields, bars and reports have room to grow.
 	for _, tc := range cases[:len(cases):len(cases)] {
 		switch tc.name {
-		case "PickRevision", "PickGap", "Download", "Validate", "RestoreForm", "RestoreConfirm", "Help", "ObjectVerified":
+		case "PickRevision", "PickGap", "Download", "Validate", "RestoreForm", "RestoreConfirm", "CopyPlanned", "CompactForm", "CompactConfirm", "Help", "ObjectVerified":
 			tc.name, tc.w, tc.h = tc.name+"160x45", 160, 45
 			cases = append(cases, tc)
 		}

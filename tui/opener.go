@@ -1,6 +1,8 @@
 package tui
 
 import (
+	compactpage "github.com/etcd-dr/etcd-dr/tui/pages/compact"
+	copypage "github.com/etcd-dr/etcd-dr/tui/pages/copy"
 	"strconv"
 	"strings"
 
@@ -57,6 +59,14 @@ func (o opener) Validate(src *common.Source, chain *catalog.Chain) common.Page {
 
 func (o opener) Restore(src *common.Source, res *pick.Result) common.Page {
 	return restorepage.New(o.m.c, src, res)
+}
+
+func (o opener) Compact(src *common.Source, res *pick.Result) common.Page {
+	return compactpage.New(o.m.c, src, res)
+}
+
+func (o opener) Copy(src *common.Source) common.Page {
+	return copypage.New(o.m.c, src)
 }
 
 func parseRev(s string) (int64, error) { return strconv.ParseInt(strings.TrimSpace(s), 10, 64) }

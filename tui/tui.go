@@ -312,7 +312,9 @@ func (m *Model) footer(w int) string {
 		tailKeys = []keymap.Binding{{Keys: []string{"f1"}, Desc: "help"}, {Keys: k.Cancel.Keys, Desc: "quit"}}
 	}
 	tail := keymap.Short(st, 0, tailKeys)
-	head := keymap.Short(st, w-lipgloss.Width(tail)-3, m.top().Bindings())
+	// Cut again: bubbles' help keeps adding items once even its " …" no longer fits.
+	hw := w - lipgloss.Width(tail) - 3
+	head := common.Trunc(keymap.Short(st, hw, m.top().Bindings()), hw)
 	if head == "" {
 		return common.Trunc(tail, w)
 	}

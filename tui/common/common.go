@@ -81,5 +81,7 @@ type Opener interface {
 	Download(src *Source, res *pick.Result) Page
 	Validate(src *Source, chain *catalog.Chain) Page
 	Restore(src *Source, res *pick.Result) Page
+	Compact(src *Source, res *pick.Result) Page
+	Copy(src *Source) Page
 	Members(src *Source) Page
 }

@@ -68,7 +68,7 @@ type KeyMap struct {
 	Enter, Back, Filter, Help, Quit, Cancel Binding
 	NextField, PrevField                    Binding
 
-	Toggle, Pick, Download, Validate, Restore, Verify, Reload, Members Binding
+	Toggle, Pick, Download, Validate, Restore, Copy, Compact, Verify, Reload, Members Binding
 }
 
 // Default is the key map of etcd-dr.
@@ -93,6 +93,8 @@ func Default() KeyMap {
 		Download:  Binding{Keys: []string{"d"}, Desc: "download"},
 		Validate:  Binding{Keys: []string{"v"}, Desc: "validate"},
 		Restore:   Binding{Keys: []string{"R"}, Desc: "restore (new data dir)", Short: "restore", Dangerous: true},
+		Copy:      Binding{Keys: []string{"y"}, Desc: "copy chains to another store", Short: "copy"},
+		Compact:   Binding{Keys: []string{"C"}, Desc: "compact chain into a new full snapshot", Short: "compact", Dangerous: true},
 		Verify:    Binding{Keys: []string{"c"}, Desc: "check the checksum", Short: "check sha256"},
 		Members:   Binding{Keys: []string{"m"}, Desc: "members and etcd status", Short: "members"},
 		Reload:    Binding{Keys: []string{"r"}, Desc: "reload from the store", Short: "reload"},

@@ -61,7 +61,7 @@ func (p *Page) Busy() bool      { return false }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
-	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "details / fold", Short: "open"}, k.Filter, k.Pick, k.Download, k.Validate, k.Restore, k.Toggle, k.Members, k.Reload}
+	return []keymap.Binding{{Keys: k.Enter.Keys, Desc: "details / fold", Short: "open"}, k.Filter, k.Pick, k.Download, k.Validate, k.Restore, k.Compact, k.Copy, k.Toggle, k.Members, k.Reload}
 }
 
 func (p *Page) SetSize(w, h int) {
@@ -165,8 +165,11 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			return p, nil
 		}
 		p.flash = ""
-		if msg.download {
+		switch msg.next {
+		case nextDownload:
 			return p, p.c.Push(p.open.Download(p.src, msg.res))
+		case nextCompact:
+			return p, p.c.Push(p.open.Compact(p.src, msg.res))
 		}
 		return p, p.c.Push(p.open.Restore(p.src, msg.res))
 	case tea.KeyPressMsg:
@@ -201,6 +204,8 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 		return p.c.Push(p.open.Pick(p.src))
 	case k.Members.Matches(msg):
 		return p.c.Push(p.open.Members(p.src))
+	case k.Copy.Matches(msg):
+		return p.c.Push(p.open.Copy(p.src))
 	case r == nil:
 		return nil
 	case k.Enter.Matches(msg), k.Toggle.Matches(msg):
@@ -211,11 +216,18 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 		case r.kind == objectRow && k.Enter.Matches(msg):
 			return p.c.Push(p.open.Object(p.src, *r.snap))
 		}
-	case k.Download.Matches(msg), k.Restore.Matches(msg):
+	case k.Download.Matches(msg), k.Restore.Matches(msg), k.Compact.Matches(msg):
 		if p.picking {
 			return nil
 		}
-		return p.pickAt(r, k.Download.Matches(msg))
+		next := nextRestore
+		switch {
+		case k.Download.Matches(msg):
+			next = nextDownload
+		case k.Compact.Matches(msg):
+			next = nextCompact
+		}
+		return p.pickAt(r, next)
 	case k.Validate.Matches(msg):
 		if r.chain >= 0 {
 			return p.c.Push(p.open.Validate(p.src, &p.cat.Chains[r.chain]))
@@ -224,18 +236,27 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// nextWizard is the wizard a pick from the catalog opens.
+type nextWizard int
+
+const (
+	nextRestore nextWizard = iota
+	nextDownload
+	nextCompact
+)
+
 // pickedMsg ends pickAt's check: the restore point, or why there is none.
 type pickedMsg struct {
-	download bool
-	res      *pick.Result
-	err      error
+	next nextWizard
+	res  *pick.Result
+	err  error
 }
 
 // pickAt picks the restore point a row stands for: an object = up to its end (at most the chain's restorable
 // end), a chain = its restorable end. It picks from the selected chain alone, so that another chain holding the
 // same revision is never used instead of the one the SRE chose. The engine reads the base snapshot's revision
 // (a few ranged reads) before it answers, so the pick runs as a command, not in Update.
-func (p *Page) pickAt(r *row, download bool) tea.Cmd {
+func (p *Page) pickAt(r *row, next nextWizard) tea.Cmd {
 	if r.chain < 0 {
 		p.flash = "this object belongs to no chain; nothing to restore from it"
 		return nil
@@ -254,7 +275,7 @@ func (p *Page) pickAt(r *row, download bool) tea.Cmd {
 	repo, ctx := p.src.Repo, p.c.Ctx
 	return func() tea.Msg {
 		res, err := repo.PickInChain(ctx, ch, rev)
-		return pickedMsg{download: download, res: res, err: err}
+		return pickedMsg{next: next, res: res, err: err}
 	}
 }
 

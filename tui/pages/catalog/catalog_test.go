@@ -23,7 +23,7 @@ func pickFrom(t *testing.T, p *Page, object string) pickedMsg {
 	t.Helper()
 	for i, r := range p.rows {
 		if r.kind == objectRow && path.Base(r.snap.Key) == object {
-			cmd := p.pickAt(&p.rows[i], true)
+			cmd := p.pickAt(&p.rows[i], nextDownload)
 			if cmd == nil {
 				t.Fatalf("no pick started: %s", p.flash)
 			}

@@ -1,0 +1,193 @@
+// Package copy is the Copy wizard: a target store URL, then a dry run that says what will be copied (chains,
+// objects, bytes, what the target holds already), then the copy itself with progress on the job component and
+// a summary. Copy deletes nothing at either end and skips what the target already holds, so it needs no typed
+// confirmation; the dry run is the review step.
+package copy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcd-dr/etcd-dr/engine"
+	"github.com/etcd-dr/etcd-dr/engine/progress"
+	"github.com/etcd-dr/etcd-dr/tui/common"
+	"github.com/etcd-dr/etcd-dr/tui/components/job"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
+	"github.com/etcd-dr/etcd-dr/tui/keymap"
+)
+
+// Page is the Copy wizard for one store (or one cluster of a fleet root).
+type Page struct {
+	c      *common.Common
+	src    *common.Source
+	target textfield.Model
+	job    job.Model
+	// plan is the dry run's answer for planned (the target it was made for); the next enter copies.
+	plan    *engine.CopyResult
+	planned string
+	refusal string
+	w, h    int
+}
+
+// New builds the wizard with an empty target field.
+func New(c *common.Common, src *common.Source) *Page {
+	p := &Page{c: c, src: src}
+	p.job = job.New(c, "copy", "objects being written are abandoned; whole ones stay, and a rerun resumes")
+	p.target = textfield.New("to", "target store URL (file://, s3://, gs://, azblob://)")
+	p.target.Focus()
+	return p
+}
+
+func (p *Page) Init() tea.Cmd    { return nil }
+func (p *Page) Title() string    { return "Copy" }
+func (p *Page) Capturing() bool  { return p.job.State() == job.Editing }
+func (p *Page) Busy() bool       { return p.job.Busy() }
+func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
+
+// copying reports whether the job is (or was) the copy itself rather than its dry run.
+func (p *Page) copying() bool { return p.plan != nil && p.planned == p.targetURL() }
+
+func (p *Page) targetURL() string { return strings.TrimSpace(p.target.Value()) }
+
+func (p *Page) Bindings() []keymap.Binding {
+	if bs := p.job.Bindings(); bs != nil {
+		return bs
+	}
+	switch p.job.State() {
+	case job.Failed:
+		return []keymap.Binding{{Keys: []string{"e"}, Desc: "edit and retry"}, {Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
+	case job.Finished:
+		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
+	}
+	if p.copying() {
+		return []keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "copy"}, {Keys: []string{"esc"}, Desc: "back"}}
+	}
+	return []keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "plan (dry run)"}, {Keys: []string{"esc"}, Desc: "back"}}
+}
+
+func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	k := p.c.Keys
+	if used, cmd := p.job.Update(msg); used {
+		if p.job.State() == job.Finished {
+			if r, ok := p.job.Value().(*engine.CopyResult); ok && r.DryRun {
+				// The dry run is the review: show it under the form; enter now copies.
+				p.plan, p.planned = r, p.targetURL()
+				p.job.Edit()
+				p.target.Focus()
+			}
+		}
+		return p, cmd
+	}
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		if p.job.State() == job.Editing {
+			p.target.Update(msg)
+		}
+	case tea.KeyPressMsg:
+		switch p.job.State() {
+		case job.Editing:
+			switch {
+			case k.Back.Matches(msg):
+				return p, p.c.Pop()
+			case k.Enter.Matches(msg):
+				return p, p.start()
+			default:
+				p.target.Update(msg)
+				p.refusal = ""
+			}
+		case job.Finished, job.Failed:
+			switch {
+			case k.Back.Matches(msg), k.Enter.Matches(msg):
+				return p, p.c.Pop()
+			case msg.String() == "e" && p.job.State() == job.Failed:
+				p.job.Edit()
+				p.target.Focus()
+			}
+		}
+	}
+	return p, nil
+}
+
+func (p *Page) start() tea.Cmd {
+	to := p.targetURL()
+	if to == "" {
+		p.refusal = "give a target store URL"
+		return nil
+	}
+	repo := p.src.Repo
+	if repo == nil {
+		p.refusal = "the store has not been read; go back and reload it (r)"
+		return nil
+	}
+	dry := !p.copying()
+	p.refusal = ""
+	if !dry {
+		p.target.Blur()
+	}
+	return p.job.Start(func(ctx context.Context, r progress.Reporter) (any, error) {
+		return repo.Copy(ctx, engine.CopyRequest{To: to, DryRun: dry, Progress: r})
+	})
+}
+
+func (p *Page) View() string {
+	st := p.c.Styles
+	w := min(p.w, 100)
+	lines := []string{
+		"Copy whole chains from " + p.src.Name() + " to another store, newest first.",
+		st.Muted.Render("Stored bytes unchanged, each object verified while it streams; nothing is deleted at either end."),
+		"",
+		p.target.View(st, 8, w),
+		"",
+	}
+	switch p.job.State() {
+	case job.Editing:
+		if p.copying() {
+			lines = append(lines, p.planView()...)
+			lines = append(lines, "", st.Muted.Render("enter copies · edit the target to plan again · esc back"))
+		} else {
+			lines = append(lines, st.Muted.Render("enter plans (a dry run, nothing written) · esc back"))
+		}
+		if p.refusal != "" {
+			lines = append(lines, st.Danger.Render("✗ "+common.Safe(p.refusal)))
+		}
+	case job.Running, job.Cancelling:
+		item := "planning…"
+		frac := -1.0
+		if p.copying() {
+			item = "copying…"
+			if p.job.Last.Total > 0 {
+				frac = p.job.Fraction()
+			}
+		}
+		lines = append(lines, p.job.RunningView(w, item, frac, ""))
+	case job.Failed:
+		lines = append(lines, p.job.FailedView(w, "Copy failed", "Copy cancelled; objects already whole at the target stay, a rerun resumes.",
+			[]string{"Objects already committed at the target are whole and verified; run the copy again to resume."}))
+	case job.Finished:
+		if r, ok := p.job.Value().(*engine.CopyResult); ok {
+			lines = append(lines, st.OK.Render(fmt.Sprintf("✓ Copied %s to %s", common.Plural(r.Chains, "chain", "chains"), common.Safe(engine.Redact(r.To)))),
+				fmt.Sprintf("  %d copied, %d already there, %d failed · %s in %.1fs", r.Copied, r.Skipped, r.Failed, common.Bytes(r.Bytes), r.Seconds),
+				"", st.Muted.Render("enter/esc back"))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// planView is the dry run's answer: what will be copied and what the target holds already.
+func (p *Page) planView() []string {
+	r, st := p.plan, p.c.Styles
+	var size int64
+	for _, o := range r.Objects {
+		if o.Result == "planned" {
+			size += o.Size
+		}
+	}
+	return []string{
+		st.Header.Render("Will copy:"),
+		fmt.Sprintf("  %s: %s to copy (%s), %d already at the target", common.Plural(r.Chains, "chain", "chains"),
+			common.Plural(r.Planned, "object", "objects"), common.Bytes(size), r.Skipped),
+	}
+}
