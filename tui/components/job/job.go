@@ -48,6 +48,8 @@ type Model struct {
 	Noun string
 	// Cleanup says what a cancel undoes while it is under way ("partial files are being removed").
 	Cleanup string
+	// Retry offers e on a failed job: back to the form, values kept, to edit and try again (UpdateForm, Footer).
+	Retry bool
 	// OnProgress, when set, sees every progress update (a page that keeps totals of its own); Last holds the
 	// latest either way.
 	OnProgress func(progress.Update)
@@ -222,13 +224,20 @@ func (m *Model) UpdateForm(msg tea.Msg, form *textfield.Form, submit func() tea.
 				return nil, form.Update(msg)
 			}
 		case Finished, Failed:
-			if k.Back.Matches(msg) || k.Enter.Matches(msg) {
+			switch {
+			case k.Back.Matches(msg) || k.Enter.Matches(msg):
 				return m.c.Pop(), false
+			case m.Retry && m.state == Failed && msg.String() == "e":
+				m.Edit()
+				form.Focus(form.Focused())
 			}
 		}
 	}
 	return nil, false
 }
+
+// RetryKey is the key of a failed job whose page set Retry: back to the form to edit and try again.
+var RetryKey = keymap.Binding{Keys: []string{"e"}, Desc: "edit and retry"}
 
 // Back is the key of an ended job: enter or esc goes back.
 var Back = keymap.Binding{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}
@@ -240,7 +249,12 @@ func (m *Model) Footer(editing, done []keymap.Binding) []keymap.Binding {
 		return bs
 	}
 	switch m.state {
-	case Finished, Failed:
+	case Failed:
+		if m.Retry && done == nil {
+			return []keymap.Binding{RetryKey, Back}
+		}
+		fallthrough
+	case Finished:
 		if done == nil {
 			return []keymap.Binding{Back}
 		}

@@ -43,10 +43,18 @@ func (f *Form) Blur() {
 }
 
 // Next moves the focus to the next stop, from the last back to the first.
-func (f *Form) Next() { f.Focus((f.focus + 1) % f.stops) }
+func (f *Form) Next() {
+	if f.stops > 0 {
+		f.Focus((f.focus + 1) % f.stops)
+	}
+}
 
 // Prev moves the focus to the stop before, from the first round to the last.
-func (f *Form) Prev() { f.Focus((f.focus + f.stops - 1) % f.stops) }
+func (f *Form) Prev() {
+	if f.stops > 0 {
+		f.Focus((f.focus + f.stops - 1) % f.stops)
+	}
+}
 
 // Update gives a key or paste to the focused field; false when an extra stop has the focus or the field
 // does not take it.

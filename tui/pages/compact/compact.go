@@ -16,6 +16,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 	"github.com/etcd-dr/etcd-dr/tui/common"
 	"github.com/etcd-dr/etcd-dr/tui/components/job"
+	"github.com/etcd-dr/etcd-dr/tui/components/textfield"
 	"github.com/etcd-dr/etcd-dr/tui/keymap"
 )
 
@@ -56,37 +57,16 @@ func (p *Page) Word() string {
 }
 
 func (p *Page) Bindings() []keymap.Binding {
-	if bs := p.job.Bindings(); bs != nil {
-		return bs
-	}
-	switch p.job.State() {
-	case job.Failed, job.Finished:
-		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
-	}
-	return []keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "review and confirm", Dangerous: true}, {Keys: []string{"esc"}, Desc: "back"}}
+	return p.job.Footer([]keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "review and confirm", Dangerous: true}, {Keys: []string{"esc"}, Desc: "back"}}, nil)
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	k := p.c.Keys
 	if used, cmd := p.job.Update(msg); used {
 		return p, cmd
 	}
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch p.job.State() {
-		case job.Editing:
-			switch {
-			case k.Back.Matches(msg):
-				return p, p.c.Pop()
-			case k.Enter.Matches(msg):
-				p.ask()
-			}
-		case job.Finished, job.Failed:
-			if k.Back.Matches(msg) || k.Enter.Matches(msg) {
-				return p, p.c.Pop()
-			}
-		}
-	}
-	return p, nil
+	var noFields textfield.Form // the point comes from the catalog row; the review is the form
+	cmd, _ := p.job.UpdateForm(msg, &noFields, func() tea.Cmd { p.ask(); return nil })
+	return p, cmd
 }
 
 // plan says exactly what will be written.

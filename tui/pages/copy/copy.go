@@ -21,10 +21,10 @@ import (
 
 // Page is the Copy wizard for one store (or one cluster of a fleet root).
 type Page struct {
-	c      *common.Common
-	src    *common.Source
-	target textfield.Model
-	job    job.Model
+	c    *common.Common
+	src  *common.Source
+	form textfield.Form // the target URL
+	job  job.Model
 	// plan is the dry run's answer for planned (the target it was made for); the next enter copies.
 	plan    *engine.CopyResult
 	planned string
@@ -36,10 +36,13 @@ type Page struct {
 func New(c *common.Common, src *common.Source) *Page {
 	p := &Page{c: c, src: src}
 	p.job = job.New(c, "copy", "objects being written are abandoned; whole ones stay, and a rerun resumes")
-	p.target = textfield.New("to", "target store URL (file://, s3://, gs://, azblob://)")
-	p.target.Focus()
+	p.job.Retry = true
+	p.form = textfield.NewForm(0, textfield.New("to", "target store URL (file://, s3://, gs://, azblob://)"))
 	return p
 }
+
+// target is the form's one field.
+func (p *Page) target() *textfield.Model { return &p.form.Fields[0] }
 
 func (p *Page) Init() tea.Cmd    { return nil }
 func (p *Page) Title() string    { return "Copy" }
@@ -50,65 +53,33 @@ func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 // copying reports whether the job is (or was) the copy itself rather than its dry run.
 func (p *Page) copying() bool { return p.plan != nil && p.planned == p.targetURL() }
 
-func (p *Page) targetURL() string { return strings.TrimSpace(p.target.Value()) }
+func (p *Page) targetURL() string { return strings.TrimSpace(p.target().Value()) }
 
 func (p *Page) Bindings() []keymap.Binding {
-	if bs := p.job.Bindings(); bs != nil {
-		return bs
-	}
-	switch p.job.State() {
-	case job.Failed:
-		return []keymap.Binding{{Keys: []string{"e"}, Desc: "edit and retry"}, {Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
-	case job.Finished:
-		return []keymap.Binding{{Keys: []string{"enter", "esc"}, Label: "enter/esc", Desc: "back"}}
-	}
+	enter := "plan (dry run)"
 	if p.copying() {
-		return []keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "copy"}, {Keys: []string{"esc"}, Desc: "back"}}
+		enter = "copy"
 	}
-	return []keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "plan (dry run)"}, {Keys: []string{"esc"}, Desc: "back"}}
+	return p.job.Footer([]keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: enter}, {Keys: []string{"esc"}, Desc: "back"}}, nil)
 }
 
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	k := p.c.Keys
 	if used, cmd := p.job.Update(msg); used {
 		if p.job.State() == job.Finished {
 			if r, ok := p.job.Value().(*engine.CopyResult); ok && r.DryRun {
 				// The dry run is the review: show it under the form; enter now copies.
 				p.plan, p.planned = r, p.targetURL()
 				p.job.Edit()
-				p.target.Focus()
+				p.form.Focus(0)
 			}
 		}
 		return p, cmd
 	}
-	switch msg := msg.(type) {
-	case tea.PasteMsg:
-		if p.job.State() == job.Editing {
-			p.target.Update(msg)
-		}
-	case tea.KeyPressMsg:
-		switch p.job.State() {
-		case job.Editing:
-			switch {
-			case k.Back.Matches(msg):
-				return p, p.c.Pop()
-			case k.Enter.Matches(msg):
-				return p, p.start()
-			default:
-				p.target.Update(msg)
-				p.refusal = ""
-			}
-		case job.Finished, job.Failed:
-			switch {
-			case k.Back.Matches(msg), k.Enter.Matches(msg):
-				return p, p.c.Pop()
-			case msg.String() == "e" && p.job.State() == job.Failed:
-				p.job.Edit()
-				p.target.Focus()
-			}
-		}
+	cmd, edited := p.job.UpdateForm(msg, &p.form, p.start)
+	if edited {
+		p.refusal = ""
 	}
-	return p, nil
+	return p, cmd
 }
 
 func (p *Page) start() tea.Cmd {
@@ -125,7 +96,7 @@ func (p *Page) start() tea.Cmd {
 	dry := !p.copying()
 	p.refusal = ""
 	if !dry {
-		p.target.Blur()
+		p.form.Blur()
 	}
 	return p.job.Start(func(ctx context.Context, r progress.Reporter) (any, error) {
 		return repo.Copy(ctx, engine.CopyRequest{To: to, DryRun: dry, Progress: r})
@@ -139,7 +110,7 @@ func (p *Page) View() string {
 		"Copy whole chains from " + p.src.Name() + " to another store, newest first.",
 		st.Muted.Render("Stored bytes unchanged, each object verified while it streams; nothing is deleted at either end."),
 		"",
-		p.target.View(st, 8, w),
+		p.target().View(st, 8, w),
 		"",
 	}
 	switch p.job.State() {

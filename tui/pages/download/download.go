@@ -44,6 +44,7 @@ type Page struct {
 func New(c *common.Common, src *common.Source, res *pick.Result, target string) *Page {
 	p := &Page{c: c, src: src, res: res, snaps: res.Snapshots()}
 	p.job = job.New(c, "download", "partial files are being removed")
+	p.job.Retry = true
 	p.job.OnProgress = p.progressed
 	for _, s := range p.snaps {
 		p.total += s.Size
@@ -70,11 +71,7 @@ func (p *Page) Busy() bool       { return p.job.Busy() }
 func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
-	var done []keymap.Binding
-	if p.job.State() == job.Failed {
-		done = []keymap.Binding{{Keys: []string{"e"}, Desc: "edit and retry"}, job.Back}
-	}
-	return p.job.Footer([]keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "start download"}, {Keys: []string{"esc"}, Desc: "back"}}, done)
+	return p.job.Footer([]keymap.Binding{{Keys: p.c.Keys.Enter.Keys, Desc: "start download"}, {Keys: []string{"esc"}, Desc: "back"}}, nil)
 }
 
 // progressed counts whole objects: the engine's Finished ends one, and the next starts from zero.
@@ -89,11 +86,6 @@ func (p *Page) progressed(u progress.Update) {
 func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	if used, cmd := p.job.Update(msg); used {
 		return p, cmd
-	}
-	if km, ok := msg.(tea.KeyPressMsg); ok && km.String() == "e" && p.job.State() == job.Failed {
-		p.job.Edit()
-		p.form.Focus(0)
-		return p, nil
 	}
 	cmd, edited := p.job.UpdateForm(msg, &p.form, p.start)
 	if edited {
