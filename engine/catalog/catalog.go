@@ -23,6 +23,7 @@ const (
 	MetaSHA256        = "sha256"         // hex sha256 of the stored bytes
 	MetaContentSize   = "content-size"   // bytes before compression/encryption
 	MembersDir        = "members"        // heartbeats live in <prefix>/members/<name>.json
+	ControlDir        = "control"        // small control objects (the sidecars' recorded restore pick) in <prefix>/control/
 )
 
 // ErrUnverifiable marks a snapshot whose content cannot be read to verify its name (encrypted, no key given).
@@ -141,6 +142,9 @@ func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catal
 	for _, o := range objs {
 		if IsHeartbeat(o.Key) {
 			cat.Heartbeats = append(cat.Heartbeats, o)
+			continue
+		}
+		if IsControl(o.Key) {
 			continue
 		}
 		s, ok := ParseName(o.Key)
