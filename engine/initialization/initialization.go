@@ -242,7 +242,7 @@ func (m *Manager) run(ctx context.Context, req Request) (res Result) {
 	}
 	h := &hook{m: m, ctx: ctx, req: req, log: log}
 	ir, err := m.cfg.Repo.Initialize(ctx, engine.InitializeRequest{
-		Config: restore.Config{DataDir: m.cfg.DataDir, Cluster: m.cfg.Cluster, MoveAside: true, Progress: logProgress(log)},
+		Config:      restore.Config{DataDir: m.cfg.DataDir, Cluster: m.cfg.Cluster, MoveAside: true, Progress: logProgress(log)},
 		InitOptions: restore.InitOptions{Quick: req.Mode == ModeQuick, BeforeRestore: h.beforeRestore},
 	})
 	if h.outcome != nil { // the hook decided: nothing was changed
