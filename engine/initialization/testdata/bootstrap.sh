@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The etcd container's bootstrap, doing what etcd-backup-restore's helm chart script does
-# (charts/etcd-backup-restore/templates/etcd-bootstrap-configmap.yaml, v0.40.0): poll
-# GET /initialization/status, call GET /initialization/start on New, wait through Progress,
+# The etcd container's bootstrap loop of etcd-backup-restore's handshake (see README.md here for the sources):
+# poll GET /initialization/status, call GET /initialization/start on New, wait through Progress,
 # exec etcd on Successful. Failed is polled again (the sidecar turns it back to New once read).
 # Args: SIDECAR_URL MODE FAILBELOWREVISION ETCD [etcd args...]
 set -u
