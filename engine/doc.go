@@ -19,6 +19,7 @@
 //	backup daemons' heartbeats          heartbeat.Read         via Repo.Heartbeats
 //	etcd members' status                status.Query           (status/status.go)
 //	who backs up (leader election)      leadership.Elector, leadership.Leadership (daemon and defrag ask it)
+//	sidecar initialization handshake    initialization.Manager (runs Repo.Initialize; api mounts it)
 //	typed domain errors                 fault (TargetExists, Gap, NoneCompatible, Corrupt, InvalidDataDir, ...)
 //
 // Writers (snapshot, daemon) open the store through OpenForWrite and hand Repo.Store() to the snapshot and daemon

@@ -43,6 +43,9 @@ type InitializeRequest struct {
 	// Pick chooses the restore point when one is needed (default: the newest restorable).
 	Pick PickRequest
 	restore.Config
+	// InitOptions: quick validation and a hook before a restore (the sidecar's multi-member check and its
+	// recorded pick); the zero value is the initialize verb's full check.
+	restore.InitOptions
 }
 
 // Initialize validates req.DataDir against the store; a valid one is left alone, a missing one restored, an
@@ -60,5 +63,5 @@ func (r *Repo) Initialize(ctx context.Context, req InitializeRequest) (*restore.
 	if cat, _, err = r.resolveOnDemand(ctx, cat, req.Pick.Revision); err != nil {
 		return nil, err
 	}
-	return restore.Initialize(ctx, r.st, cat, r.pickConfig(ctx, req.Pick), cfg)
+	return restore.Initialize(ctx, r.st, cat, r.pickConfig(ctx, req.Pick), cfg, req.InitOptions)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 
 	"github.com/etcd-dr/etcd-dr/engine/api"
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
+	"github.com/etcd-dr/etcd-dr/engine/initialization"
+	"github.com/etcd-dr/etcd-dr/engine/restore"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
 
@@ -38,6 +41,11 @@ type daemonOptions struct {
 	logFormat    string
 	identity     identityOptions
 	cluster      clusterOptions
+	// The initialization handshake (engine/initialization): the etcd member's data dir and its restore settings.
+	dataDir        string
+	initialCluster string
+	peerURLs       string
+	clusterToken   string
 }
 
 // addDaemon adds --daemon and its flags to the root command: with --daemon, the root runs the daemon instead
@@ -64,6 +72,10 @@ func addDaemon(root *cobra.Command, g *globalOptions) {
 	f.StringVar(&o.apiCert, "api-cert", "", "TLS certificate for the HTTP API")
 	f.StringVar(&o.apiKey, "api-key", "", "TLS key for the HTTP API")
 	f.StringVar(&o.logFormat, "log-format", "text", "daemon log format: text or json")
+	f.StringVar(&o.dataDir, "data-dir", "", "serve etcd-backup-restore's initialization handshake for this etcd data dir (GET /initialization/status, /initialization/start): validate it and restore it when missing or invalid, before etcd starts")
+	f.StringVar(&o.initialCluster, "initial-cluster", "", "with --data-dir: the etcd member's initial cluster, name=peerURL,... (default <name>=<peer URL>); other members that answer forbid a restore")
+	f.StringVar(&o.peerURLs, "initial-advertise-peer-urls", "", "with --data-dir: the etcd member's peer URLs, comma-separated (default http://localhost:2380)")
+	f.StringVar(&o.clusterToken, "initial-cluster-token", "", "with --data-dir: initial cluster token (default \"etcd-cluster\")")
 	next := root.RunE
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if o.enabled {
@@ -116,6 +128,12 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	if err := o.cluster.check(); err != nil {
 		return err
 	}
+	if o.dataDir == "" && (o.initialCluster != "" || o.peerURLs != "" || o.clusterToken != "") {
+		return usagef("--initial-cluster, --initial-advertise-peer-urls and --initial-cluster-token go with --data-dir")
+	}
+	if o.dataDir != "" && o.listen == "" {
+		return usagef("--data-dir serves the initialization handshake on the HTTP API: --listen must not be empty")
+	}
 	etcdMember := "" // the member answering on the first endpoint, unless --name names one
 	if cmd.Flags().Changed("name") {
 		etcdMember = o.name
@@ -164,13 +182,26 @@ func runDaemon(ctx context.Context, cmd *cobra.Command, g *globalOptions, o *dae
 	// The API reports the role the heartbeat writes (the Elector's), not the daemon loop's: during a takeover
 	// wait the loop has not started yet but the member already is the Leader.
 	role := func() (string, string) { s := bm.Elector.State(); return string(s.Role), s.Why }
+	var initMgr *initialization.Manager
+	if o.dataDir != "" {
+		cl := restore.Cluster{Name: etcdMember, InitialCluster: o.initialCluster, Token: o.clusterToken}
+		if o.peerURLs != "" {
+			cl.PeerURLs = strings.Split(o.peerURLs, ",")
+		}
+		initMgr, err = initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: o.dataDir, Cluster: cl,
+			Etcd: o.etcd.config(), Logger: log, Metrics: initialization.NewMetrics(reg)})
+		if err != nil {
+			return usagef("--data-dir: %v", err)
+		}
+		log.Info("initialization handshake ready: etcd's bootstrap calls /initialization/start", "dataDir", o.dataDir)
+	}
 	actx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
 	apiDone := make(chan error, 1)
 	if o.listen != "" {
 		ready := make(chan struct{})
 		go func() {
 			apiDone <- api.Serve(actx, api.Config{Listen: o.listen, Token: o.apiToken, CertFile: o.apiCert, KeyFile: o.apiKey,
-				Backend: d, Repo: repo, Gatherer: reg, Role: role, Logger: log}, func(addr string) {
+				Backend: d, Repo: repo, Gatherer: reg, Role: role, Init: initMgr, Logger: log}, func(addr string) {
 				log.Info("HTTP API listening", "addr", addr, "token", o.apiToken != "")
 				close(ready)
 			})

@@ -1,5 +1,7 @@
 // Package api is the daemon's HTTP API, compatible with the etcd-operator backup sidecar: GET /v1/backupnow,
-// GET /v1/backup[?etcdVersion=&etcdRevision=], GET /v1/status; plus /healthz and Prometheus /metrics.
+// GET /v1/backup[?etcdVersion=&etcdRevision=], GET /v1/status; plus /healthz and Prometheus /metrics. A sidecar
+// with a data dir also serves etcd-backup-restore's initialization handshake (GET /initialization/status and
+// /initialization/start, engine/initialization), under the same token and TLS rules.
 // With a token, every path but /healthz needs "Authorization: Bearer <token>"; without one the API listens on
 // loopback only (CheckListen). /metrics may also have its own listener without a token (ServeMetrics).
 package api
@@ -22,6 +24,7 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/daemon"
 	"github.com/etcd-dr/etcd-dr/engine/fault"
+	"github.com/etcd-dr/etcd-dr/engine/initialization"
 	"github.com/etcd-dr/etcd-dr/engine/snapshot"
 )
 
@@ -56,7 +59,9 @@ type Config struct {
 	// Role, when set, is the backup member's role and why, from the same source as its heartbeat (the Elector),
 	// so /v1/status, /healthz and the heartbeat agree, also while a new leader waits to take over. Nil: the
 	// Backend's own role.
-	Role   func() (role, why string)
+	Role func() (role, why string)
+	// Init, when set, serves the initialization handshake; /healthz says "initializing" until it succeeds.
+	Init   *initialization.Manager
 	Logger *slog.Logger
 }
 
@@ -83,6 +88,10 @@ func Handler(cfg Config) http.Handler {
 	mux.Handle("GET /v1/backupnow", h.auth(h.backupNow))
 	mux.Handle("GET /v1/backup", h.auth(h.backup))
 	mux.Handle("GET /v1/status", h.auth(h.status))
+	if cfg.Init != nil {
+		mux.Handle("GET "+initialization.StatusPath, h.auth(cfg.Init.StatusHandler))
+		mux.Handle("GET "+initialization.StartPath, h.auth(cfg.Init.StartHandler))
+	}
 	if cfg.Gatherer != nil {
 		mux.Handle("GET /metrics", h.auth(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}).ServeHTTP))
 	}
@@ -188,6 +197,10 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"status": "ok", "role": s.Role, "running": s.Running}
 	code := http.StatusOK
 	switch {
+	case h.cfg.Init != nil && h.cfg.Init.Initializing():
+		// 200: a long restore must not look dead to a liveness probe and be restarted in a loop.
+		body["status"] = "initializing"
+		body["initialization"] = h.cfg.Init.Status().State
 	case loopFailed:
 		body["status"], code = "backups not running", http.StatusServiceUnavailable
 	case s.Role == "Leader" && !s.Running:

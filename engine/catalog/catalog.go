@@ -24,6 +24,7 @@ const (
 	MetaSHA256        = "sha256"         // hex sha256 of the stored bytes
 	MetaContentSize   = "content-size"   // bytes before compression/encryption
 	MembersDir        = "members"        // heartbeats live in <prefix>/members/<name>.json
+	ControlDir        = "control"        // small control objects (the sidecars' recorded restore pick) in <prefix>/control/
 	// MetaExclude is etcd-backup-restore's brtypes.ExcludeSnapshotMetadataKey: "true" marks a snapshot its
 	// restore must not use. It writes it as GCS object metadata (gcs_snapstore.go); read here from the metadata
 	// Load already fetches for full snapshots. The S3 tag and Azure blob-tag forms are not read yet.
@@ -148,6 +149,9 @@ func build(storeURL string, objs []store.Object, probed map[string]Probe) *Catal
 	for _, o := range objs {
 		if IsHeartbeat(o.Key) {
 			cat.Heartbeats = append(cat.Heartbeats, o)
+			continue
+		}
+		if IsControl(o.Key) {
 			continue
 		}
 		s, ok := ParseName(o.Key)

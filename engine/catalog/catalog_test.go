@@ -234,3 +234,22 @@ func TestLoadFixtures(t *testing.T) {
 		})
 	}
 }
+
+// Control objects (the sidecars' recorded restore pick) are neither backups nor problems, in any cluster folder;
+// a JSON file elsewhere still is one.
+func TestControlObjects(t *testing.T) {
+	cat := Build("mem://t", []store.Object{
+		obj("v2/Full-00000000-00000100-1700000000.gz"),
+		obj(ControlKey("initialize-etcd-cluster.json")),
+		obj("shoot-a/" + ControlKey("initialize-t.json")),
+		obj("control.json"),
+	})
+	require.Len(t, cat.Chains, 1)
+	whats := map[string]bool{}
+	for _, p := range cat.Problems {
+		whats[p.Object] = true
+	}
+	require.Equal(t, map[string]bool{"control.json": true}, whats)
+	require.True(t, IsControl("control/initialize-x.json"))
+	require.False(t, IsControl("control/initialize-x.txt"))
+}

@@ -37,6 +37,16 @@ func HeartbeatCluster(key string) string { return parent(path.Dir(key)) }
 // heartbeats (<cluster>/members/<name>.json): never a backup, never a problem, never touched by gc.
 func IsHeartbeat(key string) bool { return path.Base(path.Dir(key)) == MembersDir }
 
+// IsControl reports whether key is one of etcd-dr's control objects (<cluster>/control/<name>.json, e.g. the
+// restore point the initialization sidecars of one cluster agreed on): never a backup, never a problem, never a
+// chain member, so never touched by gc. The one rule for them; writers name them with ControlKey.
+func IsControl(key string) bool {
+	return path.Base(path.Dir(key)) == ControlDir && strings.HasSuffix(key, ".json")
+}
+
+// ControlKey is the key of the control object name (a file name without slashes) in the store's cluster folder.
+func ControlKey(name string) string { return ControlDir + "/" + name }
+
 // problemCluster guesses the cluster of an object the catalog could not use, from its folder.
 func problemCluster(key string) string {
 	dir := path.Dir(key)

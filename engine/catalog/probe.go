@@ -46,7 +46,7 @@ func wantsProbe(o store.Object) bool {
 	if IsEtcdManagerMeta(o.Key) {
 		return true
 	}
-	if IsHeartbeat(o.Key) || isCompanion(o.Key) || o.Size == 0 {
+	if IsHeartbeat(o.Key) || IsControl(o.Key) || isCompanion(o.Key) || o.Size == 0 {
 		return false
 	}
 	if _, ok := ParseName(o.Key); ok {

@@ -25,10 +25,19 @@ type InitResult struct {
 	Restore    *Result                 `json:"restore,omitempty"`
 }
 
+// InitOptions are what a caller of Initialize may add (the zero value: a full check, no hook).
+type InitOptions struct {
+	// Quick validates the layout and opens the db only (validate.DataDirConfig.Quick).
+	Quick bool
+	// BeforeRestore, when set, is called once a restore is needed, before anything is picked or changed. An
+	// error stops Initialize with nothing changed; a revision above 0 is the one to restore (instead of pc's).
+	BeforeRestore func(rep *validate.DataDirReport) (revision int64, err error)
+}
+
 // Initialize validates cfg.DataDir against the store: a valid data dir is left alone; a missing one is restored
 // from what pc picks; an invalid one is refused (fault.Problems) unless cfg.MoveAside, which moves it aside and
 // restores.
-func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc pick.Config, cfg Config) (*InitResult, error) {
+func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc pick.Config, cfg Config, opts InitOptions) (*InitResult, error) {
 	if cfg.DataDir == "" {
 		return nil, fault.Bad("data dir", "", "is required")
 	}
@@ -42,13 +51,22 @@ func Initialize(ctx context.Context, st *store.Store, cat *catalog.Catalog, pc p
 			return nil, err
 		}
 	}
-	rep := validate.DataDir(cfg.DataDir, validate.DataDirConfig{StoreRevision: catalog.NewestRestorable(cat), Store: cat.Store, Logger: cfg.Logger})
+	rep := validate.DataDir(cfg.DataDir, validate.DataDirConfig{StoreRevision: catalog.NewestRestorable(cat), Store: cat.Store, Logger: cfg.Logger, Quick: opts.Quick})
 	out := &InitResult{Action: ActionNone, Validation: rep}
 	switch {
 	case rep.OK:
 		return out, nil
 	case !rep.Missing && !cfg.MoveAside:
 		return out, &fault.InvalidDataDir{Path: rep.Path, What: firstProblem(rep), MoveAsideHelps: true}
+	}
+	if opts.BeforeRestore != nil {
+		rev, err := opts.BeforeRestore(rep)
+		if err != nil {
+			return out, err
+		}
+		if rev > 0 {
+			pc.Revision = rev
+		}
 	}
 	r, err := pick.Pick(cat, pc)
 	if err != nil {

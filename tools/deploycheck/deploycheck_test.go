@@ -177,3 +177,76 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	fmt.Fprint(os.Stderr, string(out))
 }
+
+// The handshake pod: etcd starts through the bootstrap script of the ConfigMap, which speaks the initialization
+// handshake to the sidecar; the sidecar has --data-dir on the volume etcd uses and the same member settings.
+func TestKubernetesInitializationManifests(t *testing.T) {
+	help := etcdDR(t)
+
+	var cm corev1.ConfigMap
+	cmPath := filepath.Join(deploy, "kubernetes", "etcd-bootstrap-configmap.yaml")
+	strict(t, cmPath, &cm)
+	script := cm.Data["bootstrap.sh"]
+	for _, want := range []string{"/initialization/status", "/initialization/start", "New)", "Successful) exec etcd \"$@\""} {
+		if !strings.Contains(script, want) {
+			t.Errorf("%s: the bootstrap script lacks %q", cmPath, want)
+		}
+	}
+
+	var sts appsv1.StatefulSet
+	path := filepath.Join(deploy, "kubernetes", "etcd-initialized-statefulset.yaml")
+	strict(t, path, &sts)
+	if sts.Kind != "StatefulSet" || sts.APIVersion != "apps/v1" {
+		t.Fatalf("%s is a %s/%s", path, sts.APIVersion, sts.Kind)
+	}
+	pod := sts.Spec.Template.Spec
+	side := etcdDRContainer(t, path, pod.Containers)
+	checkArgs(t, path, help, side.Args)
+	var etcd corev1.Container
+	for _, c := range pod.Containers {
+		if c.Name == "etcd" {
+			etcd = c
+		}
+	}
+	if len(etcd.Command) < 2 || etcd.Command[1] != "/bootstrap/bootstrap.sh" {
+		t.Fatalf("%s: etcd does not start through the bootstrap script: %v", path, etcd.Command)
+	}
+	flag := func(args []string, name string) string {
+		for _, a := range args {
+			if v, ok := strings.CutPrefix(a, name+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	for _, f := range []string{"--data-dir", "--initial-cluster", "--initial-advertise-peer-urls", "--name"} {
+		if got, want := flag(side.Args, f), flag(etcd.Command, f); got == "" || got != want {
+			t.Errorf("%s: the sidecar's %s is %q, etcd's %q", path, f, got, want)
+		}
+	}
+	mounted := func(c corev1.Container, vol, at string) bool {
+		for _, m := range c.VolumeMounts {
+			if m.Name == vol && m.MountPath == at {
+				return true
+			}
+		}
+		return false
+	}
+	dataDir := flag(side.Args, "--data-dir")
+	if !mounted(side, "data", dataDir) || !mounted(etcd, "data", dataDir) {
+		t.Errorf("%s: the data volume is not mounted at %s in both containers", path, dataDir)
+	}
+	if !mounted(etcd, "bootstrap", "/bootstrap") {
+		t.Errorf("%s: the bootstrap ConfigMap is not mounted at /bootstrap", path)
+	}
+	found := false
+	for _, v := range pod.Volumes {
+		found = found || (v.Name == "bootstrap" && v.ConfigMap != nil && v.ConfigMap.Name == cm.Name)
+	}
+	if !found {
+		t.Errorf("%s: no bootstrap volume from ConfigMap %s", path, cm.Name)
+	}
+	if listen := flag(side.Args, "--listen"); !strings.HasPrefix(listen, "127.0.0.1:") || !strings.Contains(script, "http://"+listen) {
+		t.Errorf("%s: the script does not reach the sidecar's loopback --listen %q", path, listen)
+	}
+}
