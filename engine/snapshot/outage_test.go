@@ -15,17 +15,43 @@ import (
 	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
-// The S3 server is down for 30 s (ETCD_DR_OUTAGE_SECONDS) while etcd takes writes: uploads retry, the watch
-// restarts from the last stored revision, and the chain ends at etcd's revision with no gap: 0 lost revisions.
+// outageStore is an object store the test can take away (Stop) and bring back (Start).
+type outageStore interface {
+	Stop()
+	Start() error
+}
+
+// startOutageStore starts the object store named by backend — S3 (versitygw) or GCS (fake-gcs-server) — with a
+// bucket, and returns it and the store URL for prefix.
+func startOutageStore(t *testing.T, backend, bucket, prefix string) (outageStore, string) {
+	t.Helper()
+	if backend == "s3" {
+		s3 := testenv.StartS3(t)
+		s3.Env(t)
+		s3.CreateBucket(t, bucket)
+		return s3, s3.URL(bucket, prefix)
+	}
+	gcs := testenv.StartGCS(t)
+	gcs.Env(t)
+	gcs.CreateBucket(t, bucket)
+	return gcs, gcs.URL(bucket, prefix)
+}
+
+// The object store (S3, GCS) is down for 30 s (ETCD_DR_OUTAGE_SECONDS) while etcd takes writes: uploads retry,
+// the watch restarts from the last stored revision, and the chain ends at etcd's revision with no gap: 0 lost
+// revisions.
 func TestStoreOutage(t *testing.T) {
+	for _, backend := range []string{"s3", "gs"} {
+		t.Run(backend, func(t *testing.T) { storeOutage(t, backend) })
+	}
+}
+
+func storeOutage(t *testing.T, backend string) {
 	outage := 30 * time.Second
 	if v, err := strconv.Atoi(os.Getenv("ETCD_DR_OUTAGE_SECONDS")); err == nil {
 		outage = time.Duration(v) * time.Second
 	}
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "outage")
-	url := s3.URL("outage", "cluster-a")
+	srv, url := startOutageStore(t, backend, "outage", "cluster-a")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), outage+2*time.Minute)
 	defer cancel()
@@ -48,13 +74,13 @@ func TestStoreOutage(t *testing.T) {
 		}
 	}
 	put(50)
-	s3.Stop()
+	srv.Stop()
 	stopped := time.Now()
 	for time.Since(stopped) < outage {
 		put(20)
 	}
 	deltas := rec.count(catalog.Delta)
-	if err := s3.Start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "a delta stored after the outage", func() bool { return rec.count(catalog.Delta) > deltas })
