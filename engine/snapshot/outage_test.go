@@ -109,10 +109,13 @@ func storeOutage(t *testing.T, backend string) {
 // revision; deltas spooled when the loop stops (store still away) are uploaded first by the next run. One
 // chain, no gap, restorable to the live etcd.
 func TestStoreOutageSpool(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "spool")
-	url := s3.URL("spool", "cluster-b")
+	for _, backend := range []string{"s3", "gs"} {
+		t.Run(backend, func(t *testing.T) { storeOutageSpool(t, backend) })
+	}
+}
+
+func storeOutageSpool(t *testing.T, backend string) {
+	srv, url := startOutageStore(t, backend, "spool", "cluster-b")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -147,7 +150,7 @@ func TestStoreOutageSpool(t *testing.T) {
 	}
 	put("before", 50)
 	waitFor(t, ctx, "a delta", func() bool { return rec.count(catalog.Delta) >= 1 })
-	s3.Stop()
+	srv.Stop()
 	put("away", 200)
 	waitFor(t, ctx, "a spooled delta", func() bool { m, _ := filepath.Glob(filepath.Join(spoolDir, "Incr-*")); return len(m) > 0 })
 	put("away2", 100)
@@ -159,7 +162,7 @@ func TestStoreOutageSpool(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(spoolDir, "*.final")); len(m) != 1 {
 		t.Fatalf("final delta not spooled: %v", m)
 	}
-	if err := s3.Start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	stop = run()
