@@ -210,19 +210,36 @@ func TestDaemonTrials(t *testing.T) {
 	snapshottest.Judge(t, url, 0, cli)
 }
 
-// kill -9 in the middle of a multipart upload to S3 (versitygw): nothing becomes visible, and the next run
-// takes the full snapshot again and continues.
-func TestDaemonKilledMidUploadS3(t *testing.T) {
+// kill -9 in the middle of an upload to an object store — a multipart upload to S3 (versitygw), a resumable
+// upload to GCS (fake-gcs-server): nothing becomes visible, and the next run takes the full snapshot again and
+// continues.
+func TestDaemonKilledMidUpload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
 	bin := filepath.Join(t.TempDir(), "etcd-dr")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "kill")
-	url := s3.URL("kill", "etcd-main")
+	for _, backend := range []string{"s3", "gs"} {
+		t.Run(backend, func(t *testing.T) {
+			var url string
+			if backend == "s3" {
+				s3 := testenv.StartS3(t)
+				s3.Env(t)
+				s3.CreateBucket(t, "kill")
+				url = s3.URL("kill", "etcd-main")
+			} else {
+				gcs := testenv.StartGCS(t)
+				gcs.Env(t)
+				gcs.CreateBucket(t, "kill")
+				url = gcs.URL("kill", "etcd-main")
+			}
+			daemonKilledMidUpload(t, bin, url)
+		})
+	}
+}
+
+func daemonKilledMidUpload(t *testing.T, bin, url string) {
 	e, cli := testenv.StartEmbedded(t)
 	ep := e.Config().AdvertiseClientUrls[0].String()
 	ctx := t.Context()

@@ -37,28 +37,38 @@ func wildTree(t *testing.T, minor string) *fixture.Wild {
 	return w
 }
 
-// wildStores serves the tree on file:// and on versitygw S3, uploaded as its tools upload: k3s's objects with
-// the S3 user metadata k3s sets, and the cron folder's snapshots one after the other in the order the cron job
-// wrote them (their names carry no date: on S3 the upload time dates them). It returns the upload window of the
-// oldest cron snapshot too.
+// wildStores serves the tree on file://, on versitygw S3 and on fake-gcs-server GCS, uploaded as its tools
+// upload: k3s's objects with the user metadata k3s sets, and the cron folder's snapshots one after the other in
+// the order the cron job wrote them (their names carry no date: on an object store the upload time dates them).
+// It returns the upload window of the oldest cron snapshot too (the same on both object stores: each object is
+// put to both before the next).
 func wildStores(t *testing.T, w *fixture.Wild) (map[string]string, [2]time.Time) {
 	t.Helper()
 	s3 := testenv.StartS3(t)
 	s3.Env(t)
 	s3.CreateBucket(t, "wild")
-	u := s3.URL("wild", "backups")
+	gcs := testenv.StartGCS(t)
+	gcs.Env(t)
+	gcs.CreateBucket(t, "wild")
+	urls := map[string]string{"file": "file://" + w.Dir, "s3": s3.URL("wild", "backups"), "gs": gcs.URL("wild", "backups")}
 	ctx := context.Background()
-	st, err := store.Open(ctx, u)
-	require.NoError(t, err)
-	defer st.Close()
+	var stores []*store.Store
+	for _, name := range []string{"s3", "gs"} {
+		st, err := store.Open(ctx, urls[name])
+		require.NoError(t, err, name)
+		defer st.Close()
+		stores = append(stores, st)
+	}
 	put := func(key string) {
 		b, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(key)))
 		require.NoError(t, err)
-		wr, err := st.NewWriter(ctx, key, store.WriteOptions{Metadata: w.Metadata[key]})
-		require.NoError(t, err)
-		_, err = wr.Write(b)
-		require.NoError(t, err)
-		require.NoError(t, wr.Commit())
+		for _, st := range stores {
+			wr, err := st.NewWriter(ctx, key, store.WriteOptions{Metadata: w.Metadata[key]})
+			require.NoError(t, err)
+			_, err = wr.Write(b)
+			require.NoError(t, err)
+			require.NoError(t, wr.Commit())
+		}
 	}
 	var window [2]time.Time
 	cron := []string{w.Plain, w.Gzip, w.Truncated} // oldest first
@@ -84,12 +94,12 @@ func wildStores(t *testing.T, w *fixture.Wild) (map[string]string, [2]time.Time)
 			window[1] = time.Now().Add(time.Second)
 		}
 	}
-	return map[string]string{"file": "file://" + w.Dir, "s3": u}, window
+	return urls, window
 }
 
 // etcdctl snapshot save output, k3s, OpenShift, kops etcd-manager and talos-backup backups made by real etcd 3.6
 // and 3.5 servers are listed as chains at the revision their db holds, picked with --revision by that revision,
-// and restored into a data dir a real etcd serves at exactly that state — on file:// and on S3.
+// and restored into a data dir a real etcd serves at exactly that state — on file://, S3 and GCS.
 func TestWildListPickRestore(t *testing.T) {
 	for _, minor := range []string{"3.6", "3.5"} {
 		t.Run("etcd-"+minor, func(t *testing.T) {
@@ -133,7 +143,7 @@ func checkWildStore(t *testing.T, w *fixture.Wild, name, url string, window [2]t
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &listed))
 	k3sCluster := fixture.WildK3sDir
-	if name == "s3" {
+	if name != "file" {
 		// k3s's uploads carry its cluster id: the cluster is named by folder and id.
 		k3sCluster += "@" + fixture.WildK3sClusterID
 		require.Contains(t, out, `"clusterId": "`+fixture.WildK3sClusterID+`"`)
@@ -141,7 +151,7 @@ func checkWildStore(t *testing.T, w *fixture.Wild, name, url string, window [2]t
 	clusters := map[string]bool{}
 	for _, ch := range listed.Chains {
 		clusters[ch.Cluster] = true
-		if ch.Base.Key == w.Plain && name == "s3" {
+		if ch.Base.Key == w.Plain && name != "file" {
 			// No date in the name: an object store dates it by its upload time.
 			require.True(t, ch.Base.Time.After(window[0]) && ch.Base.Time.Before(window[1]), "%s dated %s, uploaded in %v", w.Plain, ch.Base.Time, window)
 		}
@@ -175,7 +185,7 @@ func checkWildStore(t *testing.T, w *fixture.Wild, name, url string, window [2]t
 	require.Contains(t, out, `"objects": [`+"\n"+`    "`+path.Base(w.Gzip)+`"`)
 	out, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildPlainDir, "-o", "json")
 	require.Equal(t, 0, code, errs)
-	require.Contains(t, out, fmt.Sprintf(`"revision": %d`, w.Revisions[w.Gzip]), "newest by upload time on S3, by file time on file://")
+	require.Contains(t, out, fmt.Sprintf(`"revision": %d`, w.Revisions[w.Gzip]), "newest by upload time on S3 and GCS, by file time on file://")
 	require.Contains(t, out, "skipped "+path.Base(w.Truncated))
 	out, errs, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildKopsDir, "-o", "json")
 	require.Equal(t, 0, code, errs)

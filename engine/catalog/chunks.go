@@ -10,16 +10,19 @@ import (
 	"github.com/etcd-dr/etcd-dr/store"
 )
 
-// Composite chunks: etcd-backup-restore's GCS snapstore (pkg/snapstore/gcs_snapstore.go, Save and
-// uploadComponent) uploads a snapshot as component objects "<snapshot>/%010d" (1, 2, ...) and then composes
-// them into "<snapshot>"; against an emulator it names them "<snapshot>.chunk/%010d" instead, since a
-// filesystem cannot hold a file and a folder of one name. It leaves the components behind until its garbage
-// collector (GarbageCollectChunks) removes them. Components whose composite exists are leftovers, noted on its
-// chain; components without it are an upload that never finished, a problem. Its Swift snapstore
-// (swift_snapstore.go, uploadChunk) names its DLO segments the same "<snapshot>/%010d" beside the manifest
-// object "<snapshot>", so segments synced from Swift to another store follow this rule too.
+// Composite chunks: etcd-backup-restore uploads a big snapshot as component objects and joins them into one
+// object at "<snapshot>"; the catalog takes both names below for components (checked in its repository):
+//   - GCS, v0.40.0 pkg/snapstore/gcs_snapstore.go (Save, uploadComponent): "<snapshot>.chunk/%010d" when the
+//     store is an emulator (chunkDirSuffix = brtypes.ChunkDirSuffix, pkg/types/snapstore.go: for fake-gcs-server,
+//     fsouza/fake-gcs-server#1434) and "<snapshot>/%010d" otherwise; then ComposerFrom into
+//     "<snapshot>". HEAD dropped chunkDirSuffix and always writes "<snapshot>/%010d".
+//   - Swift, pkg/snapstore/swift_snapstore.go (uploadComponent, ~line 433): segments "<snapshot>/%010d" plus a
+//     DLO manifest object at "<snapshot>" (ObjectManifest) — the same rule.
+// It leaves the components behind until its garbage collector (GarbageCollectChunks) removes them. Components
+// whose composite exists are leftovers, noted on its chain; components without it are an upload that never
+// finished, a problem naming them.
 
-// chunkDirSuffix is what etcd-backup-restore appends to the components' folder on a GCS emulator.
+// chunkDirSuffix is what etcd-backup-restore v0.40.0 appends to the components' folder on a GCS emulator.
 const chunkDirSuffix = ".chunk"
 
 // chunkName is a component's name: the part number, zero-padded to ten digits.

@@ -60,6 +60,13 @@ func TestChunkComposites(t *testing.T) {
 			what:     []string{"2 chunks (" + delta + "/0000000001, " + delta + "/0000000002) of an etcd-backup-restore upload that was never composed into " + delta},
 		},
 		{
+			name:     "emulator components (.chunk) without their composite",
+			keys:     []string{full, delta + ".chunk/0000000001"},
+			chains:   1,
+			problems: []Problem{{Object: delta + ".chunk/", Cluster: "shoot-a"}},
+			what:     []string{"1 chunk (" + delta + ".chunk/0000000001) of an etcd-backup-restore upload that was never composed into " + delta},
+		},
+		{
 			name:     "many components are named first and last",
 			keys:     []string{full + "/0000000001", full + "/0000000002", full + "/0000000003", full + "/0000000031"},
 			problems: []Problem{{Object: full + "/", Cluster: "shoot-a"}},

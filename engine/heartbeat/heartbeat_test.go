@@ -21,9 +21,13 @@ func TestHeartbeatsRoundTrip(t *testing.T) {
 	s3 := testenv.StartS3(t)
 	s3.Env(t)
 	s3.CreateBucket(t, "backups")
+	gcs := testenv.StartGCS(t)
+	gcs.Env(t)
+	gcs.CreateBucket(t, "backups")
 	for name, url := range map[string]string{
 		"file": "file://" + t.TempDir(),
 		"s3":   s3.URL("backups", "etcd-main"),
+		"gs":   gcs.URL("backups", "etcd-main"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := ctx(t)

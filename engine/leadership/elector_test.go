@@ -232,11 +232,29 @@ func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 	d.noTwoLeaders(t)
 }
 
+// Heartbeats go to an object store: S3 (versitygw) and GCS (fake-gcs-server).
 func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "backups")
-	st, err := store.Open(ctx(t), s3.URL("backups", "etcd-main"))
+	for _, backend := range []string{"s3", "gs"} {
+		t.Run(backend, func(t *testing.T) {
+			var url string
+			if backend == "s3" {
+				s3 := testenv.StartS3(t)
+				s3.Env(t)
+				s3.CreateBucket(t, "backups")
+				url = s3.URL("backups", "etcd-main")
+			} else {
+				gcs := testenv.StartGCS(t)
+				gcs.Env(t)
+				gcs.CreateBucket(t, "backups")
+				url = gcs.URL("backups", "etcd-main")
+			}
+			electorQuorumLostAllUnknownThenRecovers(t, url)
+		})
+	}
+}
+
+func electorQuorumLostAllUnknownThenRecovers(t *testing.T, url string) {
+	st, err := store.Open(ctx(t), url)
 	require.NoError(t, err)
 	defer st.Close()
 	beats := func() map[string]heartbeat.Heartbeat {

@@ -15,17 +15,43 @@ import (
 	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
-// The S3 server is down for 30 s (ETCD_DR_OUTAGE_SECONDS) while etcd takes writes: uploads retry, the watch
-// restarts from the last stored revision, and the chain ends at etcd's revision with no gap: 0 lost revisions.
+// outageStore is an object store the test can take away (Stop) and bring back (Start).
+type outageStore interface {
+	Stop()
+	Start() error
+}
+
+// startOutageStore starts the object store named by backend — S3 (versitygw) or GCS (fake-gcs-server) — with a
+// bucket, and returns it and the store URL for prefix.
+func startOutageStore(t *testing.T, backend, bucket, prefix string) (outageStore, string) {
+	t.Helper()
+	if backend == "s3" {
+		s3 := testenv.StartS3(t)
+		s3.Env(t)
+		s3.CreateBucket(t, bucket)
+		return s3, s3.URL(bucket, prefix)
+	}
+	gcs := testenv.StartGCS(t)
+	gcs.Env(t)
+	gcs.CreateBucket(t, bucket)
+	return gcs, gcs.URL(bucket, prefix)
+}
+
+// The object store (S3, GCS) is down for 30 s (ETCD_DR_OUTAGE_SECONDS) while etcd takes writes: uploads retry,
+// the watch restarts from the last stored revision, and the chain ends at etcd's revision with no gap: 0 lost
+// revisions.
 func TestStoreOutage(t *testing.T) {
+	for _, backend := range []string{"s3", "gs"} {
+		t.Run(backend, func(t *testing.T) { storeOutage(t, backend) })
+	}
+}
+
+func storeOutage(t *testing.T, backend string) {
 	outage := 30 * time.Second
 	if v, err := strconv.Atoi(os.Getenv("ETCD_DR_OUTAGE_SECONDS")); err == nil {
 		outage = time.Duration(v) * time.Second
 	}
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "outage")
-	url := s3.URL("outage", "cluster-a")
+	srv, url := startOutageStore(t, backend, "outage", "cluster-a")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), outage+2*time.Minute)
 	defer cancel()
@@ -48,13 +74,13 @@ func TestStoreOutage(t *testing.T) {
 		}
 	}
 	put(50)
-	s3.Stop()
+	srv.Stop()
 	stopped := time.Now()
 	for time.Since(stopped) < outage {
 		put(20)
 	}
 	deltas := rec.count(catalog.Delta)
-	if err := s3.Start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "a delta stored after the outage", func() bool { return rec.count(catalog.Delta) > deltas })
@@ -83,10 +109,13 @@ func TestStoreOutage(t *testing.T) {
 // revision; deltas spooled when the loop stops (store still away) are uploaded first by the next run. One
 // chain, no gap, restorable to the live etcd.
 func TestStoreOutageSpool(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "spool")
-	url := s3.URL("spool", "cluster-b")
+	for _, backend := range []string{"s3", "gs"} {
+		t.Run(backend, func(t *testing.T) { storeOutageSpool(t, backend) })
+	}
+}
+
+func storeOutageSpool(t *testing.T, backend string) {
+	srv, url := startOutageStore(t, backend, "spool", "cluster-b")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -121,7 +150,7 @@ func TestStoreOutageSpool(t *testing.T) {
 	}
 	put("before", 50)
 	waitFor(t, ctx, "a delta", func() bool { return rec.count(catalog.Delta) >= 1 })
-	s3.Stop()
+	srv.Stop()
 	put("away", 200)
 	waitFor(t, ctx, "a spooled delta", func() bool { m, _ := filepath.Glob(filepath.Join(spoolDir, "Incr-*")); return len(m) > 0 })
 	put("away2", 100)
@@ -133,7 +162,7 @@ func TestStoreOutageSpool(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(spoolDir, "*.final")); len(m) != 1 {
 		t.Fatalf("final delta not spooled: %v", m)
 	}
-	if err := s3.Start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	stop = run()
