@@ -92,18 +92,9 @@ func runCompact(ctx context.Context, g *globalOptions, o compactOptions) error {
 	if err != nil {
 		return err
 	}
-	repo, err := openRepo(ctx, g, o.identity)
-	if err != nil {
+	res, err := onRepo(ctx, g, o.identity, func(r *engine.Repo) (*engine.CompactResult, error) { return r.Compact(ctx, req) })
+	if written, err := writeResult(g, res, err); written {
 		return err
-	}
-	defer repo.Close()
-	res, err := repo.Compact(ctx, req)
-	if g.output == "json" && res != nil {
-		writeJSON(g.stdout, res)
-		if err != nil {
-			return reportedError{err}
-		}
-		return nil
 	}
 	if res != nil {
 		printCompact(g, g.text(), res)

@@ -61,22 +61,12 @@ func runCopy(ctx context.Context, g *globalOptions, o copyOptions) error {
 	if err := engine.CheckURL(o.to); err != nil {
 		return err
 	}
-	repo, err := openRepo(ctx, g, o.identity)
-	if err != nil {
+	res, err := onRepo(ctx, g, o.identity, func(r *engine.Repo) (*engine.CopyResult, error) {
+		return r.Copy(ctx, engine.CopyRequest{To: o.to, MaxBackups: o.maxBackups, MaxAge: o.maxAge, DryRun: o.dryRun,
+			Parallel: o.parallel, Progress: g.progress()})
+	})
+	if written, err := writeResult(g, res, err); written || res == nil {
 		return err
-	}
-	defer repo.Close()
-	res, err := repo.Copy(ctx, engine.CopyRequest{To: o.to, MaxBackups: o.maxBackups, MaxAge: o.maxAge, DryRun: o.dryRun,
-		Parallel: o.parallel, Progress: g.progress()})
-	if res == nil {
-		return err
-	}
-	if g.output == "json" {
-		writeJSON(g.stdout, res)
-		if err != nil {
-			return reportedError{err}
-		}
-		return nil
 	}
 	printCopy(g, res)
 	return err
