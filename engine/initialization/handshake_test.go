@@ -166,28 +166,44 @@ func TestHandshakeValidDataDirUntouched(t *testing.T) {
 	require.Empty(t, broken)
 }
 
-// A corrupt db: the dir is moved aside to <dir>.broken-<timestamp> (never deleted) and restored.
+// A corrupt db: the dir is moved aside to <dir>.broken-<timestamp> (never deleted) and restored — whether bbolt
+// refuses to open it (both meta pages gone) or its data pages are damaged (bbolt's page check then panics in its
+// own goroutine: validate runs it in a child process, set up by TestMain as main does).
 func TestHandshakeCorruptDBMovedAsideAndRestored(t *testing.T) {
-	store := restoretest.StoreURL(t, fixture.StoreBRv1)
-	dataDir := restoredDir(t, store)
-	db := filepath.Join(dataDir, "member", "snap", "db")
-	b, err := os.ReadFile(db)
-	require.NoError(t, err)
-	// Both meta pages overwritten: bbolt refuses to open it. Damaging data pages instead crashes the process
-	// today (bbolt's Tx.Check panics or faults in its own goroutine on this etcd-written db: engine/validate).
-	for i := 16; i < 2*4096 && i < len(b); i++ {
-		b[i] = 0xee
+	for _, tc := range []struct {
+		name   string
+		damage func(b []byte)
+	}{
+		{"meta pages", func(b []byte) {
+			for i := 16; i < 2*4096 && i < len(b); i++ {
+				b[i] = 0xee
+			}
+		}},
+		{"data pages", func(b []byte) {
+			for pg := 2; pg < len(b)/4096; pg++ {
+				b[pg*4096+8] ^= 0xff
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := restoretest.StoreURL(t, fixture.StoreBRv1)
+			dataDir := restoredDir(t, store)
+			db := filepath.Join(dataDir, "member", "snap", "db")
+			b, err := os.ReadFile(db)
+			require.NoError(t, err)
+			tc.damage(b)
+			require.NoError(t, os.WriteFile(db, b, 0o600))
+			p := startPod(t, store, dataDir, 0)
+			cli := p.client(t)
+			restoretest.CheckServes(t, cli, 195, restoretest.State(t, fixture.StoreBRv1, 195))
+			r := p.mgr.Status()
+			require.Equal(t, initialization.ActionRestored, r.Action)
+			require.NotEmpty(t, r.MovedAside)
+			broken, _ := filepath.Glob(dataDir + ".broken-*")
+			require.Len(t, broken, 1)
+			kept, err := os.ReadFile(filepath.Join(broken[0], "member", "snap", "db"))
+			require.NoError(t, err)
+			require.Equal(t, b, kept, "the moved-aside db is not the corrupt one")
+		})
 	}
-	require.NoError(t, os.WriteFile(db, b, 0o600))
-	p := startPod(t, store, dataDir, 0)
-	cli := p.client(t)
-	restoretest.CheckServes(t, cli, 195, restoretest.State(t, fixture.StoreBRv1, 195))
-	r := p.mgr.Status()
-	require.Equal(t, initialization.ActionRestored, r.Action)
-	require.NotEmpty(t, r.MovedAside)
-	broken, _ := filepath.Glob(dataDir + ".broken-*")
-	require.Len(t, broken, 1)
-	kept, err := os.ReadFile(filepath.Join(broken[0], "member", "snap", "db"))
-	require.NoError(t, err)
-	require.Equal(t, b, kept, "the moved-aside db is not the corrupt one")
 }
