@@ -24,6 +24,10 @@ type Config struct {
 	// listed in Refused with why, and the next chain is tried; snapinfo.ErrUnverifiable (encrypted, no key)
 	// (catalog.ErrUnverifiable) only warns; any other error (the store failed) fails the pick.
 	Verify func(catalog.Snapshot) error
+	// Excluded reads a candidate's exclude mark that does not come with the listing (an S3 or Azure tag: one
+	// request each, so only the chains pick considers are asked): why it is excluded, "" if not. nil asks nothing.
+	// An error only warns: a store without tagging must not stop a restore.
+	Excluded func(catalog.Snapshot) (string, error)
 }
 
 // Refusal says why one backup was not chosen.
@@ -112,8 +116,25 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	}
 	// damaged is the first chain refused for what its full snapshot holds: when nothing else fits, the pick
 	// fails as a problem with the backup (exit 3), not as "nothing compatible".
-	var damaged *Refusal
+	var damaged, excluded *Refusal
 	usable := func(ch catalog.Chain) (bool, error) {
+		if cfg.Excluded != nil {
+			why, err := cfg.Excluded(ch.Base)
+			switch {
+			case err != nil:
+				warnings = append(warnings, fmt.Sprintf("%s: its exclude mark could not be read, assumed not excluded (%v)", ch.Base.Key, err))
+			case why != "":
+				refused = append(refused, Refusal{Key: ch.Base.Key, Why: "excluded: " + why})
+				if ch.Base.Key == chains[0].Base.Key {
+					warnings = append(warnings, fmt.Sprintf("the newest backup %s is not used: excluded: %s", ch.Base.Key, why))
+				}
+				if excluded == nil {
+					e := refused[len(refused)-1]
+					excluded = &e
+				}
+				return false, nil
+			}
+		}
 		if cfg.Verify == nil {
 			return true, nil
 		}
@@ -148,6 +169,9 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 			}
 		}
 		if !found {
+			if damaged == nil {
+				return &Result{Refused: refused, Warnings: warnings}, fault.NothingCompatible("none of the %d backups in %s can be picked: %s: %s", len(compatible), cat.Store, excluded.Key, excluded.Why)
+			}
 			return &Result{Refused: refused, Warnings: warnings}, fault.Problems("none of the %d backups in %s can be used: %s", len(compatible), cat.Store, damaged.Why)
 		}
 		if len(ch.Gaps) > 0 {
@@ -178,6 +202,9 @@ func Pick(cat *catalog.Catalog, cfg Config) (*Result, error) {
 	}
 	if damaged != nil {
 		return &Result{Refused: refused, Warnings: warnings}, fault.Problems("the only backup holding revision %d in %s cannot be used: %s", cfg.Revision, cat.Store, damaged.Why)
+	}
+	if excluded != nil {
+		return &Result{Refused: refused, Warnings: warnings}, fault.NothingCompatible("the only backup holding revision %d in %s is excluded: %s: %s", cfg.Revision, cat.Store, excluded.Key, excluded.Why)
 	}
 	below, above := nearest(compatible, cfg.Revision)
 	msg := fmt.Sprintf("no backup in %s holds revision %d", cat.Store, cfg.Revision)

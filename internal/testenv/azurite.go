@@ -47,8 +47,8 @@ func (a *Azure) Env(t testing.TB) {
 	t.Setenv("AZURE_STORAGE_KEY", azuriteKey)
 }
 
-// CreateContainer makes a container; the test fails if it cannot.
-func (a *Azure) CreateContainer(t testing.TB, name string) {
+// Client is an SDK client of this server (for what a test sets up that etcd-dr never writes, e.g. blob tags).
+func (a *Azure) Client(t testing.TB) *azblob.Client {
 	t.Helper()
 	cred, err := azblob.NewSharedKeyCredential(azuriteAccount, azuriteKey)
 	if err != nil {
@@ -58,6 +58,13 @@ func (a *Azure) CreateContainer(t testing.TB, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cli
+}
+
+// CreateContainer makes a container; the test fails if it cannot.
+func (a *Azure) CreateContainer(t testing.TB, name string) {
+	t.Helper()
+	cli := a.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := cli.CreateContainer(ctx, name, nil); err != nil {
