@@ -63,6 +63,7 @@ func TestPickSkipsTaggedExcluded(t *testing.T) {
 			res, err := repo.Pick(ctx, PickRequest{TrustNames: true})
 			require.NoError(t, err)
 			require.Equal(t, newer, res.Chain.Base.Key, "untagged: the newest is picked")
+			require.Empty(t, res.Warnings, "an object without tags reads as not excluded, without a warning")
 
 			tag(t, newer)
 			res, err = repo.Pick(ctx, PickRequest{TrustNames: true})
