@@ -57,7 +57,7 @@ func Health(cat *catalog.Catalog, seen []heartbeat.Seen, now time.Time, maxAge t
 		} else {
 			newestKnown[ch.Cluster] = later(newestKnown[ch.Cluster], ch.Base.Time)
 		}
-		h.RestorableRevision = max(h.RestorableRevision, ch.RestorableRevision)
+		h.RestorableRevision = max(h.RestorableRevision, ch.Restores())
 		h.EndRevision = max(h.EndRevision, ch.EndRevision)
 		h.Gaps += len(ch.Gaps)
 		h.Problems += len(ch.Problems)

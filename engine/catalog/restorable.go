@@ -8,7 +8,16 @@ func NewestRestorable(c *Catalog) int64 {
 		return 0
 	}
 	for _, ch := range c.Chains {
-		best = max(best, ch.RestorableRevision)
+		best = max(best, ch.Restores())
 	}
 	return best
+}
+
+// Restores is the highest revision the chain can be restored to: its RestorableRevision, or 0 when its full
+// snapshot is marked excluded (pick never uses it, so neither "newest restorable" nor a fleet's health counts it).
+func (ch Chain) Restores() int64 {
+	if ch.Base.Excluded != "" {
+		return 0
+	}
+	return ch.RestorableRevision
 }
