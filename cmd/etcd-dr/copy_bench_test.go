@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
@@ -16,21 +14,7 @@ import (
 // versitygw S3, against `etcd-dr snapshot --full --compression none` of the same db served by a real etcd to the
 // same server; both stream through the same uploader. Issue 15's target: copy ≤ 1.3× snapshot.
 func BenchmarkCopy1GiB(b *testing.B) {
-	size := int64(1 << 30)
-	if mb, err := strconv.Atoi(os.Getenv("ETCD_DR_BENCH_MB")); err == nil {
-		size = int64(mb) << 20
-	}
-	bin := filepath.Join(b.TempDir(), "etcd-dr")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	src := b.TempDir()
-	restoretest.LargeSnapshot(b, src, size)
-	entries, _ := os.ReadDir(src)
-	dataDir := filepath.Join(b.TempDir(), "big.etcd")
-	testenv.Etcdutl(b, "snapshot", "restore", filepath.Join(src, entries[0].Name()), "--data-dir", dataDir, "--name", "big",
-		"--initial-cluster", "big=http://127.0.0.1:1", "--initial-advertise-peer-urls", "http://127.0.0.1:1")
-	m := testenv.StartEtcdOnDataDir(b, testenv.Binary(b, "etcd"), dataDir, "big", "--quota-backend-bytes", strconv.FormatInt(4*size, 10))
+	bin, src, m := bigEtcd(b)
 	s3 := testenv.StartS3(b)
 	s3.Env(b)
 	s3.CreateBucket(b, "bench")

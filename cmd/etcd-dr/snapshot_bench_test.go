@@ -54,25 +54,33 @@ func timed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 	}
 }
 
-// BenchmarkFullSnapshot1GiB: a full snapshot of a ~1 GiB db (ETCD_DR_BENCH_MB to change) served by the real etcd
-// binary, side by side: etcdctl snapshot save; etcd-dr snapshot --full to file:// (gzip and none); to versitygw
-// S3 (none) against etcdctl save plus an upload of its file. Reports seconds, ratios and etcd-dr's peak RSS.
-func BenchmarkFullSnapshot1GiB(b *testing.B) {
+// bigEtcd builds etcd-dr and serves a ~1 GiB db (ETCD_DR_BENCH_MB to change) from the real etcd binary: the
+// set-up of the side-by-side benchmarks. It returns the binary, the folder holding the snapshot file the db was
+// restored from, and the member.
+func bigEtcd(b *testing.B) (bin, src string, m *testenv.Member) {
 	size := int64(1 << 30)
 	if mb, err := strconv.Atoi(os.Getenv("ETCD_DR_BENCH_MB")); err == nil {
 		size = int64(mb) << 20
 	}
-	bin := filepath.Join(b.TempDir(), "etcd-dr")
+	bin = filepath.Join(b.TempDir(), "etcd-dr")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	src := b.TempDir()
+	src = b.TempDir()
 	restoretest.LargeSnapshot(b, src, size)
 	entries, _ := os.ReadDir(src)
 	dataDir := filepath.Join(b.TempDir(), "big.etcd")
 	testenv.Etcdutl(b, "snapshot", "restore", filepath.Join(src, entries[0].Name()), "--data-dir", dataDir, "--name", "big",
 		"--initial-cluster", "big=http://127.0.0.1:1", "--initial-advertise-peer-urls", "http://127.0.0.1:1")
-	m := testenv.StartEtcdOnDataDir(b, testenv.Binary(b, "etcd"), dataDir, "big", "--quota-backend-bytes", strconv.FormatInt(4*size, 10))
+	m = testenv.StartEtcdOnDataDir(b, testenv.Binary(b, "etcd"), dataDir, "big", "--quota-backend-bytes", strconv.FormatInt(4*size, 10))
+	return bin, src, m
+}
+
+// BenchmarkFullSnapshot1GiB: a full snapshot of a ~1 GiB db (ETCD_DR_BENCH_MB to change) served by the real etcd
+// binary, side by side: etcdctl snapshot save; etcd-dr snapshot --full to file:// (gzip and none); to versitygw
+// S3 (none) against etcdctl save plus an upload of its file. Reports seconds, ratios and etcd-dr's peak RSS.
+func BenchmarkFullSnapshot1GiB(b *testing.B) {
+	bin, _, m := bigEtcd(b)
 	ep := m.ClientURL
 	s3 := testenv.StartS3(b)
 	s3.Env(b)
