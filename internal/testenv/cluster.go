@@ -324,18 +324,24 @@ func (m *Member) Restart(t testing.TB) {
 // WaitReady waits until the member answers and sees a leader.
 func (m *Member) WaitReady(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	if err := m.waitReady(t, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (m *Member) waitReady(t testing.TB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	for {
 		st, err := m.status(t)
 		if err == nil && st.Leader != 0 {
 			m.setID(st.Header.MemberId)
-			return
+			return nil
 		}
 		if !m.Running() {
-			t.Fatalf("etcd member %s exited: %v\n%s", m.Name, m.proc.err, logTail(m.LogPath, 20))
+			return fmt.Errorf("etcd member %s exited: %v\n%s", m.Name, m.proc.err, logTail(m.LogPath, 20))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("etcd member %s not ready after 90s (status: %v)\n%s", m.Name, err, logTail(m.LogPath, 20))
+			return fmt.Errorf("etcd member %s not ready after %v (status: %v)\n%s", m.Name, timeout, err, logTail(m.LogPath, 20))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -358,34 +364,39 @@ func (m *Member) LogTail() string { return logTail(m.LogPath, 30) }
 func StartEtcdOnDataDir(t testing.TB, binary, dataDir, name string, extraArgs ...string) *Member {
 	t.Helper()
 	logDir := t.TempDir()
-	m := &Member{
-		Name:      name,
-		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)),
-		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)),
-		DataDir:   dataDir,
-		LogPath:   filepath.Join(logDir, name+".log"),
-		Binary:    binary,
-	}
-	m.Args = append([]string{
-		"--name", m.Name,
-		"--data-dir", m.DataDir,
-		"--listen-client-urls", m.ClientURL,
-		"--advertise-client-urls", m.ClientURL,
-		"--listen-peer-urls", m.PeerURL,
-		"--initial-advertise-peer-urls", m.PeerURL,
-		"--initial-cluster", m.Name + "=" + m.PeerURL,
-		"--unsafe-no-fsync",
-		"--log-level", "error",
-	}, extraArgs...)
+	m := &Member{Name: name, DataDir: dataDir, LogPath: filepath.Join(logDir, name+".log"), Binary: binary}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("log of etcd member %s (%s):\n%s", m.Name, m.LogPath, logTail(m.LogPath, 20))
 		}
 		m.Kill()
 	})
-	if err := m.start(); err != nil {
-		t.Fatalf("start etcd on %s: %v", dataDir, err)
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		m.ClientURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+		m.PeerURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+		m.Args = append([]string{
+			"--name", m.Name,
+			"--data-dir", m.DataDir,
+			"--listen-client-urls", m.ClientURL,
+			"--advertise-client-urls", m.ClientURL,
+			"--listen-peer-urls", m.PeerURL,
+			"--initial-advertise-peer-urls", m.PeerURL,
+			"--initial-cluster", m.Name + "=" + m.PeerURL,
+			"--unsafe-no-fsync",
+			"--log-level", "error",
+		}, extraArgs...)
+		if err = m.start(); err != nil {
+			t.Fatalf("start etcd on %s: %v", dataDir, err)
+		}
+		if err = m.waitReady(t, 90*time.Second); err == nil {
+			return m
+		}
+		m.Kill()
+		if !isBindClash(logTail(m.LogPath, 20)) {
+			break
+		} // else another process took a port under us: try others
 	}
-	m.WaitReady(t)
-	return m
+	t.Fatalf("start etcd on %s: %v", dataDir, err)
+	return nil
 }
