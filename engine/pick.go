@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"strings"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
@@ -56,13 +55,7 @@ func (r *Repo) pickConfig(ctx context.Context, req PickRequest) pick.Config {
 	cfg := pick.Config{EtcdVersion: req.EtcdVersion, Revision: req.Revision}
 	// etcd-backup-restore's exclude mark as an S3 object tag or Azure blob tag: one request per candidate, so
 	// read only for the chains pick considers (the GCS metadata form comes with the listing).
-	cfg.Excluded = func(s catalog.Snapshot) (string, error) {
-		tags, err := r.st.Tags(ctx, s.Key)
-		if err != nil || !strings.EqualFold(tags[catalog.MetaExclude], "true") {
-			return "", err
-		}
-		return catalog.MetaExclude + "=true is tagged on it (etcd-backup-restore marks snapshots its restore must skip)", nil
-	}
+	cfg.Excluded = func(s catalog.Snapshot) (string, error) { return taggedExclusion(ctx, r.st, s.Key) }
 	if !req.TrustNames {
 		cfg.Verify = func(s catalog.Snapshot) error {
 			_, err := snapinfo.Verify(ctx, r.st, s, snapinfo.Options{Decrypt: r.opts.Decrypt})

@@ -61,6 +61,9 @@ func runList(ctx context.Context, g *globalOptions, o listOptions) error {
 		return err
 	}
 	defer repo.Close()
+	if err := repo.ReadExcludeTags(ctx); err != nil {
+		return err
+	}
 	cat := repo.Catalog()
 	now := time.Now()
 	health, beats, hbProblems := repo.Health(ctx, now, o.maxAge)

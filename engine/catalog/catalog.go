@@ -27,7 +27,8 @@ const (
 	ControlDir        = "control"        // small control objects (the sidecars' recorded restore pick) in <prefix>/control/
 	// MetaExclude is etcd-backup-restore's brtypes.ExcludeSnapshotMetadataKey: "true" marks a snapshot its
 	// restore must not use. It writes it as GCS object metadata (gcs_snapstore.go); read here from the metadata
-	// Load already fetches for full snapshots. The S3 tag and Azure blob-tag forms are not read yet.
+	// Load already fetches for full snapshots. The S3 tag and Azure blob-tag forms cost a request each: pick reads
+	// them for its candidates, list through Repo.ReadExcludeTags.
 	MetaExclude = "x-etcd-snapshot-exclude"
 )
 

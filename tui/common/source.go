@@ -84,6 +84,10 @@ func loadCmd(ctx context.Context, index int, url, cluster string, dec crypt.Decr
 		if err != nil {
 			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
 		}
+		if err := repo.ReadExcludeTags(ctx); err != nil {
+			repo.Close()
+			return SourceLoadedMsg{Index: index, Err: timedOut(err)}
+		}
 		return SourceLoadedMsg{Index: index, Repo: repo}
 	}
 }
