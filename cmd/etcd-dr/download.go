@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcd-dr/etcd-dr/engine"
+	"github.com/etcd-dr/etcd-dr/engine/download"
 	"github.com/etcd-dr/etcd-dr/engine/progress"
 )
 
@@ -52,12 +53,13 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 		return err
 	}
 	defer repo.Close()
+	warnPicked(g, res)
 	out, err := repo.Download(ctx, engine.DownloadRequest{Point: res, To: o.to, Replace: o.force, Progress: g.progress()})
 	if err != nil {
 		return err
 	}
 	if g.output == "json" {
-		writeJSON(g.stdout, out)
+		writeJSON(g.stdout, downloadJSON{Result: out, Warnings: res.Warnings})
 		return nil
 	}
 	fmt.Fprintf(g.text(), "Downloaded revision %d to %s: %s, %s in %.1fs (%s/s), sha256 verified\n", out.Revision, out.Path,
@@ -66,4 +68,10 @@ func runDownload(ctx context.Context, g *globalOptions, o downloadOptions) error
 		fmt.Fprintf(g.text(), "  %s <- %s\n", f.Path, f.Key)
 	}
 	return nil
+}
+
+// downloadJSON is the contract's download result, with what pick warned about.
+type downloadJSON struct {
+	*download.Result
+	Warnings []string `json:"warnings,omitempty"`
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/pick"
@@ -34,6 +35,18 @@ func openPicked(ctx context.Context, g *globalOptions, id identityOptions, req e
 		return nil, nil, reportPickError(g, res, err)
 	}
 	return repo, res, nil
+}
+
+// warnPicked prints what pick warned about (an excluded newest backup, a __POSSIBLY_DIRTY__ snapshot, an unknown
+// etcd version) before download or restore start their long work, on stderr so that it shows beside the
+// progress; under --output json the result carries them as "warnings".
+func warnPicked(g *globalOptions, res *pick.Result) {
+	if g.output == "json" {
+		return
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(g.stderr, "warning: %s\n", w)
+	}
 }
 
 // onRepo opens --store (with the identity for encrypted objects), runs one engine job on it and closes it.

@@ -120,17 +120,24 @@ func runRestore(ctx context.Context, g *globalOptions, o restoreOptions) error {
 		return err
 	}
 	defer repo.Close()
+	warnPicked(g, res)
 	out, err := repo.Restore(ctx, engine.RestoreRequest{Point: res, Config: cfg})
 	if err != nil {
 		return err
 	}
 	out.Notes = append(out.Notes, catalog.CompanionNotes(res.Chain.Base, repo.URL())...)
 	if g.output == "json" {
-		writeJSON(g.stdout, out)
+		writeJSON(g.stdout, restoreJSON{Result: out, Warnings: res.Warnings})
 		return nil
 	}
 	printRestore(g.text(), out, o)
 	return nil
+}
+
+// restoreJSON is the contract's restore result, with what pick warned about.
+type restoreJSON struct {
+	*restore.Result
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func printRestore(w io.Writer, r *restore.Result, o restoreOptions) {

@@ -217,6 +217,16 @@ func checkWildStore(t *testing.T, w *fixture.Wild, name, url string, window [2]t
 	out, _, code = runCLI(t, "pick", "--store", url, "--cluster", fixture.WildOpenShiftDir, "-o", "json")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "__POSSIBLY_DIRTY__", "the dirty snapshot is newest; pick warns")
+	// restore and download say so too, before they start, and in their JSON.
+	_, errs, code = runCLI(t, "restore", "--store", url, "--cluster", fixture.WildOpenShiftDir, "--data-dir", filepath.Join(t.TempDir(), "etcd"))
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, errs, "warning: "+path.Base(w.Dirty)+": cluster-backup.sh marked this snapshot __POSSIBLY_DIRTY__")
+	out, errs, code = runCLI(t, "download", "--store", url, "--cluster", fixture.WildOpenShiftDir, "--to", filepath.Join(t.TempDir(), "dirty.db"), "-o", "json")
+	require.Equal(t, 0, code, errs)
+	var warned struct{ Warnings []string }
+	require.NoError(t, json.Unmarshal([]byte(out), &warned))
+	require.Len(t, warned.Warnings, 1)
+	require.Contains(t, warned.Warnings[0], "__POSSIBLY_DIRTY__")
 
 	cases := []struct{ cluster, key string }{
 		{fixture.WildPlainDir, w.Plain},
