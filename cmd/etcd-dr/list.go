@@ -165,6 +165,9 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, now time.Time) {
 		if ch.Base.Excluded != "" {
 			fmt.Fprintf(w, "  chain %d excluded, never picked: %s\n", i+1, ch.Base.Excluded)
 		}
+		if ch.Base.Warning != "" {
+			fmt.Fprintf(w, "  chain %d warning: %s\n", i+1, ch.Base.Warning)
+		}
 		for _, n := range ch.Notes {
 			fmt.Fprintf(w, "  chain %d note: %s\n", i+1, n)
 		}

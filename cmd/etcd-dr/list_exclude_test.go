@@ -24,6 +24,10 @@ func TestListShowsExcluded(t *testing.T) {
 	var b bytes.Buffer
 	printCatalog(&b, cat, time.Unix(1700000200, 0))
 	require.Contains(t, b.String(), "chain 1 excluded, never picked: x-etcd-snapshot-exclude=true")
+	cat.Chains[0].Base.Warning = "cluster-backup.sh marked this snapshot __POSSIBLY_DIRTY__"
+	b.Reset()
+	printCatalog(&b, cat, time.Unix(1700000200, 0))
+	require.Contains(t, b.String(), "chain 1 warning: cluster-backup.sh marked this snapshot __POSSIBLY_DIRTY__", "what pick would warn about shows in list")
 	js, err := json.Marshal(cat.Chains[0])
 	require.NoError(t, err)
 	require.Contains(t, string(js), `"excluded":"x-etcd-snapshot-exclude=true`)
