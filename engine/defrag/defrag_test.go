@@ -139,7 +139,11 @@ func TestDefragRefusedOnAlarmOrDownMember(t *testing.T) {
 	require.Contains(t, err.Error(), "nothing was defragmented")
 	require.Zero(t, steps)
 	require.Empty(t, rep.Steps)
-	require.Equal(t, before, ownSizes(t, c))
+	// A young cluster's dbs still grow on their own (member attributes, cluster and storage version): nothing
+	// defragmented means no db got smaller.
+	for name, size := range ownSizes(t, c) {
+		require.GreaterOrEqual(t, size, before[name], "member %s was defragmented", name)
+	}
 	require.Equal(t, 1.0, testutil.ToFloat64(cfg.Metrics.runs.WithLabelValues("refused")))
 
 	// Dry run says the same.
