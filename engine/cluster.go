@@ -54,7 +54,7 @@ func openCluster(ctx context.Context, url string, opts Options) (*Repo, error) {
 
 // checkClusterFound refuses a --cluster whose folder holds nothing.
 func (r *Repo) checkClusterFound(ctx context.Context) error {
-	c := r.cat
+	c := r.Catalog()
 	if _, id := catalog.SplitCluster(r.opts.Cluster); id != "" && len(c.Chains) == 0 {
 		return clusterNotFound(ctx, r.root, r.opts) // the folder may hold other clusters' snapshots
 	}
@@ -100,12 +100,13 @@ func (r *Repo) CheckWriter(ctx context.Context) error {
 	if err := r.Reload(ctx); err != nil {
 		return nil
 	}
-	names := r.cat.Clusters()
+	cat := r.Catalog()
+	names := cat.Clusters()
 	switch {
 	case len(names) > 1:
-		return &fault.Ambiguous{Store: r.cat.Store, Clusters: names}
+		return &fault.Ambiguous{Store: cat.Store, Clusters: names}
 	case len(names) == 1 && names[0] != r.opts.Cluster:
-		return &fault.Ambiguous{Store: r.cat.Store, Clusters: names, Below: true}
+		return &fault.Ambiguous{Store: cat.Store, Clusters: names, Below: true}
 	}
 	return nil
 }

@@ -34,7 +34,11 @@ func taggedExclusion(ctx context.Context, st *store.Store, key string) (string, 
 // cluster as a rule); when the Repo holds one cluster it reads every chain's. A tag that cannot be read (e.g. an
 // IAM policy without s3:GetObjectTagging) leaves its chain unmarked with a note; pick reads it again.
 func (r *Repo) ReadExcludeTags(ctx context.Context) error {
-	cat := r.Catalog()
+	listed := r.cat.Load()
+	if listed == nil {
+		return nil // opened for writing, nothing listed
+	}
+	cat := listed
 	chains := slices.Clone(cat.Chains)
 	byCluster := map[string][]int{}
 	for i, ch := range chains {
@@ -68,7 +72,9 @@ func (r *Repo) ReadExcludeTags(ctx context.Context) error {
 	}
 	marked := *cat
 	marked.Chains = chains
-	r.cat = &marked
+	// A Reload meanwhile (the daemon's API beside its exporter) wins: its catalog is newer, the marks are not lost
+	// for pick, which reads them again.
+	r.cat.CompareAndSwap(listed, &marked)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
@@ -24,13 +25,13 @@ type Options struct {
 	Cluster string
 }
 
-// Repo is an opened backup store and its catalog: what every face holds. It is safe to read from several
-// goroutines; Reload replaces the catalog.
+// Repo is an opened backup store and its catalog: what every face holds. It is safe to use from several
+// goroutines (the daemon's API, exporter and backups share one): Reload replaces the catalog whole.
 type Repo struct {
 	url  string
 	root string // the store as given, when Options.Cluster narrowed it
 	st   *store.Store
-	cat  *catalog.Catalog
+	cat  atomic.Pointer[catalog.Catalog] // replaced whole by Reload and ReadExcludeTags, never changed in place
 	opts Options
 }
 
@@ -102,7 +103,7 @@ func (r *Repo) Reload(ctx context.Context) error {
 	if id != "" {
 		cat.KeepCluster(r.opts.Cluster)
 	}
-	r.cat = cat
+	r.cat.Store(cat)
 	return nil
 }
 
@@ -111,10 +112,11 @@ func (r *Repo) URL() string { return r.url }
 
 // Catalog is what the last Open or Reload found (an empty catalog for a Repo opened for writing).
 func (r *Repo) Catalog() *catalog.Catalog {
-	if r.cat == nil {
+	cat := r.cat.Load()
+	if cat == nil {
 		return &catalog.Catalog{Store: r.st.URL(), Chains: []catalog.Chain{}, Problems: []catalog.Problem{}}
 	}
-	return r.cat
+	return cat
 }
 
 // Store is the opened store, for the writer packages (snapshot, daemon, api) that stream to it.

@@ -69,7 +69,12 @@ func New(cfg Config) *Exporter {
 
 // Refresh lists the store once and keeps what it found.
 func (e *Exporter) Refresh(ctx context.Context) error {
-	if err := e.cfg.Repo.Reload(ctx); err != nil {
+	err := e.cfg.Repo.Reload(ctx)
+	if err == nil {
+		// What list shows: a chain tagged excluded (S3/Azure) does not count as restorable.
+		err = e.cfg.Repo.ReadExcludeTags(ctx)
+	}
+	if err != nil {
 		e.mu.Lock()
 		e.listErr = true
 		e.mu.Unlock()
