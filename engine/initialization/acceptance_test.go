@@ -3,6 +3,7 @@ package initialization_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-dr/etcd-dr/engine"
@@ -104,8 +106,9 @@ func (s *holdState) records(t *testing.T, msg string) []map[string]any {
 }
 
 // damageWALRecord flips one byte inside the data of the WAL's first member entry (the conf change naming the
-// member's peer URLs): every frame stays in place, so only reading the records through their CRCs sees it.
-func damageWALRecord(t *testing.T, dataDir string) {
+// member's peer URLs): every frame stays in place, so only reading the records through their CRCs sees it. It
+// returns the damaged file.
+func damageWALRecord(t *testing.T, dataDir string) string {
 	t.Helper()
 	wals, err := filepath.Glob(filepath.Join(dataDir, "member", "wal", "*.wal"))
 	require.NoError(t, err)
@@ -122,52 +125,93 @@ func damageWALRecord(t *testing.T, dataDir string) {
 	require.Positive(t, i, "no member entry in the first 64 KiB of %s", wals[0])
 	_, err = f.WriteAt([]byte{head[i+1] ^ 0x20}, int64(i+1))
 	require.NoError(t, err)
+	return wals[0]
 }
 
-// mode=quick checks the layout and opens the db; mode=full also reads the WAL through its CRCs. A data dir whose
-// WAL has a damaged record passes quick (left untouched) and fails full: moved aside, never deleted, and
-// restored, so that the real etcd the bootstrap script execs serves exactly the chain's state.
-func TestModeQuickMissesWALDamageFullRestores(t *testing.T) {
-	store := restoretest.StoreURL(t, fixture.StoreBRv1)
-	dataDir := restoredDir(t, store)
-	damageWALRecord(t, dataDir)
-	wal, _ := filepath.Glob(filepath.Join(dataDir, "member", "wal", "*.wal"))
-	damaged, err := os.ReadFile(wal[0])
+// damageKeyLeaf gives the first leaf page of the db's "key" bucket an invalid page type. Reading the revision
+// (the bucket's last key) never visits that page; bbolt's page check does. It returns the damaged file.
+func damageKeyLeaf(t *testing.T, dataDir string) string {
+	t.Helper()
+	path := filepath.Join(dataDir, "member", "snap", "db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
-	db := filepath.Join(dataDir, "member", "snap", "db")
-	dbInode := inode(t, db)
+	var root uint64
+	pageSize := db.Info().PageSize
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		root = uint64(tx.Bucket([]byte("key")).Root())
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// bbolt's page header: id u64, flags u16, count u16, overflow u32; then a branch page's elements (pos u32,
+	// ksize u32, pgid u64), little-endian on every platform bbolt runs on here.
+	pg := b[root*uint64(pageSize):]
+	require.Equal(t, uint16(0x01), binary.LittleEndian.Uint16(pg[8:10]), "the key bucket's root is not a branch page: the fixture is too small for this damage")
+	require.GreaterOrEqual(t, binary.LittleEndian.Uint16(pg[10:12]), uint16(2))
+	first := binary.LittleEndian.Uint64(pg[16+8 : 16+16])
+	require.NotEqual(t, root, first)
+	binary.LittleEndian.PutUint16(b[first*uint64(pageSize)+8:], 0x00)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	return path
+}
 
-	// quick: valid, nothing changed (no etcd is started on it: the damage is real).
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	repo, err := engine.Open(ctx, store, engine.Options{})
-	require.NoError(t, err)
-	quick, err := initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: dataDir})
-	require.NoError(t, err)
-	require.True(t, quick.Start(initialization.Request{Mode: initialization.ModeQuick}))
-	quick.Wait()
-	r := quick.Status()
-	require.Equal(t, initialization.Successful, r.State, "quick run: %+v", r)
-	require.Equal(t, initialization.ActionNone, r.Action)
-	require.Equal(t, initialization.ModeQuick, r.Mode)
-	require.Equal(t, int64(195), r.Revision)
-	require.Equal(t, dbInode, inode(t, db), "quick mode replaced the db")
-	broken, _ := filepath.Glob(dataDir + ".broken-*")
-	require.Empty(t, broken, "quick mode moved the data dir aside")
+// mode=quick checks the layout and opens the db; mode=full also reads the WAL through its CRCs and runs bbolt's
+// page check. A data dir with such damage (a WAL record's CRC, a bbolt page the revision read never visits)
+// passes quick, left untouched, and fails full: moved aside, never deleted, and restored, so that the real etcd
+// the bootstrap script execs serves exactly the chain's state.
+func TestModeQuickMissesDamageFullRestores(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, dataDir string) string
+	}{
+		{"WAL record CRC", damageWALRecord},
+		{"bbolt leaf page", damageKeyLeaf},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := restoretest.StoreURL(t, fixture.StoreBRv1)
+			dataDir := restoredDir(t, store)
+			db := filepath.Join(dataDir, "member", "snap", "db")
+			damagedPath := tc.damage(t, dataDir)
+			damaged, err := os.ReadFile(damagedPath)
+			require.NoError(t, err)
+			dbInode := inode(t, db)
 
-	// full, through the bootstrap script: the CRC damage is found, the dir moved aside and restored.
-	p := startPodWith(t, podConfig{store: store, dataDir: dataDir, mode: initialization.ModeFull})
-	cli := p.client(t)
-	restoretest.CheckServes(t, cli, 195, restoretest.State(t, fixture.StoreBRv1, 195))
-	r = p.mgr.Status()
-	require.Equal(t, initialization.ActionRestored, r.Action, "full run: %+v", r)
-	require.Equal(t, initialization.ModeFull, r.Mode)
-	broken, _ = filepath.Glob(dataDir + ".broken-*")
-	require.Len(t, broken, 1)
-	require.Equal(t, broken[0], r.MovedAside)
-	kept, err := os.ReadFile(filepath.Join(broken[0], "member", "wal", filepath.Base(wal[0])))
-	require.NoError(t, err)
-	require.True(t, bytes.Equal(damaged, kept), "the moved-aside WAL is not the damaged one")
+			// quick: valid, nothing changed (no etcd is started on it: the damage is real).
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			repo, err := engine.Open(ctx, store, engine.Options{})
+			require.NoError(t, err)
+			quick, err := initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: dataDir})
+			require.NoError(t, err)
+			require.True(t, quick.Start(initialization.Request{Mode: initialization.ModeQuick}))
+			quick.Wait()
+			r := quick.Status()
+			require.Equal(t, initialization.Successful, r.State, "quick run: %+v", r)
+			require.Equal(t, initialization.ActionNone, r.Action)
+			require.Equal(t, initialization.ModeQuick, r.Mode)
+			require.Equal(t, int64(195), r.Revision)
+			require.Equal(t, dbInode, inode(t, db), "quick mode replaced the db")
+			broken, _ := filepath.Glob(dataDir + ".broken-*")
+			require.Empty(t, broken, "quick mode moved the data dir aside")
+
+			// full, through the bootstrap script: the damage is found, the dir moved aside and restored.
+			p := startPodWith(t, podConfig{store: store, dataDir: dataDir, mode: initialization.ModeFull})
+			cli := p.client(t)
+			restoretest.CheckServes(t, cli, 195, restoretest.State(t, fixture.StoreBRv1, 195))
+			r = p.mgr.Status()
+			require.Equal(t, initialization.ActionRestored, r.Action, "full run: %+v", r)
+			require.Equal(t, initialization.ModeFull, r.Mode)
+			broken, _ = filepath.Glob(dataDir + ".broken-*")
+			require.Len(t, broken, 1)
+			require.Equal(t, broken[0], r.MovedAside)
+			rel, err := filepath.Rel(dataDir, damagedPath)
+			require.NoError(t, err)
+			kept, err := os.ReadFile(filepath.Join(broken[0], rel))
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(damaged, kept), "the moved-aside %s is not the damaged one", rel)
+		})
+	}
 }
 
 // A second /initialization/start while a run is in progress is a no-op: however many arrive (here 8 at once),
