@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -122,7 +123,13 @@ func runScript(t *testing.T, script, binDir string, env []string, m etcdMember) 
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("bootstrap script output:\n%s", out.String())
+		}
+	})
 	return cmd, out
 }
 
@@ -156,8 +163,18 @@ func answers(clientURL string) bool {
 // of one being written (when committed is false).
 func storeFiles(t *testing.T, dir string, committed bool) []string {
 	t.Helper()
+	keys, err := listStore(dir, committed)
+	require.NoError(t, err)
+	return keys
+}
+
+// listStore is storeFiles without a test, for Eventually's conditions (they run in another goroutine).
+func listStore(dir string, committed bool) ([]string, error) {
 	var keys []string
-	require.NoError(t, filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if os.IsNotExist(err) {
+			return nil // a temporary file renamed into place while listing
+		}
 		if err != nil || info.IsDir() {
 			return err
 		}
@@ -168,8 +185,8 @@ func storeFiles(t *testing.T, dir string, committed bool) []string {
 		}
 		keys = append(keys, rel)
 		return nil
-	}))
-	return keys
+	})
+	return keys, err
 }
 
 // The shipped bootstrap script (deploy/kubernetes) against the real daemon with an API token: the handshake's
@@ -207,13 +224,19 @@ func TestDaemonInitializationTokenFailedThenSuccessful(t *testing.T) {
 	cmd, out := runScript(t, script, binDir, append(env, "FAIL_BELOW_REVISION=100000"), m)
 	var st struct{ State, Reason string }
 	require.Eventually(t, func() bool {
-		_, body := get(t, d.api+"/initialization/status?format=json", token)
-		require.NoError(t, json.Unmarshal([]byte(body), &st))
-		return st.Reason != ""
-	}, 60*time.Second, 100*time.Millisecond, "no Failed run; script output:\n%s", out.String())
+		req, _ := http.NewRequest(http.MethodGet, d.api+"/initialization/status?format=json", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Reason != ""
+	}, 60*time.Second, 100*time.Millisecond, "no Failed run")
 	require.Contains(t, st.Reason, "failbelowrevision 100000")
 	require.Contains(t, st.Reason, "nothing changed")
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "initialization status: Failed") }, 30*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "initialization status: Failed") }, 30*time.Second, 100*time.Millisecond,
+		"the script never read Failed")
 	time.Sleep(2 * time.Second) // the script polls on (Failed, New, start, Failed, ...): etcd must stay down
 	require.NotContains(t, out.String(), "exec etcd")
 	require.False(t, answers(m.clientURL), "etcd started on a Failed initialization")
@@ -225,7 +248,7 @@ func TestDaemonInitializationTokenFailedThenSuccessful(t *testing.T) {
 
 	// The same pod's etcd container restarted without the threshold: Successful, then etcd.
 	_, out = runScript(t, script, binDir, env, m)
-	require.Eventually(t, func() bool { return answers(m.clientURL) }, 60*time.Second, 200*time.Millisecond, "etcd never started; script output:\n%s", out.String())
+	require.Eventually(t, func() bool { return answers(m.clientURL) }, 60*time.Second, 200*time.Millisecond, "etcd never started")
 	require.Contains(t, out.String(), "initialization status: Successful")
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.clientURL}, DialTimeout: 5 * time.Second})
 	require.NoError(t, err)
@@ -271,8 +294,8 @@ func TestDaemonInitializationBackupsWaitForEtcd(t *testing.T) {
 	time.Sleep(4 * time.Second) // several full schedules and delta periods with no etcd
 	require.Equal(t, before, storeFiles(t, store, false), "a snapshot was written before etcd answered")
 
-	_, out := runScript(t, script, binDir, []string{"SIDECAR_URL=" + d.api}, m)
-	require.Eventually(t, func() bool { return answers(m.clientURL) }, 60*time.Second, 200*time.Millisecond, "etcd never started; script output:\n%s", out.String())
+	runScript(t, script, binDir, []string{"SIDECAR_URL=" + d.api}, m)
+	require.Eventually(t, func() bool { return answers(m.clientURL) }, 60*time.Second, 200*time.Millisecond, "etcd never started")
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.clientURL}, DialTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	defer cli.Close()
@@ -282,7 +305,11 @@ func TestDaemonInitializationBackupsWaitForEtcd(t *testing.T) {
 	var added []string
 	require.Eventually(t, func() bool {
 		added = added[:0]
-		for _, k := range storeFiles(t, store, true) {
+		keys, err := listStore(store, true)
+		if err != nil {
+			return false
+		}
+		for _, k := range keys {
 			if !slices.Contains(before, k) {
 				added = append(added, k)
 			}

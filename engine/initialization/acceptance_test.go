@@ -262,7 +262,13 @@ func TestSecondStartWhileRunningIsNoOp(t *testing.T) {
 	// Poll as the script does: Progress until the run ends, then Successful once, then New.
 	var seen []string
 	require.Eventually(t, func() bool {
-		s := get(initialization.StatusPath)
+		resp, err := http.Get(srv.URL + initialization.StatusPath)
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		s := string(b)
 		if len(seen) == 0 || seen[len(seen)-1] != s {
 			seen = append(seen, s)
 		}
