@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -304,6 +305,54 @@ func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	return sum
 }
 
+// sidecarHealthz serves the daemon's API for mgr, with the daemon as it is before its etcd answers (built, its
+// backups not started), and returns a GET /healthz that decodes the answer.
+func sidecarHealthz(t *testing.T, repo *engine.Repo, mgr *initialization.Manager) func() map[string]any {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}})
+	require.NoError(t, err)
+	t.Cleanup(func() { cli.Close() })
+	d, err := daemon.New(daemon.Config{Snapshot: snapshot.Config{Client: cli, Store: repo.Store()}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(api.Handler(api.Config{Backend: d, Repo: repo, Init: mgr}))
+	t.Cleanup(srv.Close)
+	return func() map[string]any {
+		resp, err := http.Get(srv.URL + "/healthz")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var m map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+		return m
+	}
+}
+
+// A sidecar restarted beside a running etcd (its container alone restarted) is not initializing: that etcd's
+// bootstrap will not call it again, so /healthz must not say "initializing" for good. Once that etcd stops, the
+// next etcd start waits for the sidecar again, and /healthz says so.
+func TestHealthzSidecarRestartedBesideRunningEtcd(t *testing.T) {
+	store := restoretest.StoreURL(t, fixture.StoreBRv1)
+	dataDir := filepath.Join(t.TempDir(), "etcd")
+	p := startPod(t, store, dataDir, 0)
+	p.client(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	repo, err := engine.Open(ctx, store, engine.Options{})
+	require.NoError(t, err)
+	restarted, err := initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: dataDir})
+	require.NoError(t, err)
+	healthz := sidecarHealthz(t, repo, restarted)
+	h := healthz()
+	require.NotEqual(t, "initializing", h["status"], "a sidecar beside a running etcd: %v", h)
+
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	_ = p.cmd.Wait()
+	h = healthz()
+	require.Equal(t, "initializing", h["status"], "etcd stopped: its next start waits for the sidecar: %v", h)
+	require.Equal(t, initialization.New, h["initialization"])
+}
+
 // /healthz says "initializing" (200, so a liveness probe does not restart a long restore) while a run is in
 // Progress: the first one, and also a later one (etcd's container restarted) after a run has succeeded.
 func TestHealthzInitializingDuringProgress(t *testing.T) {
@@ -316,23 +365,7 @@ func TestHealthzInitializingDuringProgress(t *testing.T) {
 	log, held := newHoldLog("initialization started")
 	mgr, err := initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: dataDir, Logger: log})
 	require.NoError(t, err)
-	// The daemon as it is before its etcd answers: built, its backups not started.
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}})
-	require.NoError(t, err)
-	defer cli.Close()
-	d, err := daemon.New(daemon.Config{Snapshot: snapshot.Config{Client: cli, Store: repo.Store()}})
-	require.NoError(t, err)
-	srv := httptest.NewServer(api.Handler(api.Config{Backend: d, Repo: repo, Init: mgr}))
-	defer srv.Close()
-	healthz := func() map[string]any {
-		resp, err := http.Get(srv.URL + "/healthz")
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		var m map[string]any
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
-		return m
-	}
+	healthz := sidecarHealthz(t, repo, mgr)
 
 	for i, want := range []string{initialization.ActionRestored, initialization.ActionNone} {
 		// The first run restores the missing dir; the second (etcd's container restarted) finds it valid.
