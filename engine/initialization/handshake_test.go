@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,12 +51,29 @@ type pod struct {
 // chart's loop) which execs the real etcd binary on the data dir once the sidecar says Successful.
 func startPod(t *testing.T, storeURL, dataDir string, failBelow int64) *pod {
 	t.Helper()
+	return startPodWith(t, podConfig{store: storeURL, dataDir: dataDir, failBelow: failBelow})
+}
+
+// podConfig is what startPodWith varies.
+type podConfig struct {
+	store, dataDir string
+	failBelow      int64
+	mode           string       // the script's ?mode= (default full)
+	logger         *slog.Logger // the sidecar's log (default: discard)
+}
+
+func startPodWith(t *testing.T, c podConfig) *pod {
+	t.Helper()
+	storeURL, dataDir, failBelow := c.store, c.dataDir, c.failBelow
+	if c.mode == "" {
+		c.mode = initialization.ModeFull
+	}
 	etcd := testenv.Binary(t, "etcd")
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	repo, err := engine.Open(ctx, storeURL, engine.Options{})
 	require.NoError(t, err)
-	mgr, err := initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: dataDir})
+	mgr, err := initialization.NewManager(ctx, initialization.Config{Repo: repo, DataDir: dataDir, Logger: c.logger})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+initialization.StatusPath, mgr.StatusHandler)
@@ -65,7 +83,7 @@ func startPod(t *testing.T, storeURL, dataDir string, failBelow int64) *pod {
 	p := &pod{mgr: mgr, url: srv.URL, out: &lockedBuffer{},
 		clientURL: fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))}
 	peer := fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
-	p.cmd = exec.Command("bash", filepath.Join("testdata", "bootstrap.sh"), srv.URL, "full", fmt.Sprint(failBelow), etcd,
+	p.cmd = exec.Command("bash", filepath.Join("testdata", "bootstrap.sh"), srv.URL, c.mode, fmt.Sprint(failBelow), etcd,
 		"--name", "default", "--data-dir", dataDir, "--listen-client-urls", p.clientURL, "--advertise-client-urls", p.clientURL,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "default="+peer,
 		"--unsafe-no-fsync", "--log-level", "error")

@@ -15,8 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
@@ -212,11 +216,31 @@ func (m *Manager) Status() Result {
 }
 
 // Initializing reports, for /healthz, whether etcd still waits for this sidecar: a run is in progress, or none has
-// succeeded yet.
+// succeeded yet and no etcd runs on the data dir (a sidecar restarted beside a running etcd is not initializing:
+// that etcd's bootstrap will not call it again).
 func (m *Manager) Initializing() bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.state == Progress || !m.succeeded
+	progress, succeeded := m.state == Progress, m.succeeded
+	m.mu.Unlock()
+	if progress {
+		return true
+	}
+	return !succeeded && !etcdRunsOn(m.cfg.DataDir)
+}
+
+// etcdRunsOn reports whether a process holds the data dir's bbolt db locked, as etcd does while it runs (the
+// same probe restore makes before it touches a target).
+func etcdRunsOn(dataDir string) bool {
+	f, err := os.Open(filepath.Join(dataDir, "member", "snap", "db"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return false
 }
 
 // run is one start: Repo.Initialize with the sidecar's checks in its hook.
