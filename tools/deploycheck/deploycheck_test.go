@@ -187,7 +187,7 @@ func TestKubernetesInitializationManifests(t *testing.T) {
 	cmPath := filepath.Join(deploy, "kubernetes", "etcd-bootstrap-configmap.yaml")
 	strict(t, cmPath, &cm)
 	script := cm.Data["bootstrap.sh"]
-	for _, want := range []string{"/initialization/status", "/initialization/start", "New)", "Successful) exec etcd \"$@\""} {
+	for _, want := range []string{"/initialization/status", "/initialization/start", "New)", "Successful)", "exec etcd \"$@\""} {
 		if !strings.Contains(script, want) {
 			t.Errorf("%s: the bootstrap script lacks %q", cmPath, want)
 		}
