@@ -290,7 +290,7 @@ func TestWildNeverCollected(t *testing.T) {
 }
 
 // k3s and rke2 upload with S3 user metadata naming the node (rke2-… for rke2): the snapshot shows its node and,
-// for rke2, its layout.
+// for rke2, its layout. S3 only: k3s and rke2 upload etcd snapshots to S3 and nowhere else (no GCS client).
 func TestWildK3sS3Metadata(t *testing.T) {
 	w, err := fixture.WriteWild(context.Background(), t.TempDir())
 	require.NoError(t, err)
