@@ -98,8 +98,8 @@ func revisionOf(t *testing.T, cli *clientv3.Client) int64 {
 }
 
 // etcd-dr writes the etcd-backup-restore v2 naming so that etcdbrctl restores from etcd-dr's bucket: a full
-// snapshot (gzip) and a delta written by etcd-dr, restored by etcdbrctl v0.40 from a directory store, from S3 and from GCS,
-// then served by a real etcd 3.5 with every key, value, revision and version of the source.
+// snapshot (gzip) and a delta written by etcd-dr, restored by etcdbrctl v0.40 from a directory store, from S3 and
+// from GCS, then served by a real etcd 3.5 with every key, value, revision and version of the source.
 func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
 	etcd35 := testenv.Binary(t, "etcd-3.5")
 	testenv.Binary(t, "etcdbrctl") // skip (or fail in CI) before starting anything
@@ -149,7 +149,7 @@ func TestEtcdbrctlRestoresWhatEtcdDRWrote(t *testing.T) {
 // etcdbrctl's own snapshotter, run against a real etcd, writes a full snapshot and deltas; etcd-dr lists them as
 // one etcd-backup-restore chain without problems, picks the newest revision and restores a data dir that a real
 // etcd 3.5 serves exactly as the source was — from a directory store (gzip), from S3 and from GCS (uncompressed;
-// on GCS the full snapshot is etcdbrctl's composite of component objects, which it leaves beside it).
+// on GCS each snapshot is etcdbrctl's composite of component objects, which it leaves beside it).
 func TestEtcdDRRestoresWhatEtcdbrctlWrote(t *testing.T) {
 	etcd35 := testenv.Binary(t, "etcd-3.5")
 	testenv.Binary(t, "etcdbrctl") // skip (or fail in CI) before starting anything
