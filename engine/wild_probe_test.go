@@ -16,7 +16,8 @@ import (
 )
 
 // The cost rule: listing a store of large plain snapshots of another tool reads a few bbolt pages of each, never
-// the snapshot. Measured on versitygw S3 with a snapshot written by etcd's own storage code.
+// the snapshot. Measured on versitygw S3 and fake-gcs-server GCS with a snapshot written by etcd's own storage
+// code.
 func TestWildProbeReadsPagesNotSnapshots(t *testing.T) {
 	const size = 256 << 20
 	dir := t.TempDir()
@@ -25,15 +26,22 @@ func TestWildProbeReadsPagesNotSnapshots(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	src := filepath.Join(dir, entries[0].Name())
+	for _, backend := range testenv.ObjectStores {
+		t.Run(backend, func(t *testing.T) { wildProbeOn(t, backend, src, rev) })
+	}
+}
 
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "big")
+func wildProbeOn(t *testing.T, backend, src string, rev int64) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, s3.URL("big", "cron"))
+	st, err := store.Open(ctx, testenv.StartBucket(t, backend, "big").URL("cron"))
 	require.NoError(t, err)
 	defer st.Close()
-	const n = 3
+	n := 3
+	if backend == "gs" {
+		// fake-gcs-server holds a resumable upload in memory (1.5 GB peak RSS for one of these 285 MB objects)
+		// and three took a minute there against 8 s on versitygw; one shows the same bound.
+		n = 1
+	}
 	for i := 0; i < n; i++ {
 		f, err := os.Open(src)
 		require.NoError(t, err)

@@ -155,14 +155,28 @@ func TestS3Store(t *testing.T) {
 	exercise(t, s3.URL("backups", "etcd-main"))
 }
 
-func TestS3MissingBucket(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	st, err := store.Open(context.Background(), s3.URL("no-such-bucket", "p"))
-	require.NoError(t, err)
-	_, err = st.List(context.Background())
-	require.True(t, errors.Is(err, store.ErrNotFound), "%v", err)
-	require.Contains(t, err.Error(), "no-such-bucket")
+// A bucket that does not exist is ErrNotFound naming it, on S3 (versitygw) and GCS (fake-gcs-server).
+func TestMissingBucket(t *testing.T) {
+	for _, backend := range testenv.ObjectStores {
+		t.Run(backend, func(t *testing.T) {
+			var url string
+			if backend == "s3" {
+				s3 := testenv.StartS3(t)
+				s3.Env(t)
+				url = s3.URL("no-such-bucket", "p")
+			} else {
+				g := testenv.StartGCS(t)
+				g.Env(t)
+				url = g.URL("no-such-bucket", "p")
+			}
+			st, err := store.Open(context.Background(), url)
+			require.NoError(t, err)
+			defer st.Close()
+			_, err = st.List(context.Background())
+			require.True(t, errors.Is(err, store.ErrNotFound), "%v", err)
+			require.Contains(t, err.Error(), "no-such-bucket")
+		})
+	}
 }
 
 func TestS3BadCredentialsNamesNoSecret(t *testing.T) {

@@ -197,10 +197,16 @@ func TestS3BadCredentialsExitOneWithoutSecret(t *testing.T) {
 	require.NotContains(t, errs+out, secret)
 }
 
-func TestS3MissingBucketExitOne(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	_, errs, code := runCLI(t, "list", "--store", s3.URL("nope", "etcd-main"))
-	require.Equal(t, 1, code)
-	require.Contains(t, errs, `bucket "nope" not found`)
+// A bucket that does not exist on S3 or GCS: exit 1 naming it.
+func TestMissingBucketExitOne(t *testing.T) {
+	for _, backend := range testenv.ObjectStores {
+		t.Run(backend, func(t *testing.T) {
+			// Another bucket on the same server: the one asked for is the only thing missing.
+			url := testenv.StartBucket(t, backend, "backups").URL("etcd-main")
+			url = strings.Replace(url, "://backups/", "://nope/", 1)
+			_, errs, code := runCLI(t, "list", "--store", url)
+			require.Equal(t, 1, code)
+			require.Contains(t, errs, `bucket "nope" not found`)
+		})
+	}
 }

@@ -39,22 +39,26 @@ func dstObjects(t *testing.T, url string) map[string]string {
 	return out
 }
 
-// kill -9 of the etcd-dr binary while it copies a chain to versitygw S3 leaves nothing partial visible there
-// (every object listed holds the source's whole bytes); a re-run copies only what is missing and the target ends
-// byte-identical to the source.
+// kill -9 of the etcd-dr binary while it copies a chain to versitygw S3 or fake-gcs-server GCS leaves nothing
+// partial visible there (every object listed holds the source's whole bytes); a re-run copies only what is
+// missing and the target ends byte-identical to the source.
 func TestCopyKilledHalfwayResumes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and a chain of many deltas, starts versitygw")
+		t.Skip("builds the binary and a chain of many deltas, starts versitygw and fake-gcs-server")
 	}
 	bin := buildBinary(t)
 	ch := restoretest.SyntheticChain(t, 200, 60000, 2000, 1000)
 	src := fileTree(t, ch.Store)
 	require.Greater(t, len(src), 20)
-	s3 := testenv.StartS3(t)
-	s3.CreateBucket(t, "dr-site")
-	s3.Env(t)
-	dst := s3.URL("dr-site", "copy")
-	args := []string{"copy", "--store", "file://" + ch.Store, "--to-store", dst, "--parallel", "1", "-o", "json"}
+	for _, backend := range testenv.ObjectStores {
+		t.Run(backend, func(t *testing.T) {
+			copyKilledHalfwayResumes(t, bin, ch.Store, src, testenv.StartBucket(t, backend, "dr-site").URL("copy"))
+		})
+	}
+}
+
+func copyKilledHalfwayResumes(t *testing.T, bin, from string, src map[string]string, dst string) {
+	args := []string{"copy", "--store", "file://" + from, "--to-store", dst, "--parallel", "1", "-o", "json"}
 
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
@@ -95,6 +99,6 @@ func TestCopyKilledHalfwayResumes(t *testing.T) {
 	for key, b := range final {
 		require.Equal(t, src[filepath.FromSlash(key)], b, key)
 	}
-	_, err = os.Stat(ch.Store)
+	_, err = os.Stat(from)
 	require.NoError(t, err)
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // fleetRoots builds one store root that holds three clusters of three layouts, from the real fixtures — a seed
-// bucket in miniature — on file:// and on versitygw S3. It returns the root URLs and the file root's path.
+// bucket in miniature — on file://, on versitygw S3 and on fake-gcs-server GCS. It returns the root URLs and the file root's path.
 func fleetRoots(t *testing.T) (map[string]string, string) {
 	root := filepath.Join(t.TempDir(), "seed")
 	for dst, src := range map[string]string{
@@ -28,12 +28,13 @@ func fleetRoots(t *testing.T) (map[string]string, string) {
 	} {
 		copyTree(t, filepath.Join(testenv.Testdata(t), src), filepath.Join(root, dst))
 	}
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "seed-backups")
-	u := s3.URL("seed-backups", "seed")
-	uploadDir(t, u, root)
-	return map[string]string{"file": "file://" + root, "s3": u}, root
+	urls := map[string]string{"file": "file://" + root}
+	for _, backend := range testenv.ObjectStores {
+		u := testenv.StartBucket(t, backend, "seed-backups").URL("seed")
+		uploadDir(t, u, root)
+		urls[backend] = u
+	}
+	return urls, root
 }
 
 func copyTree(t *testing.T, src, dst string) {
@@ -148,8 +149,12 @@ func TestFleetClusterFlagEqualsNarrowStore(t *testing.T) {
 			byFlag, errs, code := runCLI(t, "pick", "--store", url, "--cluster", "shoot--a/etcd-evts", "-o", "json")
 			require.Equal(t, 0, code, errs)
 			narrow := "file://" + filepath.Join(root, "shoot--a/etcd-evts")
-			if name == "s3" {
-				narrow = strings.Replace(url, "/seed?", "/seed/shoot--a/etcd-evts?", 1)
+			if name != "file" {
+				base, query, _ := strings.Cut(url, "?") // s3:// carries endpoint and region after the path
+				narrow = base + "/shoot--a/etcd-evts"
+				if query != "" {
+					narrow += "?" + query
+				}
 			}
 			byStore, errs, code := runCLI(t, "pick", "--store", narrow, "-o", "json")
 			require.Equal(t, 0, code, errs)
@@ -205,26 +210,36 @@ func TestFleetBadClusterAndMaxAge(t *testing.T) {
 }
 
 func TestFleetHeartbeatsBelongToTheirCluster(t *testing.T) {
-	_, root := fleetRoots(t)
-	dir := filepath.Join(root, "shoot--a/etcd-main/members")
+	urls, root := fleetRoots(t)
+	// One daemon's heartbeat in one cluster's members/ folder, put beside that cluster's objects in each store.
+	beat := t.TempDir()
+	dir := filepath.Join(beat, "shoot--a/etcd-main/members")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	hb := `{"name":"etcd-main-0","role":"Leader","time":"` + time.Now().UTC().Format(time.RFC3339) + `","periodSeconds":30}`
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "etcd-main-0.json"), []byte(hb), 0o644))
-	out, errs, code := runCLI(t, "list", "--store", "file://"+root, "-o", "json")
-	require.Equal(t, 0, code, errs)
-	var l struct {
-		Clusters []struct{ Cluster, Leader string }
-		Members  []struct{ Name, Cluster string }
-	}
-	require.NoError(t, json.Unmarshal([]byte(out), &l))
-	require.Len(t, l.Members, 1)
-	require.Equal(t, "shoot--a/etcd-main", l.Members[0].Cluster)
-	for _, c := range l.Clusters {
-		if c.Cluster == "shoot--a/etcd-main" {
-			require.Equal(t, "etcd-main-0", c.Leader)
-		} else {
-			require.Empty(t, c.Leader, c.Cluster)
-		}
+	copyTree(t, beat, root)
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			if name != "file" {
+				uploadDir(t, url, beat)
+			}
+			out, errs, code := runCLI(t, "list", "--store", url, "-o", "json")
+			require.Equal(t, 0, code, errs)
+			var l struct {
+				Clusters []struct{ Cluster, Leader string }
+				Members  []struct{ Name, Cluster string }
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &l))
+			require.Len(t, l.Members, 1)
+			require.Equal(t, "shoot--a/etcd-main", l.Members[0].Cluster)
+			for _, c := range l.Clusters {
+				if c.Cluster == "shoot--a/etcd-main" {
+					require.Equal(t, "etcd-main-0", c.Leader)
+				} else {
+					require.Empty(t, c.Leader, c.Cluster)
+				}
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,34 +255,50 @@ func TestRestoreMemberFlags(t *testing.T) {
 	require.Contains(t, errs, "drop --name")
 }
 
-// The JSON fields the CLI contract promises for restore and validate are there, with the contract's types.
+// The JSON fields the CLI contract promises for restore and validate are there, with the contract's types — for a
+// store on a directory, on S3 and on GCS.
 func TestRestoreAndValidateJSONContract(t *testing.T) {
-	dataDir := filepath.Join(t.TempDir(), "etcd")
-	out, errs, code := runCLI(t, "restore", "--store", restoretest.StoreURL(t, fixture.StoreBRv1), "--data-dir", dataDir, "-o", "json")
-	require.Equal(t, 0, code, errs)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(out), &m))
-	for key, kind := range map[string]string{"dataDir": "string", "revision": "float64", "fullSnapshot": "string", "deltasApplied": "float64", "eventsApplied": "float64", "seconds": "float64"} {
-		require.Contains(t, m, key)
-		require.Equal(t, kind, fmt.Sprintf("%T", m[key]), key)
+	// Per store: the etcd-backup-restore v1 fixture (restored) and the v2 one (validated, with its gap).
+	stores := map[string][2]string{"file": {restoretest.StoreURL(t, fixture.StoreBRv1), restoretest.StoreURL(t, fixture.StoreBRv2)}}
+	for _, backend := range testenv.ObjectStores {
+		b := testenv.StartBucket(t, backend, "contract")
+		var urls [2]string
+		for i, f := range stores["file"] {
+			urls[i] = b.URL(path.Base(f))
+			uploadDir(t, urls[i], strings.TrimPrefix(f, "file://"))
+		}
+		stores[backend] = urls
 	}
-	for _, args := range [][]string{
-		{"validate", "--store", restoretest.StoreURL(t, fixture.StoreBRv2), "-o", "json"},
-		{"validate", "--data-dir", dataDir, "-o", "json"},
-	} {
-		out, _, _ := runCLI(t, args...)
-		var v struct {
-			OK       *bool            `json:"ok"`
-			Problems []map[string]any `json:"problems"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(out), &v), out)
-		require.NotNil(t, v.OK, out)
-		require.NotNil(t, v.Problems, "problems is a list, never null: %s", out)
-		for _, p := range v.Problems {
-			require.Contains(t, p, "what")
-			_, hasObject := p["object"]
-			_, hasPath := p["path"]
-			require.True(t, hasObject || hasPath, "%v", p)
-		}
+	for name, urls := range stores {
+		t.Run(name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "etcd")
+			out, errs, code := runCLI(t, "restore", "--store", urls[0], "--data-dir", dataDir, "-o", "json")
+			require.Equal(t, 0, code, errs)
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(out), &m))
+			for key, kind := range map[string]string{"dataDir": "string", "revision": "float64", "fullSnapshot": "string", "deltasApplied": "float64", "eventsApplied": "float64", "seconds": "float64"} {
+				require.Contains(t, m, key)
+				require.Equal(t, kind, fmt.Sprintf("%T", m[key]), key)
+			}
+			for _, args := range [][]string{
+				{"validate", "--store", urls[1], "-o", "json"},
+				{"validate", "--data-dir", dataDir, "-o", "json"},
+			} {
+				out, _, _ := runCLI(t, args...)
+				var v struct {
+					OK       *bool            `json:"ok"`
+					Problems []map[string]any `json:"problems"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+				require.NotNil(t, v.OK, out)
+				require.NotNil(t, v.Problems, "problems is a list, never null: %s", out)
+				for _, p := range v.Problems {
+					require.Contains(t, p, "what")
+					_, hasObject := p["object"]
+					_, hasPath := p["path"]
+					require.True(t, hasObject || hasPath, "%v", p)
+				}
+			}
+		})
 	}
 }

@@ -90,46 +90,52 @@ func TestStatusAndDefragCLI(t *testing.T) {
 		require.NotContains(t, text, "DOWN")
 	})
 
-	t.Run("status with --store shows heartbeats beside members", func(t *testing.T) {
-		url := "file://" + filepath.Join(t.TempDir(), "store")
-		now := time.Now()
-		writeBeats(t, url,
-			heartbeat.Heartbeat{Name: leader.Name, Role: heartbeat.Leader, EtcdMemberID: status.ID(leader.ID()), LastSnapshotRevision: 42, Time: now, PeriodSeconds: 30},
-			heartbeat.Heartbeat{Name: "gone", Role: heartbeat.Follower, EtcdMemberID: 0x1234, Time: now.Add(-time.Hour), PeriodSeconds: 30})
-		out, errOut, code := runCLI(t, "status", "--endpoints", eps, "--store", url, "-o", "json")
-		require.Equal(t, 0, code, errOut)
-		var s statusOut
-		require.NoError(t, json.Unmarshal([]byte(out), &s), out)
-		require.Len(t, s.BackupMembers, 2)
-		for _, m := range s.Members {
-			if m.Name == leader.Name {
-				require.NotNil(t, m.Backup)
-				require.Equal(t, "Leader", m.Backup.Role)
-				require.False(t, m.Backup.Stale)
-			} else {
-				require.Nil(t, m.Backup)
+	// On a directory, on S3 and on GCS: the heartbeats come from the store whatever it is.
+	for _, backend := range append([]string{"file"}, testenv.ObjectStores...) {
+		t.Run("status with --store shows heartbeats beside members on "+backend, func(t *testing.T) {
+			url := "file://" + filepath.Join(t.TempDir(), "store")
+			if backend != "file" {
+				url = testenv.StartBucket(t, backend, "beats").URL("etcd-main")
 			}
-		}
-		text, _, code := runCLI(t, "status", "--endpoints", eps, "--store", url)
-		require.Equal(t, 0, code)
-		require.Contains(t, text, "Backup members (heartbeats in")
-		require.Contains(t, text, "STALE")
-		require.Contains(t, text, "42")
-		require.NotContains(t, text, "Problems:")
+			now := time.Now()
+			writeBeats(t, url,
+				heartbeat.Heartbeat{Name: leader.Name, Role: heartbeat.Leader, EtcdMemberID: status.ID(leader.ID()), LastSnapshotRevision: 42, Time: now, PeriodSeconds: 30},
+				heartbeat.Heartbeat{Name: "gone", Role: heartbeat.Follower, EtcdMemberID: 0x1234, Time: now.Add(-time.Hour), PeriodSeconds: 30})
+			out, errOut, code := runCLI(t, "status", "--endpoints", eps, "--store", url, "-o", "json")
+			require.Equal(t, 0, code, errOut)
+			var s statusOut
+			require.NoError(t, json.Unmarshal([]byte(out), &s), out)
+			require.Len(t, s.BackupMembers, 2)
+			for _, m := range s.Members {
+				if m.Name == leader.Name {
+					require.NotNil(t, m.Backup)
+					require.Equal(t, "Leader", m.Backup.Role)
+					require.False(t, m.Backup.Stale)
+				} else {
+					require.Nil(t, m.Backup)
+				}
+			}
+			text, _, code := runCLI(t, "status", "--endpoints", eps, "--store", url)
+			require.Equal(t, 0, code)
+			require.Contains(t, text, "Backup members (heartbeats in")
+			require.Contains(t, text, "STALE")
+			require.Contains(t, text, "42")
+			require.NotContains(t, text, "Problems:")
 
-		// A daemon whose clock runs an hour ahead claims Leader beside a follower: etcd says who leads.
-		var follower *testenv.Member
-		for _, m := range c.Members {
-			if m != leader {
-				follower = m
+			// A daemon whose clock runs an hour ahead claims Leader beside a follower: etcd says who leads.
+			var follower *testenv.Member
+			for _, m := range c.Members {
+				if m != leader {
+					follower = m
+				}
 			}
-		}
-		writeBeats(t, url, heartbeat.Heartbeat{Name: follower.Name, Role: heartbeat.Leader, EtcdMemberID: status.ID(follower.ID()), Time: now.Add(time.Hour), PeriodSeconds: 30})
-		text, _, code = runCLI(t, "status", "--endpoints", eps, "--store", url)
-		require.Equal(t, 0, code)
-		require.Contains(t, text, "3 members, 3 answering, leader "+leader.Name)
-		require.Contains(t, text, "Problems:\n  the heartbeat of "+follower.Name+" says Leader but etcd's leader is "+leader.Name)
-	})
+			writeBeats(t, url, heartbeat.Heartbeat{Name: follower.Name, Role: heartbeat.Leader, EtcdMemberID: status.ID(follower.ID()), Time: now.Add(time.Hour), PeriodSeconds: 30})
+			text, _, code = runCLI(t, "status", "--endpoints", eps, "--store", url)
+			require.Equal(t, 0, code)
+			require.Contains(t, text, "3 members, 3 answering, leader "+leader.Name)
+			require.Contains(t, text, "Problems:\n  the heartbeat of "+follower.Name+" says Leader but etcd's leader is "+leader.Name)
+		})
+	}
 
 	t.Run("defrag dry run shows followers then the leader", func(t *testing.T) {
 		out, errOut, code := runCLI(t, "defrag", "--endpoints", eps, "--dry-run")
@@ -215,14 +221,14 @@ func TestStatusCLINoEndpointAnswers(t *testing.T) {
 
 func TestListShowsHeartbeats(t *testing.T) {
 	td := testenv.Testdata(t)
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "backups")
-	s3URL := s3.URL("backups", "etcdbr-v2")
-	uploadDir(t, s3URL, filepath.Join(td, "stores/etcdbr-v2"))
-	fileURL := "file://" + testenv.CopyStore(t, "stores/etcdbr-v2")
+	urls := map[string]string{"file": "file://" + testenv.CopyStore(t, "stores/etcdbr-v2")}
+	for _, backend := range testenv.ObjectStores {
+		u := testenv.StartBucket(t, backend, "backups").URL("etcdbr-v2")
+		uploadDir(t, u, filepath.Join(td, "stores/etcdbr-v2"))
+		urls[backend] = u
+	}
 	now := time.Now().UTC().Truncate(time.Second)
-	for name, url := range map[string]string{"file": fileURL, "s3": s3URL} {
+	for name, url := range urls {
 		t.Run(name, func(t *testing.T) {
 			writeBeats(t, url,
 				heartbeat.Heartbeat{Name: "etcd-0", Role: heartbeat.Leader, EtcdMemberID: 0xabc, LastSnapshotRevision: 77, LastSnapshotTime: now, Time: now, PeriodSeconds: 30},

@@ -300,7 +300,7 @@ func TestWildNeverCollected(t *testing.T) {
 }
 
 // k3s and rke2 upload with S3 user metadata naming the node (rke2-… for rke2): the snapshot shows its node and,
-// for rke2, its layout.
+// for rke2, its layout. S3 only: k3s and rke2 upload etcd snapshots to S3 and nowhere else (no GCS client).
 func TestWildK3sS3Metadata(t *testing.T) {
 	w, err := fixture.WriteWild(context.Background(), t.TempDir())
 	require.NoError(t, err)
@@ -358,32 +358,37 @@ func TestWildEtcdctlSnapshotSave35(t *testing.T) {
 }
 
 // validate reads every snapshot of other tools whole (sha256 trailer, db) and compares it with what the catalog
-// knows; a compressed one listed "revision on demand" is not a name that lies.
+// knows; a compressed one listed "revision on demand" is not a name that lies — on file://, S3 and GCS.
 func TestWildValidate(t *testing.T) {
 	w, err := fixture.WriteWild(context.Background(), t.TempDir())
 	require.NoError(t, err)
-	out, errs, code := runCLI(t, "validate", "--store", "file://"+w.Dir, "-o", "json")
-	require.Equal(t, 3, code, "the damaged objects are problems: %s", errs)
-	require.NotContains(t, out, "lies")
-	var rep struct {
-		Objects []struct {
-			Object string
-			OK     bool
-			What   string
-		}
+	urls, _ := wildStores(t, w)
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			out, errs, code := runCLI(t, "validate", "--store", url, "-o", "json")
+			require.Equal(t, 3, code, "the damaged objects are problems: %s", errs)
+			require.NotContains(t, out, "lies")
+			var rep struct {
+				Objects []struct {
+					Object string
+					OK     bool
+					What   string
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &rep))
+			checked := map[string]string{}
+			for _, o := range rep.Objects {
+				if !o.OK {
+					checked[o.Object] = o.What
+				} else {
+					checked[o.Object] = "ok"
+				}
+			}
+			for _, k := range []string{w.Plain, w.Gzip, w.K3s, w.Zip, w.OpenShift, w.Dirty, w.EtcdManager} {
+				require.Equal(t, "ok", checked[k], k)
+			}
+			require.Contains(t, checked[w.Truncated], "unexpected EOF", "a gzip cut short is found by reading it")
+			require.Contains(t, checked[w.Talos], "encrypted", "without the identity")
+		})
 	}
-	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	checked := map[string]string{}
-	for _, o := range rep.Objects {
-		if !o.OK {
-			checked[o.Object] = o.What
-		} else {
-			checked[o.Object] = "ok"
-		}
-	}
-	for _, k := range []string{w.Plain, w.Gzip, w.K3s, w.Zip, w.OpenShift, w.Dirty, w.EtcdManager} {
-		require.Equal(t, "ok", checked[k], k)
-	}
-	require.Contains(t, checked[w.Truncated], "unexpected EOF", "a gzip cut short is found by reading it")
-	require.Contains(t, checked[w.Talos], "encrypted", "without the identity")
 }

@@ -63,11 +63,15 @@ func BenchmarkCatalogFile10k(b *testing.B) {
 }
 
 // BenchmarkCatalogS3_10k: the issue asks < 3 s for 10 000 objects on versitygw S3.
-func BenchmarkCatalogS3_10k(b *testing.B) {
-	s3 := testenv.StartS3(b)
-	s3.Env(b)
-	s3.CreateBucket(b, "bench")
-	url := s3.URL("bench", "etcd")
+func BenchmarkCatalogS3_10k(b *testing.B) { benchObjectStore10k(b, "s3") }
+
+// BenchmarkCatalogGCS_10k: the same on fake-gcs-server GCS (listing pages of 1000). The emulator bounds it: its
+// filesystem backend reads every object's files for each page (3000 objects: 0.4 s of raw JSON listing, 13 s of
+// its CPU to upload and list them), so the figure is fake-gcs-server's, not Google's.
+func BenchmarkCatalogGCS_10k(b *testing.B) { benchObjectStore10k(b, "gs") }
+
+func benchObjectStore10k(b *testing.B, backend string) {
+	url := testenv.StartBucket(b, backend, "bench").URL("etcd")
 	ctx := context.Background()
 	st, err := store.Open(ctx, url)
 	if err != nil {

@@ -12,17 +12,19 @@ import (
 
 // Composite chunks: etcd-backup-restore uploads a big snapshot as component objects and joins them into one
 // object at "<snapshot>"; the catalog takes both names below for components (checked in its repository):
-//   - GCS, v0.40.0 pkg/snapstore/gcs_snapstore.go (Save, uploadComponent): "<snapshot>.chunk/%010d" when the
-//     store is an emulator (chunkDirSuffix = brtypes.ChunkDirSuffix, pkg/types/snapstore.go: for fake-gcs-server,
-//     fsouza/fake-gcs-server#1434) and "<snapshot>/%010d" otherwise; then ComposerFrom into
-//     "<snapshot>". HEAD dropped chunkDirSuffix and always writes "<snapshot>/%010d".
+//   - GCS, pkg/snapstore/gcs_snapstore.go (Save, uploadComponent): "<snapshot>/%010d", then ComposerFrom into
+//     "<snapshot>". Only v0.29.0 to v0.40.0, and only in their emulator mode (an "emulatorEnabled" file beside
+//     GOOGLE_APPLICATION_CREDENTIALS, NewGCSSnapStore), write "<snapshot>.chunk/%010d" (chunkDirSuffix =
+//     brtypes.ChunkDirSuffix, pkg/types/snapstore.go: for fake-gcs-server, fsouza/fake-gcs-server#1434);
+//     v0.41.0 dropped the suffix.
 //   - Swift, pkg/snapstore/swift_snapstore.go (uploadComponent, ~line 433): segments "<snapshot>/%010d" plus a
 //     DLO manifest object at "<snapshot>" (ObjectManifest) — the same rule.
 // It leaves the components behind until its garbage collector (GarbageCollectChunks) removes them. Components
 // whose composite exists are leftovers, noted on its chain; components without it are an upload that never
 // finished, a problem naming them.
 
-// chunkDirSuffix is what etcd-backup-restore v0.40.0 appends to the components' folder on a GCS emulator.
+// chunkDirSuffix is what etcd-backup-restore v0.29.0 to v0.40.0 append to the components' folder on a GCS
+// emulator (never on real GCS).
 const chunkDirSuffix = ".chunk"
 
 // chunkName is a component's name: the part number, zero-padded to ten digits.

@@ -159,15 +159,19 @@ func TestOfLargeSnapshotReads(t *testing.T) {
 	}
 }
 
-// On a real S3 server (versitygw) the same 64 MiB snapshot costs a handful of ranged GETs.
-func TestOfLargeSnapshotOnS3(t *testing.T) {
-	ctx := testCtx(t)
+// On a real object store — S3 (versitygw) and GCS (fake-gcs-server) — the same 64 MiB snapshot costs a handful
+// of ranged GETs.
+func TestOfLargeSnapshotOnObjectStores(t *testing.T) {
 	dir := t.TempDir()
 	rev := restoretest.LargeSnapshot(t, dir, 64<<20)
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "snapinfo")
-	st, err := store.Open(ctx, s3.URL("snapinfo", "etcd-main"))
+	for _, backend := range testenv.ObjectStores {
+		t.Run(backend, func(t *testing.T) { largeSnapshotOn(t, backend, dir, rev) })
+	}
+}
+
+func largeSnapshotOn(t *testing.T, backend, dir string, rev int64) {
+	ctx := testCtx(t)
+	st, err := store.Open(ctx, testenv.StartBucket(t, backend, "snapinfo").URL("etcd-main"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +201,7 @@ func TestOfLargeSnapshotOnS3(t *testing.T) {
 	if err != nil || info.Revision != rev {
 		t.Fatalf("%+v, %v; want revision %d", info, err, rev)
 	}
-	t.Logf("64 MiB snapshot on S3: revision %d in %d ranged GETs, %d bytes, %v", info.Revision, info.Reads, info.BytesRead, time.Since(start).Round(time.Millisecond))
+	t.Logf("64 MiB snapshot on %s: revision %d in %d ranged GETs, %d bytes, %v", backend, info.Revision, info.Reads, info.BytesRead, time.Since(start).Round(time.Millisecond))
 	if info.Reads > 12 || info.BytesRead > 128<<10 {
 		t.Errorf("%d reads, %d bytes: want a handful of small reads", info.Reads, info.BytesRead)
 	}

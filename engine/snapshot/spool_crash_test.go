@@ -93,18 +93,23 @@ func spooledFrom(t *testing.T, dir string, start int64) bool {
 	return false
 }
 
-// The sequence of the issue "revisions lost with --spool-dir": writes go on while S3 is down; every delta
+// The sequence of the issue "revisions lost with --spool-dir": writes go on while the store is down; every delta
 // period's events reach the spool; the backup loop crashes without a final delta (kill -9: nothing buffered in
-// memory survives); it restarts while S3 is still down and resumes its watch from the spool's end at once;
-// etcd compacts at its current revision; S3 comes back and the spool is uploaded. The store then holds one
+// memory survives); it restarts while the store is still down and resumes its watch from the spool's end at once;
+// etcd compacts at its current revision; the store comes back and the spool is uploaded. The store then holds one
 // chain without a gap from the first full snapshot to etcd's last revision, and restores at revisions inside
 // the range that used to be lost equal etcd's state at those revisions (recorded before the compaction).
+// It runs on S3 (versitygw) and GCS (fake-gcs-server), each killed for the outage.
 func TestSpoolCrashDuringOutage(t *testing.T) {
+	for _, backend := range testenv.ObjectStores {
+		t.Run(backend, func(t *testing.T) { spoolCrashDuringOutage(t, backend) })
+	}
+}
+
+func spoolCrashDuringOutage(t *testing.T, backend string) {
 	const outage = 20 * time.Second
-	s3 := testenv.StartS3(t)
-	s3.Env(t)
-	s3.CreateBucket(t, "crash")
-	url := s3.URL("crash", "cluster-c")
+	b := testenv.StartBucket(t, backend, "crash")
+	url := b.URL("cluster-c")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -133,7 +138,7 @@ func TestSpoolCrashDuringOutage(t *testing.T) {
 	fullRev := rev(t, cli)
 	w := startWriter(ctx, cli, "/crash")
 	waitFor(t, ctx, "deltas stored before the outage", func() bool { return rec.count(catalog.Delta) >= 2 })
-	s3.Stop()
+	b.Server.Stop()
 	stoppedAt := rev(t, cli)
 	time.Sleep(outage)
 
@@ -176,7 +181,7 @@ func TestSpoolCrashDuringOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second) // more writes spooled after the compaction
-	if err := s3.Start(); err != nil {
+	if err := b.Server.Start(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
