@@ -68,11 +68,7 @@ type Model struct {
 
 // New is a job in the editing state.
 func New(c *common.Common, noun, cleanup string) Model {
-	sp := spinner.Line
-	if !c.Styles.NoColor {
-		sp = spinner.Dot
-	}
-	return Model{c: c, Noun: noun, Cleanup: cleanup, spin: spinner.New(spinner.WithSpinner(sp), spinner.WithStyle(c.Styles.Spinner))}
+	return Model{c: c, Noun: noun, Cleanup: cleanup, spin: common.NewSpinner(c.Styles)}
 }
 
 // State is the current state.

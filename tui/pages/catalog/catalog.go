@@ -19,17 +19,18 @@ import (
 
 // Page is the Catalog screen of one store.
 type Page struct {
-	c       *common.Common
-	src     *common.Source
-	open    common.Opener
-	cat     *catalog.Catalog // the catalog the rows were built from
-	chains  []int
-	folded  map[int]bool
-	rows    []row
-	list    list.Model
-	filter  filter.Model
-	flash   string // one-line message (e.g. why a download cannot start)
-	picking bool   // a pickAt check is running
+	c          *common.Common
+	src        *common.Source
+	open       common.Opener
+	cat        *catalog.Catalog // the catalog the rows were built from
+	chains     []int
+	folded     map[int]bool
+	rows       []row
+	list       list.Model
+	filter     filter.Model
+	flash      string // one-line message (e.g. why a download cannot start)
+	picking    bool   // a pickAt check is running (on the chain of pickingKey)
+	pickingKey string
 	// lowered caches the lower-case text the filter searches, per catalog (typing must stay fast at 10 000 rows).
 	lowered map[string]string
 	w, h    int
@@ -58,6 +59,9 @@ func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
 func (p *Page) Title() string   { return "Catalog" }
 func (p *Page) Capturing() bool { return p.filter.Typing() }
 func (p *Page) Busy() bool      { return false }
+
+// Waiting is true while a pick checks the chain under the cursor (the root spins the spinner).
+func (p *Page) Waiting() bool { return p.picking }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
@@ -270,8 +274,7 @@ func (p *Page) pickAt(r *row, next nextWizard) tea.Cmd {
 	if r.kind == objectRow && r.snap.EndRevision < rev {
 		rev = r.snap.EndRevision
 	}
-	p.picking = true
-	p.flash = "checking " + common.Safe(ch.Base.Key) + " …"
+	p.picking, p.pickingKey = true, ch.Base.Key
 	repo, ctx := p.src.Repo, p.c.Ctx
 	return func() tea.Msg {
 		res, err := repo.PickInChain(ctx, ch, rev)
@@ -301,7 +304,7 @@ func (p *Page) View() string {
 	if len(p.rows) == 0 {
 		msg := "No backups in this store."
 		if p.src.Loading && p.src.Err == nil {
-			msg = "Reading the store…"
+			msg = p.c.Spinner() + " Reading the store…"
 		} else if p.filter.Query() != "" {
 			msg = "Nothing matches the filter (esc clears it)."
 		} else if p.src.Err != nil {
@@ -338,7 +341,7 @@ func (p *Page) summary() string {
 		s += st.Warn.Render(fmt.Sprintf(" · %d unused", len(p.cat.Problems)))
 	}
 	if p.src.Loading {
-		s += st.Muted.Render(" · reloading…")
+		s += st.Muted.Render(" · ") + p.c.Spinner() + st.Muted.Render(" reloading…")
 	}
 	return s
 }
@@ -346,6 +349,10 @@ func (p *Page) summary() string {
 // status is the line under the list: a flash message, else the selected object's full key and the position.
 func (p *Page) status() string {
 	st := p.c.Styles
+	if p.picking {
+		// The pick reads the base snapshot's revision first (ranged reads): the wizard opens when it answers.
+		return common.Trunc(p.c.Spinner()+st.Muted.Render(" checking "+common.Safe(p.pickingKey)+" …"), p.w)
+	}
 	if p.flash != "" {
 		return st.Danger.Render(common.Trunc("✗ "+p.flash, p.w))
 	}
