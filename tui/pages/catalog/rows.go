@@ -12,15 +12,15 @@ import (
 type rowKind int
 
 const (
-	chainRow   rowKind = iota // a chain header
-	objectRow                 // a full snapshot or delta
-	gapRow                    // revisions no object holds
-	problemRow                // a chain problem other than a gap
-	noteRow                   // something handled safely, worth knowing
-	warnRow                   // what an SRE should know before using the snapshot (a dirty OpenShift one, an exclude mark)
-	companionRow              // a file its tool keeps beside a snapshot (k3s .metadata, OpenShift static pod resources)
-	strayHead                 // the header of objects the catalog could not use
-	strayRow                  // one such object
+	chainRow     rowKind = iota // a chain header
+	objectRow                   // a full snapshot or delta
+	gapRow                      // revisions no object holds
+	problemRow                  // a chain problem other than a gap
+	noteRow                     // something handled safely, worth knowing
+	warnRow                     // what an SRE should know before using the snapshot (a dirty OpenShift one, an exclude mark)
+	companionRow                // a file its tool keeps beside a snapshot (k3s .metadata, OpenShift static pod resources)
+	strayHead                   // the header of objects the catalog could not use
+	strayRow                    // one such object
 )
 
 // row is one line of the tree; it points into the catalog, nothing is copied.
