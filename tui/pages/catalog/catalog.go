@@ -310,6 +310,12 @@ func (p *Page) View() string {
 	var b strings.Builder
 	b.WriteString(common.Trunc(p.summary(), p.w))
 	b.WriteByte('\n')
+	if p.wide() && len(p.rows) > 0 {
+		b.WriteString(p.tableView())
+		b.WriteByte('\n')
+		b.WriteString(p.status())
+		return b.String()
+	}
 	hdr := strings.Repeat(" ", colTree) + common.Pad("KIND", colKind) + " " + common.Pad("REVISIONS", colRevs) + " " +
 		common.PadLeft("SIZE", colSize) + "  " + common.Pad("TAKEN (UTC)", colTime) + "  " + common.Pad("COMP", colComp) + "  NAME"
 	b.WriteString(st.Header.Render(common.Trunc(hdr, p.w)))
