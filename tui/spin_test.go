@@ -75,3 +75,14 @@ func TestSpinnerWhilePickChecks(t *testing.T) {
 		t.Fatal("the spinner kept ticking after the check answered")
 	}
 }
+
+// The object screen's checksum check shows the job's spinner on its Checksum line while it streams.
+func TestSpinnerWhileObjectChecks(t *testing.T) {
+	m := newModel(t, false, memStore(t, "etcdbr-v2", "spin-check"))
+	start(m, 80, 24)
+	drive(m, keys("enter", "down", "down", "enter")...)
+	_, cmd := m.Update(key("c"))
+	mustContain(t, m, "Checksum      | checking…")
+	drive(m, run(cmd)...)
+	mustContain(t, m, "✓ verified")
+}

@@ -267,6 +267,9 @@ func (m *Model) Fraction() float64 {
 	return float64(m.Last.Done) / float64(m.Last.Total)
 }
 
+// Spinner is the running job's spinner frame, for a page that shows its progress on a line of its own.
+func (m *Model) Spinner() string { return m.spin.View() }
+
 // DialogView is the typed confirmation (Confirming).
 func (m *Model) DialogView(width int) string { return m.dialog.View(m.c.Styles, width) }
 

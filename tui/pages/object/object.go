@@ -165,7 +165,7 @@ func (p *Page) checksum() string {
 		return st.Warn.Render("cancelling the check…")
 	case p.job.Busy():
 		last := p.job.Last
-		return "checking… " + progressbar.Stats(last, last.Done, p.snap.Size, 0) + st.Muted.Render("  (esc cancels)")
+		return p.job.Spinner() + " checking… " + progressbar.Stats(last, last.Done, p.snap.Size, 0) + st.Muted.Render("  (esc cancels)")
 	case verified != nil:
 		return st.OK.Render("✓ verified") + fmt.Sprintf(": %s of content, sha256 %s…", common.Bytes(verified.Bytes), verified.SHA256[:min(16, len(verified.SHA256))])
 	case verr != nil:
