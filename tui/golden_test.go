@@ -207,6 +207,16 @@ func TestGolden(t *testing.T) {
 			a.press("enter")
 			return a.waitFor("Will copy:", "enter copies")
 		}},
+		{"CopyLimits", []string{v2}, 80, 24, func(a *app) string {
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "y")
+			a.typeText("mem://golden-copy-limits")
+			a.press("tab")
+			a.typeText("1")
+			a.press("tab")
+			a.typeText("1y")
+			return a.waitFor("✗ a duration such as 90m or 24h")
+		}},
 		{"CompactForm", []string{v2}, 80, 24, func(a *app) string {
 			a.waitFor("etcdbr-v2")
 			a.press("enter", "G", "C")
@@ -225,6 +235,12 @@ func TestGolden(t *testing.T) {
 			a.press("enter", "?")
 			return a.waitFor("Moving around")
 		}},
+		{"WideFolded", []string{v2}, 160, 45, func(a *app) string {
+			// The table keeps the tree's rows and keys: space folds the chain under the cursor there too.
+			a.waitFor("etcdbr-v2")
+			a.press("enter", "space")
+			return a.waitFor("▸   chain  93-123")
+		}},
 		{"TooSmall", []string{v2}, 50, 10, func(a *app) string { return a.waitFor("too small") }},
 		{"Wide", []string{v2}, 120, 30, func(a *app) string {
 			a.waitFor("etcdbr-v2")
@@ -235,7 +251,7 @@ func TestGolden(t *testing.T) {
 	// The screens on bubbles' widgets again at 160x45, where fields, bars and reports have room to grow.
 	for _, tc := range cases[:len(cases):len(cases)] {
 		switch tc.name {
-		case "PickRevision", "PickGap", "Download", "Validate", "RestoreForm", "RestoreConfirm", "CopyPlanned", "CompactForm", "CompactConfirm", "Help", "ObjectVerified":
+		case "PickRevision", "PickGap", "Download", "Validate", "RestoreForm", "RestoreConfirm", "CopyPlanned", "CopyLimits", "CompactForm", "CompactConfirm", "Help", "ObjectVerified", "Wide":
 			tc.name, tc.w, tc.h = tc.name+"160x45", 160, 45
 			cases = append(cases, tc)
 		}

@@ -89,7 +89,7 @@ func TestNavigation(t *testing.T) {
 			t.Fatalf("reload: loading %v, same catalog %v, err %v", m.sources[0].Loading, m.sources[0].Catalog == before, m.sources[0].Err)
 		}
 		topIs[*catalogpage.Page](t, m)
-		mustContain(t, m, "mem://nav-v2 · 2 chains")
+		mustContain(t, m, "mem://nav-v2 · etcdbr-v2 · 2 chains")
 	})
 	t.Run("space folds a chain", func(t *testing.T) {
 		m := newModel(t, false, v2)

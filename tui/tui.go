@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -76,6 +77,9 @@ type Model struct {
 	// quitting: asked to quit while work was running; the TUI ends once that work has stopped (and cleaned up).
 	quitting bool
 	retired  []retired // Repos replaced by a newer read, closed when nothing can use them (refresh.go)
+	// spinning: the shared spinner's ticks are under way (spin.go).
+	spinning bool
+	inited   bool // Init has issued the first reads
 }
 
 // New builds the root model. ctx ends long work when it is cancelled; the TUI cancels it on quit too.
@@ -93,6 +97,7 @@ func New(ctx context.Context, cfg Config) *Model {
 	if c.Refresh == 0 {
 		c.Refresh = 10 * time.Second
 	}
+	c.Spin = common.NewSpinner(c.Styles)
 	m := &Model{c: c, cancel: cancel, start: cfg.Start}
 	for i, u := range cfg.Stores {
 		m.sources = append(m.sources, &common.Source{Index: i, URL: u, Loading: true})
@@ -104,16 +109,29 @@ func New(ctx context.Context, cfg Config) *Model {
 // Init starts reading every store at once.
 func (m *Model) Init() tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(m.sources))
+	m.inited = true
 	for i, s := range m.sources {
 		cmds = append(cmds, common.LoadCmd(m.c.Ctx, i, s.URL, m.c.Decrypt))
 	}
-	return tea.Batch(append(cmds, m.refreshTick())...)
+	return tea.Batch(append(cmds, m.refreshTick(), m.spin())...)
 }
 
 func (m *Model) top() common.Page { return m.stack[len(m.stack)-1] }
 
-// Update routes a message: resize to every page, keys through the global keys first, the rest to the top page.
+// Update routes a message (route) and starts the spinner when the message began a read.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if msg, ok := msg.(spinner.TickMsg); ok {
+		return m, m.spinTick(msg)
+	}
+	_, cmd := m.route(msg)
+	if spin := m.spin(); spin != nil {
+		return m, tea.Batch(cmd, spin) // after the read's command: see spin.go
+	}
+	return m, cmd
+}
+
+// route sends a message on: resize to every page, keys through the global keys first, the rest to the top page.
+func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height

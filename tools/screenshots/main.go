@@ -4,9 +4,11 @@
 package main
 
 import (
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"image/png"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -108,7 +110,7 @@ func main() {
 	t.keys("Enter")
 	t.wait("Type restore to confirm")
 	t.text("resto")
-	t.wait("resto█")
+	t.wait("Type restore to confirm: resto")
 	shot("restore-confirm")
 	t.text("re")
 	t.keys("Enter")
@@ -134,6 +136,37 @@ func main() {
 	t.keys("q")
 	t.close()
 	fleetShots(binAbs, td, work, shot)
+	wizardShots(binAbs, work, shot)
+}
+
+// wizardShots opens the Copy wizard on the etcd-backup-restore store (the newest chain only, planned then
+// copied to another folder) and the Compact wizard at its typed confirmation, left without writing anything.
+func wizardShots(bin, work string, shot func(string)) {
+	t := start([]string{bin, "--store", "file://" + filepath.Join(work, "backups/etcdbr-v2")})
+	defer t.close()
+	t.wait("etcdbr-v2", "Restorable")
+	t.keys("Enter")
+	t.wait("GAP revisions 104-113")
+	t.keys("y")
+	t.wait("max backups")
+	t.text("file://" + filepath.Join(work, "copy-target"))
+	t.keys("Tab")
+	t.text("1")
+	t.keys("Enter")
+	t.wait("Will copy:", "enter copies")
+	shot("copy-plan")
+	t.keys("Enter")
+	t.wait("Copied")
+	shot("copy-done")
+	t.keys("Escape")
+	t.wait("GAP revisions 104-113")
+	t.keys("G", "C")
+	t.wait("enter reviews")
+	t.keys("Enter")
+	t.text("etcdbr")
+	t.wait("Type etcdbr-v2 to confirm")
+	shot("compact-confirm")
+	t.keys("Escape", "Escape", "q")
 }
 
 // fleetShots opens a store root of four clusters (a seed bucket in miniature) on the Fleet screen, then starts
@@ -152,20 +185,14 @@ func fleetShots(bin, td, work string, shot func(string)) {
 	if err := writeHeartbeats(filepath.Join(root, "shoot--garden--prod/etcd-events", "members")); err != nil {
 		log.Fatal(err)
 	}
-	// A fresh 1 GiB full snapshot (sparse: it costs no disk until downloaded), so that the download lasts long
-	// enough to be shot; the download is cancelled, which removes its partial file.
-	big := filepath.Join(root, "shoot--garden--big/etcd-main/v2", fmt.Sprintf("Full-00000000-00000500-%d", time.Now().Unix()))
-	if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
+	// A fresh 1 GiB full snapshot, so that the download lasts long enough to be shot: the fixture's snapshot
+	// at revision 93 grown with free space (zeros past bbolt's last page, a hole in the file: no disk until
+	// downloaded) and a new sha256 trailer, so that the pick's check of its revision and the download's
+	// verification both pass. The download is cancelled, which removes its partial file.
+	big := filepath.Join(root, "shoot--garden--big/etcd-main/v2", fmt.Sprintf("Full-00000000-00000093-%d", time.Now().Unix()))
+	if err := bigSnapshot(filepath.Join(td, "stores/etcdbr-v2/v2/Full-00000000-00000093-1763900420"), big, 1<<30); err != nil {
 		log.Fatal(err)
 	}
-	f, err := os.Create(big)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := f.Truncate(1 << 30); err != nil {
-		log.Fatal(err)
-	}
-	f.Close()
 	t := start([]string{bin, "--store", "file://" + root, "--max-age", "24h"})
 	defer t.close()
 	t.wait("Fleet", "4 clusters", "garden--big/etcd-main")
@@ -174,13 +201,14 @@ func fleetShots(bin, td, work string, shot func(string)) {
 	t.text("big")
 	t.wait("1 of 4")
 	t.keys("Enter", "Enter")
-	t.wait("cluster shoot--garden--big", "restorable to 500")
+	t.wait("cluster shoot--garden--big", "restorable to 93")
 	t.keys("d")
 	t.wait("enter starts")
 	t.keys("C-u")
 	t.text(filepath.Join(work, "big.db"))
 	t.keys("Enter")
 	t.wait("GiB", "cancel")
+	t.waitGone(" 0%") // mid-progress, not at its start
 	shot("download-progress")
 	t.keys("Escape")
 	t.wait("cancelled")
@@ -251,6 +279,17 @@ func (t term) wait(parts ...string) {
 
 // keys sends tmux key names one at a time, with a pause, so that a lone Escape is not read as the start of the
 // next key's escape sequence.
+// waitGone polls the screen until part is no longer on it.
+func (t term) waitGone(part string) {
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.Contains(t.capture(false), part) {
+		if time.Now().After(deadline) {
+			log.Fatalf("the screen kept showing %q:\n%s", part, t.capture(false))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (term) keys(k ...string) {
 	for _, key := range k {
 		tmux("send-keys", "-t", "shots", key)
@@ -318,4 +357,42 @@ func writeHeartbeats(dir string) error {
 		}
 	}
 	return nil
+}
+
+// bigSnapshot writes to dst the etcd snapshot src (db + sha256 trailer) grown to size bytes of db: zeros after
+// the db's pages (a sparse hole), then the sha256 of the whole grown db.
+func bigSnapshot(src, dst string, size int64) error {
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	db := raw[:len(raw)-sha256.Size]
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	h.Write(db)
+	if _, err := io.CopyN(h, zeros{}, size-int64(len(db))); err != nil {
+		return err
+	}
+	if _, err := f.Write(db); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(h.Sum(nil), size); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// zeros reads as endless zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
@@ -32,6 +33,8 @@ type Common struct {
 	MaxAge time.Duration
 	// Decrypt opens encrypted (.age) objects; nil refuses them (the engine then says to pass --identity).
 	Decrypt crypt.Decrypter
+	// Spin is the spinner of rows and lines being read (Spinner); the root ticks it (tui/spin.go).
+	Spin spinner.Model
 
 	nav []Page
 }

@@ -68,11 +68,7 @@ type Model struct {
 
 // New is a job in the editing state.
 func New(c *common.Common, noun, cleanup string) Model {
-	sp := spinner.Line
-	if !c.Styles.NoColor {
-		sp = spinner.Dot
-	}
-	return Model{c: c, Noun: noun, Cleanup: cleanup, spin: spinner.New(spinner.WithSpinner(sp), spinner.WithStyle(c.Styles.Spinner))}
+	return Model{c: c, Noun: noun, Cleanup: cleanup, spin: common.NewSpinner(c.Styles)}
 }
 
 // State is the current state.
@@ -270,6 +266,9 @@ func (m *Model) Fraction() float64 {
 	}
 	return float64(m.Last.Done) / float64(m.Last.Total)
 }
+
+// Spinner is the running job's spinner frame, for a page that shows its progress on a line of its own.
+func (m *Model) Spinner() string { return m.spin.View() }
 
 // DialogView is the typed confirmation (Confirming).
 func (m *Model) DialogView(width int) string { return m.dialog.View(m.c.Styles, width) }

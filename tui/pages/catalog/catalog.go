@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -19,17 +20,21 @@ import (
 
 // Page is the Catalog screen of one store.
 type Page struct {
-	c       *common.Common
-	src     *common.Source
-	open    common.Opener
-	cat     *catalog.Catalog // the catalog the rows were built from
-	chains  []int
-	folded  map[int]bool
-	rows    []row
-	list    list.Model
-	filter  filter.Model
-	flash   string // one-line message (e.g. why a download cannot start)
-	picking bool   // a pickAt check is running
+	c          *common.Common
+	src        *common.Source
+	open       common.Opener
+	cat        *catalog.Catalog // the catalog the rows were built from
+	chains     []int
+	folded     map[int]bool
+	rows       []row
+	list       list.Model
+	filter     filter.Model
+	flash      string // one-line message (e.g. why a download cannot start)
+	picking    bool   // a pickAt check is running (on the chain of pickingKey)
+	pickingKey string
+	// read holds the revisions of on-demand snapshots (another tool's compressed ones) a pick has read, by key:
+	// until then their rows say "on demand"; objects never change under a key, so it outlives reloads.
+	read map[string]int64
 	// lowered caches the lower-case text the filter searches, per catalog (typing must stay fast at 10 000 rows).
 	lowered map[string]string
 	w, h    int
@@ -37,7 +42,7 @@ type Page struct {
 
 // New builds the Catalog page of src.
 func New(c *common.Common, src *common.Source, open common.Opener) *Page {
-	p := &Page{c: c, src: src, open: open, folded: map[int]bool{}}
+	p := &Page{c: c, src: src, open: open, folded: map[int]bool{}, read: map[string]int64{}}
 	p.filter = filter.New("filter by name, revision or problem")
 	p.rebuild()
 	return p
@@ -58,6 +63,9 @@ func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
 func (p *Page) Title() string   { return "Catalog" }
 func (p *Page) Capturing() bool { return p.filter.Typing() }
 func (p *Page) Busy() bool      { return false }
+
+// Waiting is true while a pick checks the chain under the cursor (the root spins the spinner).
+func (p *Page) Waiting() bool { return p.picking }
 
 func (p *Page) Bindings() []keymap.Binding {
 	k := p.c.Keys
@@ -165,6 +173,9 @@ func (p *Page) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			return p, nil
 		}
 		p.flash = ""
+		if b := msg.res.Chain.Base; msg.onDemand != "" && b.Key == msg.onDemand {
+			p.read[b.Key] = b.EndRevision
+		}
 		switch msg.next {
 		case nextDownload:
 			return p, p.c.Push(p.open.Download(p.src, msg.res))
@@ -214,7 +225,7 @@ func (p *Page) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 			p.folded[r.chain] = !p.folded[r.chain]
 			p.rebuild()
 		case r.kind == objectRow && k.Enter.Matches(msg):
-			return p.c.Push(p.open.Object(p.src, *r.snap))
+			return p.c.Push(p.open.Object(p.src, p.known(*r.snap)))
 		}
 	case k.Download.Matches(msg), k.Restore.Matches(msg), k.Compact.Matches(msg):
 		if p.picking {
@@ -250,6 +261,8 @@ type pickedMsg struct {
 	next nextWizard
 	res  *pick.Result
 	err  error
+	// onDemand is the key of the chain's base when its revision was to be read by this pick.
+	onDemand string
 }
 
 // pickAt picks the restore point a row stands for: an object = up to its end (at most the chain's restorable
@@ -270,12 +283,15 @@ func (p *Page) pickAt(r *row, next nextWizard) tea.Cmd {
 	if r.kind == objectRow && r.snap.EndRevision < rev {
 		rev = r.snap.EndRevision
 	}
-	p.picking = true
-	p.flash = "checking " + common.Safe(ch.Base.Key) + " …"
+	p.picking, p.pickingKey = true, ch.Base.Key
 	repo, ctx := p.src.Repo, p.c.Ctx
+	onDemand := ""
+	if ch.Base.RevisionOnDemand {
+		onDemand = ch.Base.Key
+	}
 	return func() tea.Msg {
 		res, err := repo.PickInChain(ctx, ch, rev)
-		return pickedMsg{next: next, res: res, err: err}
+		return pickedMsg{next: next, res: res, err: err, onDemand: onDemand}
 	}
 }
 
@@ -294,6 +310,12 @@ func (p *Page) View() string {
 	var b strings.Builder
 	b.WriteString(common.Trunc(p.summary(), p.w))
 	b.WriteByte('\n')
+	if p.wide() && len(p.rows) > 0 {
+		b.WriteString(p.tableView())
+		b.WriteByte('\n')
+		b.WriteString(p.status())
+		return b.String()
+	}
 	hdr := strings.Repeat(" ", colTree) + common.Pad("KIND", colKind) + " " + common.Pad("REVISIONS", colRevs) + " " +
 		common.PadLeft("SIZE", colSize) + "  " + common.Pad("TAKEN (UTC)", colTime) + "  " + common.Pad("COMP", colComp) + "  NAME"
 	b.WriteString(st.Header.Render(common.Trunc(hdr, p.w)))
@@ -301,7 +323,7 @@ func (p *Page) View() string {
 	if len(p.rows) == 0 {
 		msg := "No backups in this store."
 		if p.src.Loading && p.src.Err == nil {
-			msg = "Reading the store…"
+			msg = p.c.Spinner() + " Reading the store…"
 		} else if p.filter.Query() != "" {
 			msg = "Nothing matches the filter (esc clears it)."
 		} else if p.src.Err != nil {
@@ -330,15 +352,19 @@ func (p *Page) summary() string {
 	if p.cat == nil {
 		return st.Muted.Render(p.src.Name())
 	}
-	s := st.Value.Render(p.src.Name()) + st.Muted.Render(fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
+	s := st.Value.Render(p.src.Name()) + st.Muted.Render(" · "+p.src.Layouts()+fmt.Sprintf(" · %d chains", len(p.cat.Chains)))
 	if n := p.cat.Newest(); n != nil {
-		s += st.Muted.Render(" · newest restorable ") + st.Value.Render(fmt.Sprint(n.RestorableRevision))
+		rev := fmt.Sprint(n.RestorableRevision)
+		if n.RestorableRevision == 0 && n.Base.RevisionOnDemand {
+			rev = "read on demand"
+		}
+		s += st.Muted.Render(" · newest restorable ") + st.Value.Render(rev)
 	}
 	if len(p.cat.Problems) > 0 {
 		s += st.Warn.Render(fmt.Sprintf(" · %d unused", len(p.cat.Problems)))
 	}
 	if p.src.Loading {
-		s += st.Muted.Render(" · reloading…")
+		s += st.Muted.Render(" · ") + p.c.Spinner() + st.Muted.Render(" reloading…")
 	}
 	return s
 }
@@ -346,6 +372,10 @@ func (p *Page) summary() string {
 // status is the line under the list: a flash message, else the selected object's full key and the position.
 func (p *Page) status() string {
 	st := p.c.Styles
+	if p.picking {
+		// The pick reads the base snapshot's revision first (ranged reads): the wizard opens when it answers.
+		return common.Trunc(p.c.Spinner()+st.Muted.Render(" checking "+common.Safe(p.pickingKey)+" …"), p.w)
+	}
 	if p.flash != "" {
 		return st.Danger.Render(common.Trunc("✗ "+p.flash, p.w))
 	}
@@ -357,7 +387,7 @@ func (p *Page) status() string {
 			what = common.Safe(r.snap.Key)
 		case chainRow:
 			what = "chain of " + common.Safe(p.cat.Chains[r.chain].Base.Key)
-		case strayRow, problemRow, noteRow:
+		case strayRow, problemRow, noteRow, warnRow, companionRow:
 			what = r.text
 		}
 	}
@@ -382,6 +412,10 @@ func (p *Page) renderRow(r *row, sel bool) string {
 		line, danger = tree(r)+"✗ "+r.text, true
 	case noteRow:
 		line = tree(r) + "i " + r.text
+	case warnRow:
+		line = tree(r) + "⚠ " + r.text
+	case companionRow:
+		line = tree(r) + "+ " + common.Pad("with", colKind) + " " + companionName(r.text, p.cat.Chains[r.chain].Base.Key) + "  (its tool's companion file: downloaded and copied with it)"
 	case strayHead:
 		line, danger = "✗ "+r.text+" (not part of any chain)", true
 	case strayRow:
@@ -393,8 +427,10 @@ func (p *Page) renderRow(r *row, sel bool) string {
 		return st.Selected.Render(line)
 	case danger:
 		return st.Danger.Render(line)
-	case r.kind == noteRow:
+	case r.kind == noteRow, r.kind == companionRow:
 		return st.Muted.Render(line)
+	case r.kind == warnRow:
+		return st.Warn.Render(line)
 	case r.kind == chainRow:
 		return st.Value.Render(line)
 	}
@@ -418,6 +454,12 @@ func (p *Page) chainLine(ch *catalog.Chain, folded bool) (string, bool) {
 		size += s.Size
 	}
 	s := fmt.Sprintf("%s%d-%d restorable to %d", fold, ch.Base.EndRevision, ch.EndRevision, ch.RestorableRevision)
+	if ch.Base.RevisionOnDemand {
+		s = fold + "revision on demand (read when picked)"
+		if rev, ok := p.read[ch.Base.Key]; ok {
+			s = fmt.Sprintf("%s@%d (read at pick) restorable to %d", fold, rev, rev)
+		}
+	}
 	danger := len(ch.Gaps) > 0 || len(ch.Problems) > 0
 	if len(ch.Gaps) > 0 {
 		s += " ✗ GAP"
@@ -426,13 +468,48 @@ func (p *Page) chainLine(ch *catalog.Chain, folded bool) (string, bool) {
 	if ch.Base.EtcdVersion != "" {
 		s += " · etcd " + ch.Base.EtcdVersion
 	}
-	return s + " · " + string(ch.Layout) + " " + common.BaseName(ch.Base.Key), danger
+	s += " · " + string(ch.Layout)
+	if ch.Base.Node != "" {
+		s += " node " + common.Safe(ch.Base.Node)
+	}
+	if ch.Base.Encrypted {
+		s += " · " + p.encrypted()
+	}
+	if n := len(ch.Base.Companions); n > 0 {
+		s += " · " + common.Plural(n, "companion", "companions")
+	}
+	if ch.Base.Warning != "" {
+		s += " · ⚠"
+	}
+	return s + " · " + common.BaseName(ch.Base.Key), danger
+}
+
+// encrypted is an encrypted chain's state: readable with the identity the console was given, or what to do.
+func (p *Page) encrypted() string {
+	if p.c.Decrypt != nil {
+		return "encrypted (age), identity given"
+	}
+	return "encrypted (age): needs --identity"
+}
+
+// known is snap with what a pick has read of it since the catalog was listed (an on-demand revision).
+func (p *Page) known(snap catalog.Snapshot) catalog.Snapshot {
+	if rev, ok := p.read[snap.Key]; ok && snap.RevisionOnDemand {
+		snap.StartRevision, snap.EndRevision, snap.RevisionOnDemand = rev, rev, false
+	}
+	return snap
 }
 
 func (p *Page) objectLine(s *catalog.Snapshot) string {
 	revs := fmt.Sprintf("%d-%d", s.StartRevision, s.EndRevision)
 	if s.Kind == catalog.Full {
 		revs = fmt.Sprintf("@%d", s.EndRevision)
+	}
+	if s.RevisionOnDemand {
+		revs = "on demand"
+		if rev, ok := p.read[s.Key]; ok {
+			revs = fmt.Sprintf("@%d read", rev)
+		}
 	}
 	comp := s.Compression
 	if comp == "" || comp == "none" {
@@ -453,4 +530,12 @@ func (p *Page) lower(s string) string {
 	l := strings.ToLower(s)
 	p.lowered[s] = l
 	return l
+}
+
+// companionName is a companion's key from the snapshot's folder on (".metadata/<name>" for k3s).
+func companionName(key, base string) string {
+	if dir := path.Dir(base); dir != "." {
+		return strings.TrimPrefix(key, dir+"/")
+	}
+	return key
 }

@@ -12,13 +12,15 @@ import (
 type rowKind int
 
 const (
-	chainRow   rowKind = iota // a chain header
-	objectRow                 // a full snapshot or delta
-	gapRow                    // revisions no object holds
-	problemRow                // a chain problem other than a gap
-	noteRow                   // something handled safely, worth knowing
-	strayHead                 // the header of objects the catalog could not use
-	strayRow                  // one such object
+	chainRow     rowKind = iota // a chain header
+	objectRow                   // a full snapshot or delta
+	gapRow                      // revisions no object holds
+	problemRow                  // a chain problem other than a gap
+	noteRow                     // something handled safely, worth knowing
+	warnRow                     // what an SRE should know before using the snapshot (a dirty OpenShift one, an exclude mark)
+	companionRow                // a file its tool keeps beside a snapshot (k3s .metadata, OpenShift static pod resources)
+	strayHead                   // the header of objects the catalog could not use
+	strayRow                    // one such object
 )
 
 // row is one line of the tree; it points into the catalog, nothing is copied.
@@ -58,6 +60,14 @@ func buildRows(cat *catalog.Catalog, chains []int, folded map[int]bool, filter s
 		ch := &cat.Chains[ci]
 		var kids []row
 		kids = appendIf(kids, match(ch.Base.Key), row{kind: objectRow, chain: ci, snap: &ch.Base})
+		for _, c := range ch.Base.Companions {
+			kids = appendIf(kids, match(c), row{kind: companionRow, chain: ci, text: common.Safe(c)})
+		}
+		for _, w := range []string{ch.Base.Warning, ch.Base.Excluded} {
+			if w != "" {
+				kids = appendIf(kids, match(w), row{kind: warnRow, chain: ci, text: common.Safe(w)})
+			}
+		}
 		gi := 0
 		for di := range ch.Deltas {
 			d := &ch.Deltas[di]

@@ -69,6 +69,9 @@ func (p *Page) Title() string   { return "Fleet" }
 func (p *Page) Capturing() bool { return p.filter.Typing() }
 func (p *Page) Busy() bool      { return false }
 
+// Waiting is true while every cluster's health is being read (the root spins the spinner).
+func (p *Page) Waiting() bool { return p.reading }
+
 // LiveSources is the store root: the root reads it again every --refresh while this page is on top.
 func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
 
@@ -219,7 +222,7 @@ func (p *Page) View() string {
 		msg := "No cluster in this store."
 		switch {
 		case p.health == nil && (p.reading || p.src.Loading):
-			msg = "Reading every cluster's backups and heartbeats…"
+			msg = p.c.Spinner() + " Reading every cluster's backups and heartbeats…"
 		case p.filter.Query() != "":
 			msg = "No cluster matches the filter (esc clears it)."
 		case p.readErr != nil:
@@ -271,7 +274,7 @@ func (p *Page) summary() string {
 		s += st.Danger.Render(" · last read failed")
 	}
 	if p.src.Loading || p.reading {
-		s += st.Muted.Render(" · reading…")
+		s += st.Muted.Render(" · ") + p.c.Spinner() + st.Muted.Render(" reading…")
 	}
 	return s + st.Muted.Render(" · in "+common.Safe(p.src.URL)) // last: a long URL is what gets cut
 }

@@ -63,9 +63,12 @@ func New(c *common.Common, src *common.Source) *Page {
 // the heartbeats of the daemons listed, and the etcd cluster, every --refresh).
 func (p *Page) LiveSources() []*common.Source { return []*common.Source{p.src} }
 
-func (p *Page) Title() string    { return "Members" }
-func (p *Page) Capturing() bool  { return false }
-func (p *Page) Busy() bool       { return false }
+func (p *Page) Title() string   { return "Members" }
+func (p *Page) Capturing() bool { return false }
+func (p *Page) Busy() bool      { return false }
+
+// Waiting is true while heartbeats or the cluster are being read (the root spins the spinner).
+func (p *Page) Waiting() bool    { return p.loading > 0 }
 func (p *Page) SetSize(w, h int) { p.w, p.h = w, h }
 
 func (p *Page) Bindings() []keymap.Binding {
@@ -156,7 +159,7 @@ func (p *Page) View() string {
 	case p.beatsErr != nil:
 		b = append(b, st.Danger.Render("✗ cannot read heartbeats: "+common.Safe(p.beatsErr.Error())))
 	case p.beats == nil && p.loading > 0:
-		b = append(b, st.Muted.Render("reading…"))
+		b = append(b, p.c.Spinner()+st.Muted.Render(" reading…"))
 	case len(p.beats) == 0:
 		b = append(b, st.Muted.Render("none: no etcd-dr daemon writes heartbeats to this store (etcd-dr --daemon does)"))
 	default:

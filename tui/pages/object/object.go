@@ -85,9 +85,16 @@ func (p *Page) View() string {
 	if s.Kind == catalog.Full {
 		revs = fmt.Sprintf("%d (full snapshot: the whole keyspace at this revision)", s.EndRevision)
 	}
+	if s.RevisionOnDemand {
+		revs = st.Warn.Render("on demand") + st.Muted.Render(": not in its name; read from it when picked")
+	}
 	ver := s.EtcdVersion
-	if ver == "" {
+	switch {
+	case ver != "":
+	case s.Layout == catalog.EtcdBRv1 || s.Layout == catalog.EtcdBRv2:
 		ver = st.Muted.Render("not recorded (etcd-backup-restore does not record it)")
+	default:
+		ver = st.Muted.Render("not recorded by " + string(s.Layout) + " (read from the db when restored)")
 	}
 	sha := s.SHA256
 	if sha == "" {
@@ -103,10 +110,37 @@ func (p *Page) View() string {
 		kv("Size", fmt.Sprintf("%s (%d bytes stored)", common.Bytes(s.Size), s.Size)),
 		kv("Taken", common.Stamp(s.Time)+" ("+common.Ago(s.Time, p.c.Now())+")"),
 		kv("Compression", s.Compression),
-		kv("Encrypted", yes[s.Encrypted]),
-		kv("Final delta", yes[s.Final]),
-		kv("Stored sha256", sha),
-		kv("Checksum", p.checksum()),
+		kv("Encrypted", p.encrypted()),
+	}
+	if s.Kind == catalog.Delta {
+		lines = append(lines, kv("Final delta", yes[s.Final]))
+	}
+	lines = append(lines, kv("Stored sha256", sha), kv("Checksum", p.checksum()))
+	// What other tools' layouts add: the node that took it, the cluster id, the files kept beside it, warnings.
+	if s.Node != "" {
+		lines = append(lines, kv("Node", common.Safe(s.Node)+st.Muted.Render(" (the node that took it)")))
+	}
+	if s.ClusterID != "" {
+		lines = append(lines, kv("Cluster id", common.Safe(s.ClusterID)))
+	}
+	for i, c := range s.Companions {
+		label := ""
+		if i == 0 {
+			label = "Kept beside"
+		}
+		lines = append(lines, kv(label, common.Safe(c)+st.Muted.Render(" (copied with it)")))
+	}
+	for _, w := range []string{s.Warning, s.Excluded} {
+		for i, l := range common.Wrap("⚠ "+common.Safe(w), max(min(p.w, 100)-4, 20)) {
+			if w == "" {
+				break
+			}
+			label := ""
+			if i == 0 {
+				label = "Warning"
+			}
+			lines = append(lines, kv(label, st.Warn.Render(l)))
+		}
 	}
 	w := min(p.w, 100)
 	out := panel.Box(st, w, common.BaseName(s.Key), lines)
@@ -131,7 +165,7 @@ func (p *Page) checksum() string {
 		return st.Warn.Render("cancelling the check…")
 	case p.job.Busy():
 		last := p.job.Last
-		return "checking… " + progressbar.Stats(last, last.Done, p.snap.Size, 0) + st.Muted.Render("  (esc cancels)")
+		return p.job.Spinner() + " checking… " + progressbar.Stats(last, last.Done, p.snap.Size, 0) + st.Muted.Render("  (esc cancels)")
 	case verified != nil:
 		return st.OK.Render("✓ verified") + fmt.Sprintf(": %s of content, sha256 %s…", common.Bytes(verified.Bytes), verified.SHA256[:min(16, len(verified.SHA256))])
 	case verr != nil:
@@ -144,4 +178,16 @@ func (p *Page) checksum() string {
 		return st.Warn.Render("not checked: see below")
 	}
 	return st.Muted.Render("not checked: press c to verify the sha256")
+}
+
+// encrypted is the encryption state, with what reading an encrypted object takes.
+func (p *Page) encrypted() string {
+	st := p.c.Styles
+	switch {
+	case !p.snap.Encrypted:
+		return "no"
+	case p.c.Decrypt != nil:
+		return "yes (age)" + st.Muted.Render(" · read with the console's identity")
+	}
+	return "yes (age)" + st.Warn.Render(" · no identity: quit, start with --identity FILE")
 }

@@ -242,7 +242,7 @@ func (p *Page) row(src *common.Source, sel bool, urlW int) string {
 	var rest string
 	switch {
 	case src.Loading && src.Catalog == nil:
-		rest = st.Muted.Render(" loading…")
+		rest = " " + p.c.Spinner() + st.Muted.Render(" loading…")
 	case src.Err != nil:
 		rest = " " + st.Danger.Render("✗ "+common.Reason(src.Err)+": see below")
 	default:
@@ -283,7 +283,7 @@ func (p *Page) details(src *common.Source) string {
 	w := min(p.w, 100)
 	switch {
 	case src.Loading && src.Catalog == nil:
-		return panel.Box(st, w, "", []string{"Reading " + src.Shown() + " …", st.Muted.Render("esc/q leave at any time; the read stops after a timeout.")})
+		return panel.Box(st, w, "", []string{p.c.Spinner() + " Reading " + src.Shown() + " …", st.Muted.Render("esc/q leave at any time; the read stops after a timeout.")})
 	case src.Err != nil:
 		return panel.Error(st, w, "Cannot read "+src.Shown(), src.Err, append(common.Remedy(src.Err), "Press r to retry."))
 	}
@@ -311,7 +311,7 @@ func (p *Page) details(src *common.Source) string {
 	}
 	read := common.Ago(src.Loaded, p.c.Now())
 	if src.Loading {
-		read = "reading again…"
+		read = p.c.Spinner() + " reading again…"
 	} else if p.c.Refresh > 0 {
 		read += fmt.Sprintf(" · again every %s while shown", p.c.Refresh)
 	}
