@@ -2,12 +2,14 @@ package compact
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"os"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,11 +21,18 @@ import (
 	"github.com/etcd-dr/etcd-dr/engine/fault"
 )
 
+// liveKey is a key and its mod revision.
+type liveKey struct {
+	rev int64
+	key string
+}
+
 // folded is what the replay's store held at the revision, read through etcd's index.
 type folded struct {
 	state stateSum
-	// live is every key's mod revision at the revision: the record of the key bucket that compaction keeps.
-	live   map[string]int64
+	// live is every key with its mod revision at the revision, in revision order: the records of the key bucket
+	// that compaction keeps.
+	live   []liveKey
 	before int64 // db file bytes as the replay left them
 }
 
@@ -42,11 +51,25 @@ func readLive(ctx context.Context, kv mvcc.KV, be backend.Backend, rev int64) (o
 	// Pending writes committed first: every read of a backend with a write buffer copies the buffer.
 	be.ForceCommit()
 	out.before = be.Size()
-	out.live = map[string]int64{}
-	if out.state, err = stateAt(ctx, kv, rev, func(kv *mvccpb.KeyValue) { out.live[string(kv.Key)] = kv.ModRevision }); err != nil {
+	if out.state, err = stateAt(ctx, kv, rev, func(kv *mvccpb.KeyValue) { out.live = append(out.live, liveKey{kv.ModRevision, string(kv.Key)}) }); err != nil {
 		return out, fmt.Errorf("read the restored state at revision %d: %w", rev, err)
 	}
+	// The key bucket's order (a transaction's keys share a revision: their order among themselves is free).
+	slices.SortFunc(out.live, func(a, b liveKey) int { return cmp.Compare(a.rev, b.rev) })
 	return out, nil
+}
+
+// isLive says whether key is among the live keys at the head of live that share revision main.
+func isLive(live []liveKey, main int64, key []byte) bool {
+	for _, l := range live {
+		if l.rev != main {
+			return false
+		}
+		if l.key == string(key) {
+			return true
+		}
+	}
+	return false
 }
 
 // rewriteLimit is how many records rewrite puts per bbolt transaction, as etcd's defragmentation does.
@@ -60,7 +83,7 @@ const rewriteLimit = 10000
 // deletion. The meta bucket records the compaction, as etcd's does. No etcd store or server runs: a server of
 // this build's etcd would raise the db's storage version, which etcd 3.5 and etcdbrctl then refuse; the other
 // buckets are copied byte for byte, so the db keeps the format the chain wrote. verify checks the result.
-func rewrite(ctx context.Context, src, dst string, rev int64, live map[string]int64) (err error) {
+func rewrite(ctx context.Context, src, dst string, rev int64, live []liveKey) (err error) {
 	in, err := bolt.Open(src, 0o400, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		return fmt.Errorf("open the restored db %s: %w", src, err)
@@ -110,6 +133,7 @@ func rewrite(ctx context.Context, src, dst string, rev int64, live map[string]in
 	}
 	compacted := mvcc.RevToBytes(mvcc.Revision{Main: rev}, mvcc.NewRevBytes())
 	var kv mvccpb.KeyValue
+	next := 0 // live[next:] are the live keys at or past the record's revision: both run in revision order
 	err = rtx.ForEach(func(name []byte, b *bolt.Bucket) error {
 		if _, err := wtx.CreateBucketIfNotExists(name); err != nil {
 			return err
@@ -120,15 +144,22 @@ func rewrite(ctx context.Context, src, dst string, rev int64, live map[string]in
 			case v == nil:
 				return fmt.Errorf("bucket %s holds a nested bucket %q, which etcd never writes", name, k)
 			case isKey:
-				if len(k) != revBytes || int64(binary.BigEndian.Uint64(k)) > rev {
-					return nil // a deletion (marked key), or past rev (none: the db is at rev)
+				if len(k) != revBytes {
+					return nil // a deletion (a marked revision)
+				}
+				main := int64(binary.BigEndian.Uint64(k))
+				for next < len(live) && live[next].rev < main {
+					next++
+				}
+				if next == len(live) || live[next].rev != main {
+					return nil // history: no key is live at this revision (any past rev too: the db is at rev)
 				}
 				kv.Reset()
 				if err := kv.Unmarshal(v); err != nil {
 					return fmt.Errorf("record %x of the key bucket: %w", k, err)
 				}
-				if m, ok := live[string(kv.Key)]; !ok || m != kv.ModRevision {
-					return nil // history: the key was changed or deleted later
+				if !isLive(live[next:], main, kv.Key) {
+					return nil // history: this key of the revision's transaction was changed or deleted later
 				}
 			case isMeta && (bytes.Equal(k, schema.ScheduledCompactKeyName) || bytes.Equal(k, schema.FinishedCompactKeyName)):
 				return nil // set below

@@ -1,8 +1,10 @@
 package compact
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/coreos/go-semver/semver"
@@ -82,22 +84,11 @@ func TestVerifyRefusesAnotherState(t *testing.T) {
 	err := verify(t.Context(), src, rev, f.state)
 	require.ErrorContains(t, err, "left history")
 
-	older := map[string]int64{}
-	for k, m := range f.live {
-		older[k] = m
-	}
-	var some string
-	for k := range older {
-		some = k
-		break
-	}
-	older[some] -= 40 // the key's record of the round before (40 revisions a round)
-	cases := map[string]map[string]int64{"an older record kept": older, "a key dropped": {}}
-	for k, m := range f.live {
-		if k != some {
-			cases["a key dropped"][k] = m
-		}
-	}
+	// The key's record of the round before (40 revisions a round) kept instead of its own, and a key dropped.
+	older := slices.Clone(f.live)
+	older[len(older)-1].rev -= 40
+	slices.SortFunc(older, func(a, b liveKey) int { return cmp.Compare(a.rev, b.rev) })
+	cases := map[string][]liveKey{"an older record kept": older, "a key dropped": f.live[1:]}
 	for name, live := range cases {
 		t.Run(name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "compacted")
