@@ -221,30 +221,42 @@ func (s *stateSum) add(kv *mvccpb.KeyValue, buf []byte) []byte {
 	return buf
 }
 
-// statePage is how many keys stateAt reads at a time (bounded memory for any keyspace).
-const statePage = 10000
+// paging is how stateAt reads the keyspace: pages of about bytes (bounded memory for any keyspace), first keys,
+// then as many as the keys read so far say fit, from min to max. Few pages, as each costs a walk of etcd's index
+// over every key after the page (to count them), whatever its limit.
+type paging struct{ bytes, first, min, max int }
+
+var statePaging = paging{bytes: 64 << 20, first: 10000, min: 100, max: 1 << 20}
 
 // stateAt digests every key at rev as etcd's index serves it, and hands each to visit.
 func stateAt(ctx context.Context, kv mvcc.KV, rev int64, visit func(*mvccpb.KeyValue)) (stateSum, error) {
+	return statePaged(ctx, kv, rev, statePaging, visit)
+}
+
+func statePaged(ctx context.Context, kv mvcc.KV, rev int64, p paging, visit func(*mvccpb.KeyValue)) (stateSum, error) {
 	var s stateSum
 	var buf []byte
 	start := []byte{0}
+	limit := p.first
 	for {
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
 		// A non-nil empty end means every key from start on (etcd's "\x00" range end).
-		res, err := kv.Range(ctx, start, []byte{}, mvcc.RangeOptions{Rev: rev, Limit: statePage})
+		res, err := kv.Range(ctx, start, []byte{}, mvcc.RangeOptions{Rev: rev, Limit: int64(limit)})
 		if err != nil {
 			return s, err
 		}
+		size := 0
 		for i := range res.KVs {
 			buf = s.add(&res.KVs[i], buf)
 			visit(&res.KVs[i])
+			size += res.KVs[i].Size()
 		}
-		if len(res.KVs) < statePage {
+		if len(res.KVs) < limit {
 			return s, nil
 		}
+		limit = min(max(p.bytes/max(size/len(res.KVs), 1), p.min), p.max)
 		last := res.KVs[len(res.KVs)-1].Key
 		start = append(append([]byte(nil), last...), 0)
 	}

@@ -75,6 +75,14 @@ func TestRewriteKeepsTheStateAtRev(t *testing.T) {
 	_, err = kv.Range(t.Context(), []byte("/k/001"), nil, mvcc.RangeOptions{Rev: rev - 1})
 	require.ErrorIs(t, err, mvcc.ErrCompacted, "history before rev is gone and the db says so")
 	require.Less(t, be.Size(), f.before, "smaller than the db with its history")
+
+	// Read in pages of 2 to 5 keys, the state comes out the same, every key once, in key order.
+	var keys []string
+	paged, err := statePaged(t.Context(), kv, rev, paging{bytes: 1, first: 3, min: 2, max: 5}, func(kv *mvccpb.KeyValue) { keys = append(keys, string(kv.Key)) })
+	require.NoError(t, err)
+	require.Equal(t, f.state, paged)
+	require.Len(t, keys, int(f.state.keys))
+	require.True(t, slices.IsSorted(keys) && len(slices.Compact(slices.Clone(keys))) == len(keys), "%v", keys)
 }
 
 // verify refuses a db that differs from the state it was given: history left in (the source itself), a key's
