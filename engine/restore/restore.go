@@ -59,8 +59,9 @@ type Config struct {
 	// Now is the clock for the moved-aside name (default time.Now).
 	Now func() time.Time
 	// AfterReplay, when set, is called with etcd's store at the replayed revision, after the replay's checks and
-	// before the db is closed and written into the data dir(s): compact folds the chain there, with the index the
-	// replay built, instead of loading the db again. Its error ends the restore. Not called without a replay.
+	// before the db is closed and written into the data dir(s): compact reads the state it folds there, off the
+	// index the replay built, instead of loading the db again. Its error ends the restore. Not called without a
+	// replay.
 	AfterReplay func(ctx context.Context, kv mvcc.KV, be backend.Backend) error
 }
 
