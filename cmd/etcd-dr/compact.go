@@ -30,10 +30,11 @@ func newCompactCommand(g *globalOptions) *cobra.Command {
 		Use:   "compact --store URL [--revision R] [--compression gzip|zstd|none] [--encrypt-to R] [--scratch DIR] [--then-gc --gc-policy P ...]",
 		Short: "Fold a chain (full snapshot + deltas) into one new full snapshot, so restores need no replay",
 		Long: `Restores the chain up to --revision (default: the newest restorable) into a scratch folder with the
-restore's replay, compacts the db at that revision and defragments it with etcd's storage code, as
-etcd-backup-restore's compactor does, and writes it into the same store as one new full snapshot
-v2/Full-00000000-<revision>-<unix time> (etcd-backup-restore's name, the chain's etcd version in its metadata).
-Its revision and sha256 are checked before it becomes visible. The old chain stays: --then-gc runs retention
+restore's replay, compacts the db at that revision and defragments it, as etcd-backup-restore's compactor does
+(one pass keeping the record of each key etcd's compaction keeps, every other bucket copied as is), and writes it
+into the same store as one new full snapshot v2/Full-00000000-<revision>-<unix time> (etcd-backup-restore's name,
+the chain's etcd version in its metadata). Before it becomes visible, the compacted db is checked to hold exactly
+the state etcd's store served after the replay, and its revision and sha256 are checked. The old chain stays: --then-gc runs retention
 afterwards (with --gc-policy and its flags, as the gc verb).
 
 Refused (exit 2): a chain that is a lone full snapshot, and every etcd-operator or other tool's backup (single

@@ -12,7 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.uber.org/zap"
+	"go.etcd.io/etcd/server/v3/storage/backend"
+	"go.etcd.io/etcd/server/v3/storage/mvcc"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
 	"github.com/etcd-dr/etcd-dr/engine/crypt"
@@ -96,25 +97,49 @@ func Compact(ctx context.Context, st *store.Store, point *pick.Result, cfg Confi
 	res := &Result{Revision: point.Revision, EtcdVersion: etcdVersion(point), Chain: snaps[0].Key, Folded: point.Objects}
 
 	dataDir := filepath.Join(scratch, "data")
-	restored, err := restore.Restore(ctx, st, point, restore.Config{DataDir: dataDir, Decrypt: cfg.Decrypt, Progress: cfg.Progress})
+	var f *folded
+	// The state is read inside the restore, from the store its replay built, whose index is in memory.
+	afterReplay := func(ctx context.Context, kv mvcc.KV, be backend.Backend) error {
+		out, err := readLive(ctx, kv, be, point.Revision)
+		if err != nil {
+			return err
+		}
+		f = &out
+		return nil
+	}
+	restored, err := restore.Restore(ctx, st, point, restore.Config{DataDir: dataDir, Decrypt: cfg.Decrypt, Progress: cfg.Progress, AfterReplay: afterReplay})
 	if err != nil {
 		return nil, fmt.Errorf("restore chain %s up to revision %d into scratch folder %s: %w", snaps[0].Key, point.Revision, scratch, err)
 	}
+	if f == nil {
+		return nil, fmt.Errorf("restore of chain %s up to revision %d replayed no delta: nothing to compact", snaps[0].Key, point.Revision)
+	}
 	res.EventsApplied, res.RestoreSeconds = restored.EventsApplied, restored.Seconds
 	cfg.Logger.Info("chain restored for compaction", "chain", res.Chain, "revision", point.Revision, "events", restored.EventsApplied, "took", time.Since(start).Round(time.Millisecond))
+	if restored.Keys != nil && *restored.Keys != f.state.keys {
+		return nil, fmt.Errorf("the restore counted %d keys at revision %d but its store served %d: not uploaded", *restored.Keys, point.Revision, f.state.keys)
+	}
 
-	db := filepath.Join(dataDir, "member", "snap", "db")
-	m := progress.NewMeter(cfg.Progress, "compact and defragment", db, "revisions", point.Revision)
-	f, err := fold(ctx, db, point.Revision, zap.NewNop())
-	if err != nil {
+	// The data dir's db: the replayed one with the membership etcdutl wrote into it.
+	restoredDB := filepath.Join(dataDir, "member", "snap", "db")
+	db := filepath.Join(scratch, "compacted.db")
+	m := progress.NewMeter(cfg.Progress, "compact and defragment", restoredDB, "revisions", point.Revision)
+	if err := rewrite(ctx, restoredDB, db, point.Revision, f.live); err != nil {
+		return nil, err
+	}
+	f.live = nil // the upload needs none of it
+	// Checked on the file itself before any byte is uploaded; the upload then checks the revision inside and its
+	// own sha256.
+	if err := verify(ctx, db, point.Revision, f.state); err != nil {
 		return nil, err
 	}
 	m.Add(point.Revision)
 	m.Finish()
-	res.Keys, res.RestoredDBBytes, res.DBBytes = f.keys, f.before, f.after
-	if restored.Keys != nil && *restored.Keys != f.keys {
-		return nil, fmt.Errorf("the restore counted %d keys at revision %d but the compacted db holds %d: not uploaded", *restored.Keys, point.Revision, f.keys)
+	fi, err := os.Stat(db)
+	if err != nil {
+		return nil, err
 	}
+	res.Keys, res.RestoredDBBytes, res.DBBytes = f.state.keys, f.before, fi.Size()
 
 	w, err := snapshot.FullFromDB(ctx, snapshot.Config{Store: st, Compression: cfg.Compression, CompressionSet: cfg.CompressionSet,
 		Encrypt: cfg.Encrypt, StallTimeout: cfg.StallTimeout, Logger: cfg.Logger, Now: cfg.Now, TempDir: scratch}, db, point.Revision, res.EtcdVersion)

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.etcd.io/etcd/server/v3/storage/backend"
+	"go.etcd.io/etcd/server/v3/storage/mvcc"
 	"go.uber.org/zap"
 
 	"github.com/etcd-dr/etcd-dr/engine/catalog"
@@ -56,6 +58,11 @@ type Config struct {
 	Logger *zap.Logger
 	// Now is the clock for the moved-aside name (default time.Now).
 	Now func() time.Time
+	// AfterReplay, when set, is called with etcd's store at the replayed revision, after the replay's checks and
+	// before the db is closed and written into the data dir(s): compact reads the state it folds there, off the
+	// index the replay built, instead of loading the db again. Its error ends the restore. Not called without a
+	// replay.
+	AfterReplay func(ctx context.Context, kv mvcc.KV, be backend.Backend) error
 }
 
 // Result says what was restored. Its JSON is the CLI contract's restore shape.
@@ -240,6 +247,11 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 	}
 	res.Keys = &keys
 	res.EventsApplied, res.EventsSkipped, res.LeasesCreated, res.DeltasApplied = rp.events, rp.skipped, rp.granted, rp.deltas
+	if cfg.AfterReplay != nil {
+		if err := cfg.AfterReplay(ctx, rp.kv, rp.be); err != nil {
+			return err
+		}
+	}
 	closed = true
 	if err := rp.close(); err != nil {
 		return fmt.Errorf("write restored database: %w", err)
