@@ -106,7 +106,7 @@ func TestGolden(t *testing.T) {
 			return a.waitFor("etcdbr-v2", "etcdbr-v1", "not found: see below", "Restorable")
 		}},
 		{"StoresUnreachable", []string{v2, "file:///nonexistent/etcd-backup"}, 80, 24, func(a *app) string {
-			a.waitFor("not found: see below")
+			a.waitFor("etcdbr-v2", "not found: see below") // both rows read: each loads in its own command
 			a.press("down")
 			return a.waitFor("What to do")
 		}},

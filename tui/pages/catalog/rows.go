@@ -63,7 +63,11 @@ func buildRows(cat *catalog.Catalog, chains []int, folded map[int]bool, filter s
 		for _, c := range ch.Base.Companions {
 			kids = appendIf(kids, match(c), row{kind: companionRow, chain: ci, text: common.Safe(c)})
 		}
-		for _, w := range []string{ch.Base.Warning, ch.Base.Excluded} {
+		excluded := ""
+		if ch.Base.Excluded != "" {
+			excluded = "excluded, never picked: " + ch.Base.Excluded
+		}
+		for _, w := range []string{ch.Base.Warning, excluded} {
 			if w != "" {
 				kids = appendIf(kids, match(w), row{kind: warnRow, chain: ci, text: common.Safe(w)})
 			}
