@@ -15,12 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/etcd-dr/etcd-dr/engine"
 	"github.com/etcd-dr/etcd-dr/engine/etcdconn"
@@ -225,22 +221,7 @@ func (m *Manager) Initializing() bool {
 	if progress {
 		return true
 	}
-	return !succeeded && !etcdRunsOn(m.cfg.DataDir)
-}
-
-// etcdRunsOn reports whether a process holds the data dir's bbolt db locked, as etcd does while it runs (the
-// same probe restore makes before it touches a target).
-func etcdRunsOn(dataDir string) bool {
-	f, err := os.Open(filepath.Join(dataDir, "member", "snap", "db"))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
-		return errors.Is(err, unix.EWOULDBLOCK)
-	}
-	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-	return false
+	return !succeeded && !restore.EtcdRunsOn(m.cfg.DataDir)
 }
 
 // run is one start: Repo.Initialize with the sidecar's checks in its hook.

@@ -148,6 +148,10 @@ func checkNotLive(dir string) error {
 	return nil
 }
 
+// EtcdRunsOn reports whether a process holds the data dir's bbolt db locked, as etcd does while it runs: the
+// probe restore makes before it touches a target, for the sidecar's "is my etcd up" too.
+func EtcdRunsOn(dataDir string) bool { return dbLocked(filepath.Join(dataDir, "member", "snap", "db")) }
+
 // dbLocked tries a shared, non-blocking flock on a bbolt file: etcd holds an exclusive one while it runs.
 func dbLocked(db string) bool {
 	f, err := os.Open(db)
