@@ -23,6 +23,13 @@ const (
 // garbage): it is refused before it is read to the end.
 var ErrTooBig = errors.New("delta is larger than its events can be")
 
+// TooBigError is an ErrTooBig refusal with what passed which bound, for a caller that names the object.
+type TooBigError struct{ What string }
+
+func (e *TooBigError) Error() string { return ErrTooBig.Error() + ": " + e.What }
+
+func (e *TooBigError) Is(target error) bool { return target == ErrTooBig }
+
 // DeltaReader decodes a delta as a stream, one event at a time, and checks its sha256 trailer on the same pass:
 // memory stays bounded by one event whatever the object's size. With a revision range (from the object's name)
 // it also refuses events outside the range or out of order, and bytes past MaxRevisionBytes per revision.
@@ -314,7 +321,7 @@ func (d *DeltaReader) next() (DeltaEvent, error) {
 		d.revFrom = d.prevEnd // this revision's bytes count from the end of the previous event
 	}
 	if off-d.revFrom > MaxRevisionBytes {
-		return DeltaEvent{}, fmt.Errorf("%w: revision %d takes more than %d MiB of events", ErrTooBig, rev, MaxRevisionBytes>>20)
+		return DeltaEvent{}, &TooBigError{What: fmt.Sprintf("revision %d takes more than %d MiB of events", rev, MaxRevisionBytes>>20)}
 	}
 	d.n++
 	d.lastRev = rev
@@ -361,7 +368,7 @@ func (d *DeltaReader) finish() error {
 func (d *DeltaReader) classify(err error) error {
 	if errors.Is(err, ErrChecksum) || errors.Is(err, ErrNoTrailer) || errors.Is(err, ErrTooBig) || errors.Is(err, errReadLimit) {
 		if errors.Is(err, errReadLimit) {
-			return fmt.Errorf("%w: an event (or the data around it) passes %d MiB after %d events", ErrTooBig, MaxEventBytes>>20, d.n)
+			return &TooBigError{What: fmt.Sprintf("an event (or the data around it) passes %d MiB after %d events", MaxEventBytes>>20, d.n)}
 		}
 		return err
 	}

@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"golang.org/x/sync/errgroup"
 
@@ -153,6 +154,12 @@ func fetchDelta(ctx context.Context, st *store.Store, d catalog.Snapshot, target
 		size += len(e.EtcdEvent.Kv.Key) + len(e.EtcdEvent.Kv.Value)
 		return nil
 	})
+	var tooBig *format.TooBigError
+	if errors.As(err, &tooBig) {
+		// A decompression bomb or garbage: the object is bad, whatever the store or the restore do.
+		return &fault.Corrupt{Object: d.Key, Err: err,
+			What: fmt.Sprintf("delta (revisions %d-%d) refused before being read to its end: %v; restore an older revision or another chain", d.StartRevision, d.EndRevision, tooBig)}
+	}
 	if err != nil {
 		return err
 	}
