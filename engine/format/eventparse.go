@@ -51,7 +51,7 @@ func parseEvent(b []byte) (DeltaEvent, bool) {
 			out.EtcdEvent = p.event()
 		case "time":
 			p.once(&seen, 2)
-			s := p.rawString()
+			s := p.rawString(false)
 			if p.ok && out.Time.UnmarshalJSON(s) != nil {
 				p.ok = false
 			}
@@ -134,7 +134,7 @@ func (p *parser) object(member func(name []byte)) {
 		return
 	}
 	for p.ok {
-		name := p.rawString()
+		name := p.rawString(false)
 		if !p.ok {
 			return
 		}
@@ -176,7 +176,8 @@ func (p *parser) take(c byte) bool {
 }
 
 // rawString returns a string with its quotes; one with an escape or a control character is not for the fast path.
-func (p *parser) rawString() []byte {
+// A string that is to be base64-decoded is searched only for what base64 would let through.
+func (p *parser) rawString(base64ish bool) []byte {
 	if !p.take('"') {
 		return nil
 	}
@@ -188,18 +189,28 @@ func (p *parser) rawString() []byte {
 	}
 	s := p.b[p.i : p.i+end]
 	p.i += end + 1
-	for _, c := range s {
-		if c < 0x20 || c == '\\' {
-			p.ok = false
-			return nil
+	if bytes.IndexByte(s, '\\') >= 0 {
+		p.ok = false
+		return nil
+	}
+	if !base64ish {
+		for _, c := range s {
+			if c < 0x20 {
+				p.ok = false
+				return nil
+			}
 		}
+	} else if bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0 {
+		// base64 refuses every other control character itself, but skips these two, which JSON refuses
+		p.ok = false
+		return nil
 	}
 	return p.b[start:p.i]
 }
 
 // bytes decodes a base64 string as encoding/json does for a []byte (a new slice, not shared).
 func (p *parser) bytes() []byte {
-	s := p.rawString()
+	s := p.rawString(true)
 	if !p.ok {
 		return nil
 	}
