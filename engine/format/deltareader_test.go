@@ -311,6 +311,9 @@ func TestDecodeEventMatchesEncodingJSON(t *testing.T) {
 		"bad base64":             `{"etcdEvent":{"kv":{"key":"L2E","mod_revision":6}}}`,
 		"newline in base64":      "{\"etcdEvent\":{\"kv\":{\"key\":\"L2\nE=\",\"mod_revision\":6}}}",
 		"huge number":            `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":99999999999999999999}}}`,
+		"19 digits too big":      `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":9223372036854775808}}}`,
+		"smallest int64":         `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"lease":-9223372036854775808}}}`,
+		"a lease ID":             `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"lease":7587887788888888888}}}`,
 		"bad time":               `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6}},"time":"yesterday"}`,
 		"trailing garbage":       `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6}}}}`,
 		"not an object":          `[1,2]`,
@@ -331,8 +334,10 @@ func TestDecodeEventMatchesEncodingJSON(t *testing.T) {
 		})
 	}
 	// The common shape must take the fast path, or the speed-up is gone without a test noticing.
-	if _, ok := parseEvent([]byte(cases["as json.Marshal writes"])); !ok {
-		t.Error("json.Marshal's own output fell back to encoding/json")
+	for _, name := range []string{"as json.Marshal writes", "a delete with prev_kv", "a lease ID", "smallest int64"} {
+		if _, ok := parseEvent([]byte(cases[name])); !ok {
+			t.Errorf("%s: fell back to encoding/json", name)
+		}
 	}
 }
 

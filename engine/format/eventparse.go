@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 )
@@ -106,16 +107,16 @@ func (p *parser) kv(kv *mvccpb.KeyValue) {
 			kv.Value = p.bytes()
 		case "create_revision":
 			p.once(&seen, 4)
-			kv.CreateRevision = p.int(18)
+			kv.CreateRevision = p.int(19)
 		case "mod_revision":
 			p.once(&seen, 8)
-			kv.ModRevision = p.int(18)
+			kv.ModRevision = p.int(19)
 		case "version":
 			p.once(&seen, 16)
-			kv.Version = p.int(18)
+			kv.Version = p.int(19)
 		case "lease":
 			p.once(&seen, 32)
-			kv.Lease = p.int(18)
+			kv.Lease = p.int(19)
 		default:
 			p.ok = false
 		}
@@ -224,17 +225,17 @@ func (p *parser) bytes() []byte {
 	return b[:n]
 }
 
-// int parses an integer of at most digits digits (so it cannot overflow); a fraction or exponent is not for
-// the fast path.
+// int parses an integer of at most digits digits that fits an int64 (lease IDs take all 19); a fraction, an
+// exponent or an overflow is not for the fast path.
 func (p *parser) int(digits int) int64 {
 	neg := p.i < len(p.b) && p.b[p.i] == '-'
 	if neg {
 		p.i++
 	}
 	start := p.i
-	var n int64
+	var n uint64 // 19 digits fit
 	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		n = n*10 + int64(p.b[p.i]-'0')
+		n = n*10 + uint64(p.b[p.i]-'0')
 		p.i++
 	}
 	l := p.i - start
@@ -243,9 +244,11 @@ func (p *parser) int(digits int) int64 {
 		p.ok = false
 	case p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E'):
 		p.ok = false
+	case n > math.MaxInt64 && !(neg && n == math.MaxInt64+1):
+		p.ok = false
 	}
 	if neg {
-		return -n
+		return int64(-n)
 	}
-	return n
+	return int64(n)
 }
