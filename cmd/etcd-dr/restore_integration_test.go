@@ -98,6 +98,13 @@ func TestRestoreBadInput(t *testing.T) {
 				p := filepath.Join(s, "v2", "Incr-00000053-00000062-1763900300")
 				require.NoError(t, os.WriteFile(p, withTrailer([]byte("this is not json")), 0o644))
 			}},
+		{name: "delta that inflates past what its events can be", store: fixture.StoreBRv2, args: []string{"--revision", "72"}, code: 3,
+			stderr: "Incr-00000053-00000062-1763900300.gz: delta (revisions 53-62) refused before being read to its end",
+			damage: func(t *testing.T, s string) {
+				p := filepath.Join(s, "v2", "Incr-00000053-00000062-1763900300")
+				require.NoError(t, os.Remove(p))
+				restoretest.WriteBomb(t, p+".gz", 53, 64<<20)
+			}},
 		{name: "missing delta makes a gap", store: fixture.StoreBRv1, args: []string{"--revision", "164"}, code: 3, stderr: "--revision 144",
 			damage: func(t *testing.T, s string) {
 				require.NoError(t, os.Remove(filepath.Join(s, "v1", "Backup-1763900660", "Incr-00000145-00000154-1763900720.zlib")))

@@ -98,11 +98,15 @@ func (e *Ambiguous) Is(target error) bool { return target == ErrRefused }
 type Corrupt struct {
 	Object string
 	What   string
+	// Err is the finding underneath (format.ErrTooBig, a checksum error, ...), for errors.Is; What says it in words.
+	Err error
 }
 
 func (e *Corrupt) Error() string { return fmt.Sprintf("%s: %s", e.Object, e.What) }
 
 func (e *Corrupt) Is(target error) bool { return target == ErrProblems }
+
+func (e *Corrupt) Unwrap() error { return e.Err }
 
 // InvalidDataDir: a data dir that validation found damaged or older than the store. Class: problems.
 type InvalidDataDir struct {

@@ -1,7 +1,7 @@
 package format
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -23,13 +23,26 @@ const (
 // garbage): it is refused before it is read to the end.
 var ErrTooBig = errors.New("delta is larger than its events can be")
 
+// TooBigError is an ErrTooBig refusal with what passed which bound, for a caller that names the object.
+type TooBigError struct{ What string }
+
+func (e *TooBigError) Error() string { return ErrTooBig.Error() + ": " + e.What }
+
+func (e *TooBigError) Is(target error) bool { return target == ErrTooBig }
+
 // DeltaReader decodes a delta as a stream, one event at a time, and checks its sha256 trailer on the same pass:
 // memory stays bounded by one event whatever the object's size. With a revision range (from the object's name)
 // it also refuses events outside the range or out of order, and bytes past MaxRevisionBytes per revision.
+//
+// It finds each array element's end itself (a bracket and string scan, much cheaper than encoding/json's
+// scanner) and decodes the element with decodeEvent; the elements' JSON is checked there.
 type DeltaReader struct {
 	src     *limitedReader
 	th      *TrailerHash
-	dec     *json.Decoder
+	buf     []byte // buf[r:w] is read and not yet consumed
+	r, w    int
+	base    int64 // input offset of buf[0]
+	eof     bool
 	start   int64 // range the events must lie in; end < start means unchecked
 	end     int64
 	state   int // 0 before '[', 1 inside the array, 2 after ']' and the trailer checked
@@ -40,15 +53,16 @@ type DeltaReader struct {
 	err     error
 }
 
+// readChunk is how much is read from the source at a time.
+const readChunk = 64 << 10
+
 // NewDeltaReader reads the uncompressed delta r. start and end are the revisions its name promises
 // (end < start: no range check, and only the per-event bound applies).
 func NewDeltaReader(r io.Reader, start, end int64) *DeltaReader {
 	th := NewTrailerHash()
+	// The limit sits under the reader's buffer, so it also bounds what is read ahead of the events.
 	src := &limitedReader{r: io.TeeReader(r, th), limit: MaxEventBytes}
-	d := &DeltaReader{src: src, th: th, start: start, end: end}
-	// The limit sits under the decoder, so it also bounds what the decoder buffers ahead.
-	d.dec = json.NewDecoder(src)
-	return d
+	return &DeltaReader{src: src, th: th, start: start, end: end, buf: make([]byte, readChunk)}
 }
 
 // Events is the number of events decoded so far.
@@ -75,45 +89,219 @@ func (d *DeltaReader) Next() (DeltaEvent, error) {
 	return ev, nil
 }
 
-func (d *DeltaReader) next() (DeltaEvent, error) {
-	if d.state == 0 {
-		tok, err := d.dec.Token()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return DeltaEvent{}, fmt.Errorf("%w: delta is only %d bytes", ErrNoTrailer, d.th.Size())
-			}
-			return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: %w", err)
+// offset is the input offset of the next unconsumed byte.
+func (d *DeltaReader) offset() int64 { return d.base + int64(d.r) }
+
+// fill reads more input, keeping buf[from:w]; it returns false at the end of the input.
+func (d *DeltaReader) fill(from int) (bool, error) {
+	if d.eof {
+		return false, nil
+	}
+	if from > 0 { // move what is kept to the front
+		n := copy(d.buf, d.buf[from:d.w])
+		d.base += int64(from)
+		d.r -= from
+		d.w = n
+	}
+	if len(d.buf)-d.w < readChunk/2 { // an element longer than the buffer: grow it (bounded by the read limit)
+		nb := make([]byte, 2*len(d.buf))
+		copy(nb, d.buf[:d.w])
+		d.buf = nb
+	}
+	for {
+		m, err := d.src.Read(d.buf[d.w:])
+		d.w += m
+		if errors.Is(err, io.EOF) {
+			d.eof = true
+			return m > 0, nil
 		}
-		if tok == nil {
+		if err != nil {
+			return m > 0, err
+		}
+		if m > 0 {
+			return true, nil
+		}
+	}
+}
+
+// peek skips JSON whitespace and returns the next byte without consuming it; ok is false at the end of the input.
+func (d *DeltaReader) peek() (byte, bool, error) {
+	for {
+		for d.r < d.w {
+			switch c := d.buf[d.r]; c {
+			case ' ', '\t', '\n', '\r':
+				d.r++
+			default:
+				return c, true, nil
+			}
+		}
+		more, err := d.fill(d.r)
+		if err != nil {
+			return 0, false, err
+		}
+		if !more {
+			return 0, false, nil
+		}
+	}
+}
+
+// element returns the bytes of the JSON value that starts at the next byte (valid until the next read), found by
+// its brackets and strings; whether they are JSON is for the decoder to say.
+func (d *DeltaReader) element() ([]byte, error) {
+	from, i := d.r, d.r
+	depth, inString := 0, false
+	for {
+	scan:
+		for i < d.w {
+			if inString {
+				// Strings are most of a delta (base64 values): find their end with the SIMD searches.
+				rest := d.buf[i:d.w]
+				q := bytes.IndexByte(rest, '"')
+				seg := rest
+				if q >= 0 {
+					seg = rest[:q]
+				}
+				if e := bytes.IndexByte(seg, '\\'); e >= 0 {
+					if i+e+1 >= d.w {
+						i += e
+						break scan // the escaped byte is not read yet
+					}
+					i += e + 2
+					continue
+				}
+				if q < 0 {
+					i = d.w
+					continue
+				}
+				i += q + 1
+				inString = false
+				if depth == 0 {
+					return d.cut(from, i), nil
+				}
+				continue
+			}
+			switch c := d.buf[i]; c {
+			case '"':
+				inString = true
+				i++
+			case '{', '[':
+				depth++
+				i++
+			case '}', ']':
+				if depth == 0 {
+					return d.cut(from, i), nil // the end of a number or literal
+				}
+				i++
+				if depth--; depth == 0 {
+					return d.cut(from, i), nil
+				}
+			case ',', ' ', '\t', '\n', '\r':
+				if depth == 0 {
+					return d.cut(from, i), nil // the end of a number or literal
+				}
+				i++
+			default:
+				i++
+			}
+		}
+		r0 := d.r
+		more, err := d.fill(from)
+		i -= r0 - d.r // the kept bytes moved to the front
+		from = d.r
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			if depth == 0 && !inString && i > from {
+				return d.cut(from, i), nil // a number or literal at the very end
+			}
+			return nil, io.ErrUnexpectedEOF
+		}
+	}
+}
+
+// cut consumes buf[from:to] and returns it.
+func (d *DeltaReader) cut(from, to int) []byte {
+	d.r = to
+	return d.buf[from:to]
+}
+
+// literal returns the next n bytes (fewer at the end of the input) without consuming them.
+func (d *DeltaReader) literal(n int) []byte {
+	for d.w-d.r < n {
+		if more, err := d.fill(d.r); !more || err != nil {
+			break
+		}
+	}
+	return d.buf[d.r:min(d.w, d.r+n)]
+}
+
+func (d *DeltaReader) next() (DeltaEvent, error) {
+	if d.state == 2 {
+		return DeltaEvent{}, io.EOF
+	}
+	if d.state == 0 {
+		c, ok, err := d.peek()
+		if err != nil {
+			return DeltaEvent{}, err
+		}
+		if !ok {
+			return DeltaEvent{}, fmt.Errorf("%w: delta is only %d bytes", ErrNoTrailer, d.th.Size())
+		}
+		switch c {
+		case 'n':
 			// encoding/json writes an empty slice as null: an empty delta, as the whole-object decoder read it.
+			if lit := d.literal(4); string(lit) != "null" {
+				return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: it starts with %q", lit)
+			}
+			d.r += 4
 			if err := d.finish(); err != nil {
 				return DeltaEvent{}, err
 			}
 			d.state = 2
 			return DeltaEvent{}, io.EOF
-		}
-		if delim, ok := tok.(json.Delim); !ok || delim != '[' {
-			return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: it starts with %v", tok)
+		case '[':
+			d.r++
+		default:
+			return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: it starts with %q", d.literal(8))
 		}
 		d.state = 1
-		d.prevEnd = d.dec.InputOffset()
+		d.prevEnd = d.offset()
 		d.src.limit = d.prevEnd + MaxEventBytes
 	}
-	if d.state == 2 {
-		return DeltaEvent{}, io.EOF
+	c, ok, err := d.peek()
+	if err != nil {
+		return DeltaEvent{}, err
 	}
-	if !d.dec.More() {
-		if _, err := d.dec.Token(); err != nil {
-			return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: %w", err)
-		}
+	switch {
+	case !ok:
+		return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: it ends after %d events", d.n)
+	case c == ']':
+		d.r++
 		if err := d.finish(); err != nil {
 			return DeltaEvent{}, err
 		}
 		d.state = 2
 		return DeltaEvent{}, io.EOF
+	case d.n > 0 && c != ',':
+		return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: after event %d comes %q", d.n, c)
+	case d.n > 0:
+		d.r++
+		if c, ok, err = d.peek(); err != nil {
+			return DeltaEvent{}, err
+		} else if !ok || c == ']' {
+			return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: no event after the comma after event %d", d.n)
+		}
 	}
-	var ev DeltaEvent
-	if err := d.dec.Decode(&ev); err != nil {
+	elem, err := d.element()
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: event %d: %w", d.n, err)
+		}
+		return DeltaEvent{}, err
+	}
+	ev, err := decodeEvent(elem)
+	if err != nil {
 		return DeltaEvent{}, fmt.Errorf("delta is not a JSON array of events: event %d: %w", d.n, err)
 	}
 	if ev.EtcdEvent == nil || ev.EtcdEvent.Kv == nil {
@@ -128,24 +316,25 @@ func (d *DeltaReader) next() (DeltaEvent, error) {
 			return DeltaEvent{}, fmt.Errorf("events out of order: revision %d after %d", rev, d.lastRev)
 		}
 	}
-	off := d.dec.InputOffset()
+	off := d.offset()
 	if d.n == 0 || rev != d.lastRev {
 		d.revFrom = d.prevEnd // this revision's bytes count from the end of the previous event
 	}
 	if off-d.revFrom > MaxRevisionBytes {
-		return DeltaEvent{}, fmt.Errorf("%w: revision %d takes more than %d MiB of events", ErrTooBig, rev, MaxRevisionBytes>>20)
+		return DeltaEvent{}, &TooBigError{What: fmt.Sprintf("revision %d takes more than %d MiB of events", rev, MaxRevisionBytes>>20)}
 	}
 	d.n++
 	d.lastRev = rev
 	d.prevEnd = off
-	// The decoder may read at most one more event's bound past what it has consumed.
+	// At most one more event's bound may be read past what was consumed.
 	d.src.limit = off + MaxEventBytes
 	return ev, nil
 }
 
 // finish reads what follows the array: optional JSON whitespace, then exactly the 32-byte trailer.
 func (d *DeltaReader) finish() error {
-	rest := io.MultiReader(d.dec.Buffered(), d.src)
+	rest := io.MultiReader(bytes.NewReader(d.buf[d.r:d.w]), d.src)
+	d.r = d.w
 	d.src.limit = d.src.n + MaxEventBytes // whitespace after the array is bounded like an event
 	var window [TrailerSize]byte
 	n := 0
@@ -179,7 +368,7 @@ func (d *DeltaReader) finish() error {
 func (d *DeltaReader) classify(err error) error {
 	if errors.Is(err, ErrChecksum) || errors.Is(err, ErrNoTrailer) || errors.Is(err, ErrTooBig) || errors.Is(err, errReadLimit) {
 		if errors.Is(err, errReadLimit) {
-			return fmt.Errorf("%w: an event (or the data around it) passes %d MiB after %d events", ErrTooBig, MaxEventBytes>>20, d.n)
+			return &TooBigError{What: fmt.Sprintf("an event (or the data around it) passes %d MiB after %d events", MaxEventBytes>>20, d.n)}
 		}
 		return err
 	}

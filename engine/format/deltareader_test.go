@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -254,13 +256,19 @@ func FuzzDecodeDelta(f *testing.F) {
 	f.Add(trailer([]byte("[]")))
 	f.Add(trailer([]byte(`[{"etcdEvent":{"type":1,"kv":{"key":"L2I=","mod_revision":6}},"time":"2026-01-02T03:04:05Z"}]`)))
 	f.Add(trailer([]byte(`[{"etcdEvent":{}}]`)))
+	f.Add(trailer([]byte(`[{"etcdEvent":{"kv":{"key":"L2\u0045=","mod_revision":6,"lease":-1}},"time":"2026-01-02T03:04:05.5+01:00"} , {"etcdEvent":{"kv":{"key":"L2E=","mod_revision":7}}}]`)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		events, err := DecodeDeltaBytes(data)
+		want, lerr := legacyDecode(data)
 		if err != nil {
+			// What the whole-object decoder accepts, the stream accepts too, unless an event has no key-value
+			// (which the whole-object decoder let through) or passes the bounds.
+			if lerr == nil && !errors.Is(err, ErrTooBig) && allHaveKV(want) {
+				t.Fatalf("the whole-object decoder read %d events, the stream failed: %v", len(want), err)
+			}
 			return
 		}
 		// What the stream accepts, the whole-object decoder accepts with the same events.
-		want, lerr := legacyDecode(data)
 		if lerr != nil {
 			t.Fatalf("stream decoded %d events, the whole-object decoder failed: %v", len(events), lerr)
 		}
@@ -282,4 +290,112 @@ func FuzzDecodeDelta(f *testing.F) {
 			t.Fatalf("round trip changed events: %s → %s", a, c)
 		}
 	})
+}
+
+// The fast path and encoding/json agree on every spelling a writer may use; what the fast path does not take
+// falls back to encoding/json, so the events are the same either way.
+func TestDecodeEventMatchesEncodingJSON(t *testing.T) {
+	cases := map[string]string{
+		"as json.Marshal writes": `{"etcdEvent":{"kv":{"key":"L2E=","create_revision":5,"mod_revision":6,"version":2,"value":"MQ==","lease":7}},"time":"2026-01-02T03:04:05.123456789+01:00"}`,
+		"a delete with prev_kv":  `{"etcdEvent":{"type":1,"kv":{"key":"L2E=","mod_revision":6},"prev_kv":{"key":"L2E=","create_revision":5,"mod_revision":5,"version":1,"value":"eA=="}},"time":"2026-01-02T03:04:05Z"}`,
+		"whitespace":             " { \"etcdEvent\" : { \"kv\" : { \"key\" : \"L2E=\" ,\n\"mod_revision\" : 6 } } , \"time\" : \"2026-01-02T03:04:05Z\" } ",
+		"escaped key bytes":      `{"etcdEvent":{"kv":{"key":"L2\u0045=","mod_revision":6}}}`,
+		"other spelling":         `{"EtcdEvent":{"KV":{"Key":"L2E=","Mod_Revision":6}}}`,
+		"repeated object":        `{"etcdEvent":{"kv":{"key":"L2E="},"kv":{"mod_revision":6}}}`,
+		"unknown field":          `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"extra":[1,{"a":"b"}]}},"x":null}`,
+		"nulls":                  `{"etcdEvent":{"kv":{"key":null,"value":null,"mod_revision":6},"prev_kv":null},"time":null}`,
+		"empty value":            `{"etcdEvent":{"kv":{"key":"L2E=","value":"","mod_revision":6}}}`,
+		"negative and zero":      `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"lease":-3,"version":0}}}`,
+		"exponent":               `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6e0}}}`,
+		"leading zero":           `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":06}}}`,
+		"bad base64":             `{"etcdEvent":{"kv":{"key":"L2E","mod_revision":6}}}`,
+		"newline in base64":      "{\"etcdEvent\":{\"kv\":{\"key\":\"L2\nE=\",\"mod_revision\":6}}}",
+		"huge number":            `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":99999999999999999999}}}`,
+		"19 digits too big":      `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":9223372036854775808}}}`,
+		"smallest int64":         `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"lease":-9223372036854775808}}}`,
+		"a lease ID":             `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"lease":7587887788888888888}}}`,
+		"bad time":               `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6}},"time":"yesterday"}`,
+		"trailing garbage":       `{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6}}}}`,
+		"not an object":          `[1,2]`,
+	}
+	for name, elem := range cases {
+		t.Run(name, func(t *testing.T) {
+			var want DeltaEvent
+			werr := json.Unmarshal([]byte(elem), &want)
+			got, gerr := decodeEvent([]byte(elem))
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("decodeEvent error %v, encoding/json error %v", gerr, werr)
+			}
+			a, _ := json.Marshal(got)
+			b, _ := json.Marshal(want)
+			if !bytes.Equal(a, b) {
+				t.Fatalf("decodeEvent gave %s, encoding/json %s", a, b)
+			}
+		})
+	}
+	// The common shape must take the fast path, or the speed-up is gone without a test noticing.
+	for _, name := range []string{"as json.Marshal writes", "a delete with prev_kv", "a lease ID", "smallest int64"} {
+		if _, ok := parseEvent([]byte(cases[name])); !ok {
+			t.Errorf("%s: fell back to encoding/json", name)
+		}
+	}
+}
+
+// BenchmarkDeltaReader decodes a 10 000-event delta of 100-byte values (the restore benchmark's shape).
+func BenchmarkDeltaReader(b *testing.B) {
+	events := make([]DeltaEvent, 10000)
+	for i := range events {
+		events[i] = put(fmt.Sprintf("/registry/pods/default/pod-%07d", i), int64(100+i), bytes.Repeat([]byte("v"), 100))
+	}
+	data := encoded(b, events...)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := readAll(NewDeltaReader(bytes.NewReader(data), 100, int64(100+len(events)-1)))
+		if err != nil || len(got) != len(events) {
+			b.Fatalf("%d events, %v", len(got), err)
+		}
+	}
+	b.ReportMetric(float64(len(events)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func allHaveKV(events []DeltaEvent) bool {
+	for _, e := range events {
+		if e.EtcdEvent == nil || e.EtcdEvent.Kv == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Element boundaries fall anywhere in the reads: one byte at a time, with escapes (other writers escape what
+// json.Marshal does not) and values larger than the reader's buffer, the stream reads what the whole-object
+// decoder reads.
+func TestDeltaReaderAnyReadSize(t *testing.T) {
+	big := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("x"), 3*readChunk))
+	body := `[{"etcdEvent":{"kv":{"key":"L2\u0045=","mod_revision":5,"value":"` + big + `"}},"time":"2026-01-02T03:04:05Z"},` +
+		`{"etcdEvent":{"kv":{"key":"L2E=","mod_revision":6,"value":"\u004d\u0051=="}}},` +
+		`{"etcdEvent":{"type":1,"kv":{"key":"L2E=","mod_revision":7}}}]`
+	data := trailer([]byte(body))
+	want, err := legacyDecode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]io.Reader{
+		"whole":    bytes.NewReader(data),
+		"one byte": iotest.OneByteReader(bytes.NewReader(data)),
+		"halves":   iotest.HalfReader(bytes.NewReader(data)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := DecodeDelta(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(got)
+			b, _ := json.Marshal(want)
+			if !bytes.Equal(a, b) {
+				t.Fatalf("stream read %.200s..., whole-object decoder %.200s...", a, b)
+			}
+		})
+	}
 }

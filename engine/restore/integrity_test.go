@@ -77,8 +77,9 @@ func TestRestoreDecompressionBomb(t *testing.T) {
 		_, err = restoreFrom(t, "file://"+dir, 0, restore.Config{DataDir: dataDir})
 	})
 	t.Logf("restore with a 1 GiB bomb: %v, heap in use grew at most %d MiB, %d MiB allocated in all: %v", time.Since(start).Round(time.Millisecond), peak>>20, alloc>>20, err)
-	if !errors.Is(err, fault.ErrProblems) || !errors.Is(err, format.ErrTooBig) || !strings.Contains(err.Error(), key) {
-		t.Fatalf("restore: %v, want exit-3 problems naming %s as too big", err, key)
+	var corrupt *fault.Corrupt
+	if !errors.As(err, &corrupt) || corrupt.Object != key || !errors.Is(err, fault.ErrProblems) || !errors.Is(err, format.ErrTooBig) {
+		t.Fatalf("restore: %v, want a corrupt object %s (exit-3 problems) wrapping format.ErrTooBig", err, key)
 	}
 	if peak > 64<<20 {
 		t.Errorf("heap in use grew by %d MiB, want < 64 MiB", peak>>20)

@@ -54,7 +54,9 @@ func (clusterVersion) Version() *semver.Version { return semver.New("3.6.0") }
 // openReplayer opens the db file at path (a snapshot without its sha256 trailer) for replay.
 func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err error) {
 	// bbolt and the backend panic on a file they cannot open; check it here to fail with an error instead.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	// Read-only: a writable open of etcd's db (which has no synced freelist) scans every page to rebuild the
+	// freelist and writes it back (0.13 s of CPU for a 1 GiB db, measured) before the backend does it again.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
 	if err != nil {
 		return nil, fault.Problems("the full snapshot is not a usable etcd database: %v", err)
 	}
@@ -127,28 +129,33 @@ func (r *replayer) applyRevision(obj string, rev int64, evs []format.DeltaEvent)
 			r.granted++
 		}
 	}
-	txn := r.kv.Write(traceutil.TODO())
+	// etcd's txn records a timed trace step per put (a time.Now and an append each: ~15% of the replay's CPU);
+	// StepWithFunction turns steps off while the puts run and records one.
+	trace := traceutil.TODO()
+	txn := r.kv.Write(trace)
 	// The transaction's own revision (no read of the store: that copies its whole write buffer each time).
 	if cur := txn.Rev(); rev != cur+1 {
 		txn.End()
 		return fault.Problems("%s: next event is at revision %d but the store is at %d: revisions %d-%d are missing from the backup", obj, rev, cur, cur+1, rev-1)
 	}
 	var problem error
-	for _, e := range evs {
-		ev := e.EtcdEvent
-		switch ev.Type {
-		case mvccpb.PUT:
-			txn.Put(ev.Kv.Key, ev.Kv.Value, lease.LeaseID(ev.Kv.Lease))
-		case mvccpb.DELETE:
-			if n, _ := txn.DeleteRange(ev.Kv.Key, nil); n != 1 && problem == nil {
-				problem = fault.Problems("%s: revision %d deletes key %q, which does not exist in the restored store: the backup does not continue the state before it", obj, rev, ev.Kv.Key)
-			}
-		default:
-			if problem == nil {
-				problem = fault.Problems("%s: revision %d has an event of unknown type %v", obj, rev, ev.Type)
+	trace.StepWithFunction(func() {
+		for _, e := range evs {
+			ev := e.EtcdEvent
+			switch ev.Type {
+			case mvccpb.PUT:
+				txn.Put(ev.Kv.Key, ev.Kv.Value, lease.LeaseID(ev.Kv.Lease))
+			case mvccpb.DELETE:
+				if n, _ := txn.DeleteRange(ev.Kv.Key, nil); n != 1 && problem == nil {
+					problem = fault.Problems("%s: revision %d deletes key %q, which does not exist in the restored store: the backup does not continue the state before it", obj, rev, ev.Kv.Key)
+				}
+			default:
+				if problem == nil {
+					problem = fault.Problems("%s: revision %d has an event of unknown type %v", obj, rev, ev.Type)
+				}
 			}
 		}
-	}
+	}, "replay")
 	changes := txn.Changes()
 	if problem == nil {
 		problem = compareChanges(obj, rev, evs, changes)

@@ -185,13 +185,8 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 // target.
 func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot, target int64, db string, cfg Config, res *Result) error {
 	base := snaps[0]
-	fctx, stopFetch := context.WithCancel(ctx)
-	deltas := prefetch(fctx, st, snaps[1:], target, cfg.Decrypt)
-	defer func() {
-		stopFetch()
-		for range deltas { // let the fetcher end before the store is closed
-		}
-	}()
+	deltas := prefetch(ctx, st, snaps[1:], target, cfg.Decrypt)
+	defer deltas.stop() // let the fetchers end before the store is closed
 	if err := downloadFull(ctx, st, base, db, cfg); err != nil {
 		return err
 	}
@@ -215,8 +210,9 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 		res.Notes = append(res.Notes, fmt.Sprintf("full snapshot %s holds revision %d although named %d; delta events up to %d are skipped", path.Base(base.Key), inner, base.EndRevision, inner))
 	}
 	m := newApplyMeter(cfg.Progress, inner, target)
-	for f := range deltas {
-		if rp.Rev() >= target {
+	for rp.Rev() < target {
+		f, ok := deltas.next()
+		if !ok {
 			break
 		}
 		if err := ctx.Err(); err != nil {
@@ -227,7 +223,7 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 		}
 		if err := applyDelta(ctx, f.snap, f.events, target, rp, m); err != nil {
 			if errors.Is(err, fault.ErrProblems) && !f.last {
-				if verr := verdict(deltas, f.snap.Key); verr != nil {
+				if verr := deltas.verdict(f.snap.Key); verr != nil {
 					return verr
 				}
 			}
