@@ -501,7 +501,15 @@ func (p *Page) known(snap catalog.Snapshot) catalog.Snapshot {
 }
 
 func (p *Page) objectLine(s *catalog.Snapshot) string {
-	revs := fmt.Sprintf("%d-%d", s.StartRevision, s.EndRevision)
+	revs, comp := p.objectTexts(s)
+	return common.Pad(string(s.Kind), colKind) + " " + common.Pad(revs, colRevs) + " " + common.PadLeft(common.Bytes(s.Size), colSize) +
+		"  " + common.Pad(common.Stamp(s.Time), colTime) + "  " + common.Pad(comp, colComp) + "  " + common.BaseName(s.Key)
+}
+
+// objectTexts are an object's revisions (a full snapshot's "@rev", "on demand" until a pick reads it) and its
+// compression ("-" for none, "+age" when encrypted), as the tree and the table show them.
+func (p *Page) objectTexts(s *catalog.Snapshot) (revs, comp string) {
+	revs = fmt.Sprintf("%d-%d", s.StartRevision, s.EndRevision)
 	if s.Kind == catalog.Full {
 		revs = fmt.Sprintf("@%d", s.EndRevision)
 	}
@@ -511,15 +519,14 @@ func (p *Page) objectLine(s *catalog.Snapshot) string {
 			revs = fmt.Sprintf("@%d read", rev)
 		}
 	}
-	comp := s.Compression
+	comp = s.Compression
 	if comp == "" || comp == "none" {
 		comp = "-"
 	}
 	if s.Encrypted {
 		comp += "+age"
 	}
-	return common.Pad(string(s.Kind), colKind) + " " + common.Pad(revs, colRevs) + " " + common.PadLeft(common.Bytes(s.Size), colSize) +
-		"  " + common.Pad(common.Stamp(s.Time), colTime) + "  " + common.Pad(comp, colComp) + "  " + common.BaseName(s.Key)
+	return revs, comp
 }
 
 // lower returns s in lower case, computed once per catalog.

@@ -152,22 +152,6 @@ func (p *Page) chainCells(ci int) table.Row {
 
 // objectCells is one object's row.
 func (p *Page) objectCells(s *catalog.Snapshot, branch string) table.Row {
-	revs := fmt.Sprintf("%d-%d", s.StartRevision, s.EndRevision)
-	if s.Kind == catalog.Full {
-		revs = fmt.Sprintf("@%d", s.EndRevision)
-	}
-	if s.RevisionOnDemand {
-		revs = "on demand"
-		if rev, ok := p.read[s.Key]; ok {
-			revs = fmt.Sprintf("@%d read", rev)
-		}
-	}
-	comp := s.Compression
-	if comp == "" || comp == "none" {
-		comp = "-"
-	}
-	if s.Encrypted {
-		comp += "+age"
-	}
+	revs, comp := p.objectTexts(s)
 	return table.Row{branch, string(s.Kind), revs, common.PadLeft(common.Bytes(s.Size), tcSize), common.Stamp(s.Time), comp, string(s.Layout), common.BaseName(s.Key)}
 }
