@@ -155,3 +155,27 @@ func TestWildOnDemandRevisionRead(t *testing.T) {
 	topIs[*catalogpage.Page](t, m)
 	mustContain(t, m, fmt.Sprintf("restorable to %d (read at pick)", rev), fmt.Sprintf("@%d read", rev))
 }
+
+// The fleet screen of a root of other tools' backups says what list says of a cluster whose newest backup is read
+// only when picked: "on demand" when no revision is known yet (talos-backup, age), "<known>+" when older
+// snapshots give a lower bound (k3s: a .zip newer than the plain snapshot).
+func TestWildFleetRevisionOnDemand(t *testing.T) {
+	url, w := wildStore(t, "wildfleet")
+	a := startApp(t, wildModel(t, url), 160, 45)
+	frame := a.waitFor("CLUSTER", fixture.WildTalosDir, fixture.WildK3sDir)
+	row := func(cluster string) string {
+		for _, line := range strings.Split(frame, "\n") {
+			if f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "▸")); len(f) > 2 && f[0] == cluster {
+				return line
+			}
+		}
+		t.Fatalf("no row for %s:\n%s", cluster, frame)
+		return ""
+	}
+	if k3s, want := row(fixture.WildK3sDir), fmt.Sprintf(" %d+ ", w.Revisions[w.K3s]); !strings.Contains(k3s, want) {
+		t.Errorf("k3s row %q lacks %q", k3s, want)
+	}
+	if talos := row(fixture.WildTalosDir); !strings.Contains(talos, " on demand ") {
+		t.Errorf("talos row %q lacks \"on demand\"", talos)
+	}
+}

@@ -306,6 +306,12 @@ func (p *Page) row(h *engine.ClusterHealth, sel bool, nw int) string {
 	if h.RestorableRevision > 0 {
 		rev = fmt.Sprint(h.RestorableRevision)
 	}
+	switch { // the newest backup's revision is read when picked: what is known is a lower bound
+	case h.RevisionOnDemand && h.RestorableRevision == 0:
+		rev = "on demand"
+	case h.RevisionOnDemand:
+		rev += "+"
+	}
 	age := "never"
 	if !h.LastBackup.IsZero() {
 		age = common.Ago(h.LastBackup, p.c.Now())
