@@ -96,7 +96,9 @@ func Compact(ctx context.Context, st *store.Store, point *pick.Result, cfg Confi
 	snaps := point.Snapshots()
 	res := &Result{Revision: point.Revision, EtcdVersion: etcdVersion(point), Chain: snaps[0].Key, Folded: point.Objects}
 
-	dataDir := filepath.Join(scratch, "data")
+	// The replayed db, copied off the replay's store: no data dir is written (no member dir, WAL or snap: the
+	// rewrite needs the db alone, and a restore of the compacted snapshot writes its own membership).
+	restoredDB := filepath.Join(scratch, "replayed.db")
 	var f *folded
 	// The state is read inside the restore, from the store its replay built, whose index is in memory.
 	afterReplay := func(ctx context.Context, kv mvcc.KV, be backend.Backend) error {
@@ -105,9 +107,10 @@ func Compact(ctx context.Context, st *store.Store, point *pick.Result, cfg Confi
 			return err
 		}
 		f = &out
-		return nil
+		return copyDB(be, restoredDB)
 	}
-	restored, err := restore.Restore(ctx, st, point, restore.Config{DataDir: dataDir, Decrypt: cfg.Decrypt, Progress: cfg.Progress, AfterReplay: afterReplay})
+	restored, err := restore.Restore(ctx, st, point, restore.Config{DataDir: filepath.Join(scratch, "data"), Decrypt: cfg.Decrypt,
+		Progress: cfg.Progress, AfterReplay: afterReplay, ReplayOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("restore chain %s up to revision %d into scratch folder %s: %w", snaps[0].Key, point.Revision, scratch, err)
 	}
@@ -120,8 +123,6 @@ func Compact(ctx context.Context, st *store.Store, point *pick.Result, cfg Confi
 		return nil, fmt.Errorf("the restore counted %d keys at revision %d but its store served %d: not uploaded", *restored.Keys, point.Revision, f.state.keys)
 	}
 
-	// The data dir's db: the replayed one with the membership etcdutl wrote into it.
-	restoredDB := filepath.Join(dataDir, "member", "snap", "db")
 	db := filepath.Join(scratch, "compacted.db")
 	m := progress.NewMeter(cfg.Progress, "compact and defragment", restoredDB, "revisions", point.Revision)
 	if err := rewrite(ctx, restoredDB, db, point.Revision, f.live); err != nil {
@@ -151,6 +152,26 @@ func Compact(ctx context.Context, st *store.Store, point *pick.Result, cfg Confi
 	res.Seconds = time.Since(start).Seconds()
 	cfg.Logger.Info("chain compacted", "chain", res.Chain, "into", res.Key, "revision", res.Revision, "dbBytes", res.DBBytes, "took", time.Since(start).Round(time.Millisecond))
 	return res, nil
+}
+
+// copyDB writes a consistent copy of the backend's db to path (etcd's own snapshot of it: one read transaction).
+func copyDB(be backend.Backend, path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("copy the replayed db: %w", err)
+	}
+	snap := be.Snapshot()
+	_, err = snap.WriteTo(f)
+	if cerr := snap.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("copy the replayed db to %s: %w", path, err)
+	}
+	return nil
 }
 
 // Foldable refuses a point with nothing to fold: a lone full snapshot (the chain has no deltas up to the

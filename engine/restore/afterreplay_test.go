@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.etcd.io/etcd/server/v3/storage/backend"
@@ -41,5 +42,19 @@ func TestRestoreAfterReplay(t *testing.T) {
 	}
 	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
 		t.Fatalf("a failed restore left %s behind (%v)", dataDir, err)
+	}
+
+	// ReplayOnly: the replay, its checks and AfterReplay, and no data dir; a pick with nothing to replay is refused.
+	calls = 0
+	dataDir = filepath.Join(t.TempDir(), "etcd")
+	res, err := restoreFrom(t, "file://"+ch.Store, 0, restore.Config{DataDir: dataDir, AfterReplay: seen, ReplayOnly: true})
+	if err != nil || calls != 1 || res.Revision != ch.Revision || len(res.Members) != 0 || res.DataDir != "" {
+		t.Fatalf("ReplayOnly: %+v, %v, AfterReplay called %d times", res, err, calls)
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("ReplayOnly wrote %s (%v)", dataDir, err)
+	}
+	if _, err := restoreFrom(t, "file://"+ch.Store, ch.FullRevision, restore.Config{DataDir: dataDir, ReplayOnly: true}); err == nil || !strings.Contains(err.Error(), "nothing to replay") {
+		t.Fatalf("ReplayOnly of the full snapshot alone: %v, want a refusal", err)
 	}
 }

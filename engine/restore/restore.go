@@ -63,6 +63,10 @@ type Config struct {
 	// index the replay built, instead of loading the db again. Its error ends the restore. Not called without a
 	// replay.
 	AfterReplay func(ctx context.Context, kv mvcc.KV, be backend.Backend) error
+	// ReplayOnly ends the restore after the replay, its checks and AfterReplay: no data dir is written (the
+	// Result has no members). For compact, whose AfterReplay keeps what it needs of the replayed db; a pick that
+	// needs no replay is refused.
+	ReplayOnly bool
 }
 
 // Result says what was restored. Its JSON is the CLI contract's restore shape.
@@ -126,10 +130,19 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	defer stage.remove()
 	res := &Result{DataDir: tgt.path, Revision: r.Revision, FullSnapshot: snaps[0].Key, Members: []MemberDir{}, Notes: notes}
 	src := snapshotSource{path: stage.db(), verified: true}
+	replays := len(snaps) > 1 && r.Revision > snaps[0].EndRevision
+	if cfg.ReplayOnly && !replays {
+		return nil, fault.Refused("nothing to replay: the pick at revision %d is the full snapshot %s alone", r.Revision, snaps[0].Key)
+	}
 	switch {
-	case len(snaps) > 1 && r.Revision > snaps[0].EndRevision:
+	case replays:
 		if err := replayChain(ctx, st, snaps, r.Revision, stage.db(), cfg, res); err != nil {
 			return nil, err
+		}
+		if cfg.ReplayOnly {
+			res.DataDir = ""
+			res.Seconds = time.Since(start).Seconds()
+			return res, nil
 		}
 	case plainLocal(st, snaps[0]) != "":
 		// A plain snapshot on a directory store needs no copy of ours: etcdutl reads it where it is and checks
