@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -47,20 +46,20 @@ func (r *Repo) ReadExcludeTags(ctx context.Context) error {
 		}
 	}
 	readAll := len(cat.Clusters()) <= 1
-	var mu sync.Mutex // guards chains[i].Notes across the per-cluster readers
+	// Each chain is read and marked by one goroutine only: no lock.
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(tagReaders)
 	for _, idx := range byCluster {
 		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(chains[b].EndRevision, chains[a].EndRevision) })
 		if readAll {
 			for _, i := range idx {
-				g.Go(func() error { return r.markExcluded(ctx, &mu, &chains[i]) })
+				g.Go(func() error { return r.markExcluded(ctx, &chains[i]) })
 			}
 			continue
 		}
 		g.Go(func() error {
 			for _, i := range idx {
-				if err := r.markExcluded(ctx, &mu, &chains[i]); err != nil || chains[i].Base.Excluded == "" {
+				if err := r.markExcluded(ctx, &chains[i]); err != nil || chains[i].Base.Excluded == "" {
 					return err
 				}
 			}
@@ -79,13 +78,11 @@ func (r *Repo) ReadExcludeTags(ctx context.Context) error {
 }
 
 // markExcluded reads one chain's exclude tag into it; only a cancelled ctx is an error.
-func (r *Repo) markExcluded(ctx context.Context, mu *sync.Mutex, ch *catalog.Chain) error {
+func (r *Repo) markExcluded(ctx context.Context, ch *catalog.Chain) error {
 	why, err := taggedExclusion(ctx, r.st, ch.Base.Key)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if err != nil {
 		ch.Notes = append(slices.Clip(ch.Notes), fmt.Sprintf("its exclude tag could not be read (%v); pick reads it again before using it", err))
 		return nil
