@@ -3,8 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,38 +11,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/etcd-dr/etcd-dr/engine/heartbeat"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/store"
 )
-
-// putTree copies a fixture folder into st below prefix.
-func putTree(t testing.TB, st *store.Store, fixture, prefix string) {
-	t.Helper()
-	ctx := context.Background()
-	root := filepath.Join("..", "testdata", "stores", fixture)
-	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w, err := st.NewWriter(ctx, prefix+"/"+filepath.ToSlash(rel), store.WriteOptions{})
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, f); err != nil {
-			w.Abort()
-			return err
-		}
-		return w.Commit()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // fleetStore is a seed bucket in miniature at mem://name: three clusters from the real fixtures (one with a
 // gap), one with a backup leader's fresh heartbeat. (Layouts whose names carry no time, like etcd-operator's,
@@ -52,14 +21,10 @@ func putTree(t testing.TB, st *store.Store, fixture, prefix string) {
 func fleetStore(t testing.TB, name string) string {
 	t.Helper()
 	url := "mem://" + name
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	putTree(t, st, "etcdbr-v2", "shoot--a/etcd-main")
-	putTree(t, st, "etcdbr-v1", "shoot--a/etcd-evts")
-	putTree(t, st, "etcdbr-v1", "shoot--b/etcd-main")
+	stores := filepath.Join("..", "testdata", "stores")
+	testenv.UploadDir(t, url, filepath.Join(stores, "etcdbr-v2"), "shoot--a/etcd-main")
+	testenv.UploadDir(t, url, filepath.Join(stores, "etcdbr-v1"), "shoot--a/etcd-evts")
+	testenv.UploadDir(t, url, filepath.Join(stores, "etcdbr-v1"), "shoot--b/etcd-main")
 	sub, err := store.Open(context.Background(), url+"/shoot--a/etcd-evts")
 	if err != nil {
 		t.Fatal(err)

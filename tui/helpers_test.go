@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	"github.com/etcd-dr/etcd-dr/tui/tuitest"
 )
 
@@ -24,37 +23,8 @@ var noColor = true
 // memStore copies a fixture folder into mem://name so that screens show a stable URL.
 func memStore(t testing.TB, fixture, name string) string {
 	t.Helper()
-	ctx := context.Background()
 	url := "mem://" + name
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	root := filepath.Join("..", "testdata", "stores", fixture)
-	err = filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w, err := st.NewWriter(ctx, filepath.ToSlash(rel), store.WriteOptions{})
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, f); err != nil {
-			w.Abort()
-			return err
-		}
-		return w.Commit()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.UploadDir(t, url, filepath.Join("..", "testdata", "stores", fixture), "")
 	return url
 }
 

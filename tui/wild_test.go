@@ -3,9 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,7 +11,7 @@ import (
 	"time"
 
 	"github.com/etcd-dr/etcd-dr/internal/fixture"
-	"github.com/etcd-dr/etcd-dr/store"
+	"github.com/etcd-dr/etcd-dr/internal/testenv"
 	catalogpage "github.com/etcd-dr/etcd-dr/tui/pages/catalog"
 	downloadpage "github.com/etcd-dr/etcd-dr/tui/pages/download"
 )
@@ -53,35 +51,7 @@ func wildStore(t *testing.T, name string) (string, *fixture.Wild) {
 		t.Fatal(wildErr)
 	}
 	url := "mem://" + name
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	root := wildFix.Dir
-	err = filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w, err := st.NewWriter(context.Background(), filepath.ToSlash(rel), store.WriteOptions{})
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, f); err != nil {
-			w.Abort()
-			return err
-		}
-		return w.Commit()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.UploadDir(t, url, wildFix.Dir, "")
 	return url, wildFix
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etcd-dr/etcd-dr/internal/testenv"
-	"github.com/etcd-dr/etcd-dr/store"
 )
 
 // runCLI runs etcd-dr in-process with args and returns stdout, stderr and the exit code main would use.
@@ -23,35 +22,6 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	root.SetArgs(args)
 	code := report(g, root.ExecuteContext(context.Background()))
 	return out.String(), errb.String(), code
-}
-
-// uploadDir copies every file below dir into the store at url, keys relative to dir.
-func uploadDir(t *testing.T, url, dir string) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, url)
-	require.NoError(t, err)
-	defer st.Close()
-	err = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		w, err := st.NewWriter(ctx, filepath.ToSlash(rel), store.WriteOptions{})
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(b); err != nil {
-			w.Abort()
-			return err
-		}
-		return w.Commit()
-	})
-	require.NoError(t, err)
 }
 
 // fixtureStores returns, per layout, a store URL of the committed fixture on file:// and, with servers on,
@@ -82,13 +52,13 @@ func fixtureStores(t *testing.T, withServers bool) map[string]string {
 		out["file/"+name] = "file://" + filepath.Join(td, rel)
 		if s3 != nil {
 			u := s3.URL("backups", name)
-			uploadDir(t, u, filepath.Join(td, rel))
+			testenv.UploadDir(t, u, filepath.Join(td, rel), "")
 			out["s3/"+name] = u
 			u = az.URL("backups", name)
-			uploadDir(t, u, filepath.Join(td, rel))
+			testenv.UploadDir(t, u, filepath.Join(td, rel), "")
 			out["azblob/"+name] = u
 			u = gcs.URL("backups", name)
-			uploadDir(t, u, filepath.Join(td, rel))
+			testenv.UploadDir(t, u, filepath.Join(td, rel), "")
 			out["gs/"+name] = u
 		}
 	}

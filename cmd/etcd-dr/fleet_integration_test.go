@@ -31,7 +31,7 @@ func fleetRoots(t *testing.T) (map[string]string, string) {
 	urls := map[string]string{"file": "file://" + root}
 	for _, backend := range testenv.ObjectStores {
 		u := testenv.StartBucket(t, backend, "seed-backups").URL("seed")
-		uploadDir(t, u, root)
+		testenv.UploadDir(t, u, root, "")
 		urls[backend] = u
 	}
 	return urls, root
@@ -221,7 +221,7 @@ func TestFleetHeartbeatsBelongToTheirCluster(t *testing.T) {
 	for name, url := range urls {
 		t.Run(name, func(t *testing.T) {
 			if name != "file" {
-				uploadDir(t, url, beat)
+				testenv.UploadDir(t, url, beat, "")
 			}
 			out, errs, code := runCLI(t, "list", "--store", url, "-o", "json")
 			require.Equal(t, 0, code, errs)

@@ -51,13 +51,13 @@ func gcVerbOn(t *testing.T, backend string) {
 		s3.Env(t)
 		s3.CreateBucket(t, "gcb")
 		url = s3.URL("gcb", "etcd-main")
-		uploadDir(t, url, dir)
+		testenv.UploadDir(t, url, dir, "")
 	case "gs":
 		gcs := testenv.StartGCS(t)
 		gcs.Env(t)
 		gcs.CreateBucket(t, "gcb")
 		url = gcs.URL("gcb", "etcd-main")
-		uploadDir(t, url, dir)
+		testenv.UploadDir(t, url, dir, "")
 	}
 	// exists tells whether the object at local path f (under dir) is in the store at url.
 	exists := func(f string) bool {

@@ -272,7 +272,7 @@ func TestRestoreAndValidateJSONContract(t *testing.T) {
 		var urls [2]string
 		for i, f := range stores["file"] {
 			urls[i] = b.URL(path.Base(f))
-			uploadDir(t, urls[i], strings.TrimPrefix(f, "file://"))
+			testenv.UploadDir(t, urls[i], strings.TrimPrefix(f, "file://"), "")
 		}
 		stores[backend] = urls
 	}

@@ -224,7 +224,7 @@ func TestListShowsHeartbeats(t *testing.T) {
 	urls := map[string]string{"file": "file://" + testenv.CopyStore(t, "stores/etcdbr-v2")}
 	for _, backend := range testenv.ObjectStores {
 		u := testenv.StartBucket(t, backend, "backups").URL("etcdbr-v2")
-		uploadDir(t, u, filepath.Join(td, "stores/etcdbr-v2"))
+		testenv.UploadDir(t, u, filepath.Join(td, "stores/etcdbr-v2"), "")
 		urls[backend] = u
 	}
 	now := time.Now().UTC().Truncate(time.Second)
