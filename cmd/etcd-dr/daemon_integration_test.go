@@ -220,20 +220,9 @@ func TestDaemonKilledMidUpload(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "etcd-dr")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
-	for _, backend := range []string{"s3", "gs"} {
+	for _, backend := range testenv.ObjectStores {
 		t.Run(backend, func(t *testing.T) {
-			var url string
-			if backend == "s3" {
-				s3 := testenv.StartS3(t)
-				s3.Env(t)
-				s3.CreateBucket(t, "kill")
-				url = s3.URL("kill", "etcd-main")
-			} else {
-				gcs := testenv.StartGCS(t)
-				gcs.Env(t)
-				gcs.CreateBucket(t, "kill")
-				url = gcs.URL("kill", "etcd-main")
-			}
+			url := testenv.StartBucket(t, backend, "kill").URL("etcd-main")
 			daemonKilledMidUpload(t, bin, url)
 		})
 	}

@@ -234,20 +234,9 @@ func TestElectorLeaderKilledNewLeaderTakesOver(t *testing.T) {
 
 // Heartbeats go to an object store: S3 (versitygw) and GCS (fake-gcs-server).
 func TestElectorQuorumLostAllUnknownThenRecovers(t *testing.T) {
-	for _, backend := range []string{"s3", "gs"} {
+	for _, backend := range testenv.ObjectStores {
 		t.Run(backend, func(t *testing.T) {
-			var url string
-			if backend == "s3" {
-				s3 := testenv.StartS3(t)
-				s3.Env(t)
-				s3.CreateBucket(t, "backups")
-				url = s3.URL("backups", "etcd-main")
-			} else {
-				gcs := testenv.StartGCS(t)
-				gcs.Env(t)
-				gcs.CreateBucket(t, "backups")
-				url = gcs.URL("backups", "etcd-main")
-			}
+			url := testenv.StartBucket(t, backend, "backups").URL("etcd-main")
 			electorQuorumLostAllUnknownThenRecovers(t, url)
 		})
 	}

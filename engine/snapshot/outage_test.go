@@ -15,33 +15,11 @@ import (
 	"github.com/etcd-dr/etcd-dr/internal/testkit/snapshottest"
 )
 
-// outageStore is an object store the test can take away (Stop) and bring back (Start).
-type outageStore interface {
-	Stop()
-	Start() error
-}
-
-// startOutageStore starts the object store named by backend — S3 (versitygw) or GCS (fake-gcs-server) — with a
-// bucket, and returns it and the store URL for prefix.
-func startOutageStore(t *testing.T, backend, bucket, prefix string) (outageStore, string) {
-	t.Helper()
-	if backend == "s3" {
-		s3 := testenv.StartS3(t)
-		s3.Env(t)
-		s3.CreateBucket(t, bucket)
-		return s3, s3.URL(bucket, prefix)
-	}
-	gcs := testenv.StartGCS(t)
-	gcs.Env(t)
-	gcs.CreateBucket(t, bucket)
-	return gcs, gcs.URL(bucket, prefix)
-}
-
 // The object store (S3, GCS) is down for 30 s (ETCD_DR_OUTAGE_SECONDS) while etcd takes writes: uploads retry,
 // the watch restarts from the last stored revision, and the chain ends at etcd's revision with no gap: 0 lost
 // revisions.
 func TestStoreOutage(t *testing.T) {
-	for _, backend := range []string{"s3", "gs"} {
+	for _, backend := range testenv.ObjectStores {
 		t.Run(backend, func(t *testing.T) { storeOutage(t, backend) })
 	}
 }
@@ -51,7 +29,8 @@ func storeOutage(t *testing.T, backend string) {
 	if v, err := strconv.Atoi(os.Getenv("ETCD_DR_OUTAGE_SECONDS")); err == nil {
 		outage = time.Duration(v) * time.Second
 	}
-	srv, url := startOutageStore(t, backend, "outage", "cluster-a")
+	bucket := testenv.StartBucket(t, backend, "outage")
+	srv, url := bucket.Server, bucket.URL("cluster-a")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), outage+2*time.Minute)
 	defer cancel()
@@ -109,13 +88,14 @@ func storeOutage(t *testing.T, backend string) {
 // revision; deltas spooled when the loop stops (store still away) are uploaded first by the next run. One
 // chain, no gap, restorable to the live etcd.
 func TestStoreOutageSpool(t *testing.T) {
-	for _, backend := range []string{"s3", "gs"} {
+	for _, backend := range testenv.ObjectStores {
 		t.Run(backend, func(t *testing.T) { storeOutageSpool(t, backend) })
 	}
 }
 
 func storeOutageSpool(t *testing.T, backend string) {
-	srv, url := startOutageStore(t, backend, "spool", "cluster-b")
+	bucket := testenv.StartBucket(t, backend, "spool")
+	srv, url := bucket.Server, bucket.URL("cluster-b")
 	_, cli := testenv.StartEmbedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
