@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -114,9 +112,9 @@ func (m etcdMember) args() []string {
 }
 
 // runScript starts the shipped bootstrap script with env added (the pod's etcd container), its output collected.
-func runScript(t *testing.T, script, binDir string, env []string, m etcdMember) (*exec.Cmd, *syncBuffer) {
+func runScript(t *testing.T, script, binDir string, env []string, m etcdMember) (*exec.Cmd, *testenv.SyncBuffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd := exec.Command("sh", append([]string{script}, m.args()...)...)
 	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
 	cmd.Env = append(cmd.Env, env...)
@@ -132,19 +130,6 @@ func runScript(t *testing.T, script, binDir string, env []string, m etcdMember) 
 	})
 	return cmd, out
 }
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // answers reports whether an etcd serves on clientURL.
 func answers(clientURL string) bool {

@@ -42,7 +42,7 @@ type holdLog struct {
 }
 
 type holdState struct {
-	out  *lockedBuffer
+	out  *testenv.SyncBuffer
 	hold string
 
 	mu      sync.Mutex
@@ -52,7 +52,7 @@ type holdState struct {
 }
 
 func newHoldLog(hold string) (*slog.Logger, *holdState) {
-	s := &holdState{out: &lockedBuffer{}, hold: hold}
+	s := &holdState{out: &testenv.SyncBuffer{}, hold: hold}
 	return slog.New(holdLog{Handler: slog.NewJSONHandler(s.out, &slog.HandlerOptions{Level: slog.LevelDebug}), holdState: s}), s
 }
 

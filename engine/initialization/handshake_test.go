@@ -1,7 +1,6 @@
 package initialization_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,24 +24,11 @@ import (
 	"github.com/etcd-dr/etcd-dr/internal/testkit/restoretest"
 )
 
-// lockedBuffer collects the bootstrap script's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 type pod struct {
 	mgr       *initialization.Manager
 	url       string // the sidecar's handshake, on loopback
 	clientURL string
-	out       *lockedBuffer
+	out       *testenv.SyncBuffer
 	cmd       *exec.Cmd
 }
 
@@ -80,7 +65,7 @@ func startPodWith(t *testing.T, c podConfig) *pod {
 	mux.HandleFunc("GET "+initialization.StartPath, mgr.StartHandler)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	p := &pod{mgr: mgr, url: srv.URL, out: &lockedBuffer{},
+	p := &pod{mgr: mgr, url: srv.URL, out: &testenv.SyncBuffer{},
 		clientURL: fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))}
 	peer := fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
 	p.cmd = exec.Command("bash", filepath.Join("testdata", "bootstrap.sh"), srv.URL, c.mode, fmt.Sprint(failBelow), etcd,
