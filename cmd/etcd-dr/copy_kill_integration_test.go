@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -60,25 +58,7 @@ func TestCopyKilledHalfwayResumes(t *testing.T) {
 func copyKilledHalfwayResumes(t *testing.T, bin, from string, src map[string]string, dst string) {
 	args := []string{"copy", "--store", "file://" + from, "--to-store", dst, "--parallel", "1", "-o", "json"}
 
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	killed := false
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var line struct{ Progress progress.Update }
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Progress.Phase == "copy" && line.Progress.Total > 0 &&
-			line.Progress.Done*3 >= line.Progress.Total && !line.Progress.Finished {
-			require.NoError(t, cmd.Process.Kill()) // SIGKILL
-			killed = true
-			break
-		}
-	}
-	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain so Wait returns
-	err = cmd.Wait()
-	require.True(t, killed, "the copy finished before it could be killed (%v)", err)
-	require.Error(t, err)
+	killWhen(t, bin, args, "copy", func(u progress.Update) bool { return u.Phase == "copy" && u.Total > 0 && u.Done*3 >= u.Total })
 
 	partial := dstObjects(t, dst)
 	require.NotEmpty(t, partial, "killed at a third of the bytes, some objects were committed")

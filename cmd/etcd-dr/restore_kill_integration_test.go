@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,23 +33,7 @@ func TestRestoreKilledHalfway(t *testing.T) {
 	dataDir := filepath.Join(parent, "etcd")
 	args := []string{"restore", "--store", "file://" + ch.Store, "--data-dir", dataDir, "-o", "json"}
 
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	killed := false
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var line struct{ Progress progress.Update }
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Progress.Phase == "apply" && line.Progress.Done*2 >= int64(ch.Events) && !line.Progress.Finished {
-			require.NoError(t, cmd.Process.Kill()) // SIGKILL
-			killed = true
-			break
-		}
-	}
-	err = cmd.Wait()
-	require.True(t, killed, "the restore finished before it could be killed (%v)", err)
-	require.Error(t, err)
+	killWhen(t, bin, args, "restore", func(u progress.Update) bool { return u.Phase == "apply" && u.Done*2 >= int64(ch.Events) })
 	_, statErr := os.Stat(dataDir)
 	require.True(t, os.IsNotExist(statErr), "a killed restore left %s", dataDir)
 	entries, _ := os.ReadDir(parent)
@@ -68,4 +53,28 @@ func TestRestoreKilledHalfway(t *testing.T) {
 	require.Contains(t, res.Notes[0], "left by an interrupted restore")
 	requireNothingBeside(t, parent, "etcd")
 	restoretest.Judge(t, testenv.Binary(t, "etcd"), dataDir, restore.DefaultName, ch.Revision, ch.State)
+}
+
+// killWhen runs bin with args and kills it with SIGKILL at the first unfinished progress line on its stderr (the
+// JSON one of -o json) for which at holds; the test fails if the run ended before that.
+func killWhen(t *testing.T, bin string, args []string, what string, at func(progress.Update) bool) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	killed := false
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		var line struct{ Progress progress.Update }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && !line.Progress.Finished && at(line.Progress) {
+			require.NoError(t, cmd.Process.Kill())
+			killed = true
+			break
+		}
+	}
+	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain so Wait returns
+	err = cmd.Wait()
+	require.True(t, killed, "the %s finished before it could be killed (%v)", what, err)
+	require.Error(t, err)
 }
