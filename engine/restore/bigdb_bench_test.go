@@ -86,6 +86,7 @@ func BenchmarkRestoreBigChain(b *testing.B) {
 		b.Logf("etcdutl %d: %v", i, time.Since(start).Round(time.Millisecond))
 		os.RemoveAll(out)
 	}
+	warmUp(runOurs, runTheirs, func() { ours, theirs, oursCPU, oursRSS = 0, 0, 0, 0 })
 	b.ResetTimer()
 	takeTurns(b.N, runOurs, runTheirs)
 	b.StopTimer()
