@@ -110,6 +110,8 @@ lint:
 
 test: tools sysdeps
 	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -race -timeout 25m ./...
+	# the restore's memory bound, measured on the build users run (under -race the shadow memory sets the peak)
+	ETCD_DR_TOOLS=$(TOOLS_ABS) $(GO) test -count=1 -run '^TestRestoreHugeDeltaPeakRSS$$' ./engine/restore/
 	cd tools/deploycheck && $(GO) test -count=1 ./...
 
 # Every native fuzz target, one after the other, FUZZTIME each (their seed corpora already run in "make test").
