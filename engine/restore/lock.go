@@ -138,8 +138,8 @@ func same(f *os.File, p string) bool {
 // would leave etcd writing into the moved folder while a restore takes its place. The db of an --all-members
 // folder's member dirs (<dir>/<name>/member/snap/db) is checked too.
 func checkNotLive(dir string) error {
-	dbs := []string{filepath.Join(dir, "member", "snap", "db")}
-	more, _ := filepath.Glob(filepath.Join(dir, "*", "member", "snap", "db"))
+	dbs := []string{memberDB(dir)}
+	more, _ := filepath.Glob(memberDB(filepath.Join(dir, "*")))
 	for _, db := range append(dbs, more...) {
 		if dbLocked(db) {
 			return fault.Refused("data dir %s is in use: %s is locked by another process (a running etcd?); stop that etcd first, then retry (nothing was changed)", dir, db)
@@ -150,7 +150,10 @@ func checkNotLive(dir string) error {
 
 // EtcdRunsOn reports whether a process holds the data dir's bbolt db locked, as etcd does while it runs: the
 // probe restore makes before it touches a target, for the sidecar's "is my etcd up" too.
-func EtcdRunsOn(dataDir string) bool { return dbLocked(filepath.Join(dataDir, "member", "snap", "db")) }
+func EtcdRunsOn(dataDir string) bool { return dbLocked(memberDB(dataDir)) }
+
+// memberDB is the bbolt file of an etcd data dir.
+func memberDB(dataDir string) string { return filepath.Join(dataDir, "member", "snap", "db") }
 
 // dbLocked tries a shared, non-blocking flock on a bbolt file: etcd holds an exclusive one while it runs.
 func dbLocked(db string) bool {

@@ -75,7 +75,7 @@ func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err
 		BatchLimit:    10000, // etcd's default; larger batches bought no speed and cost memory
 		MmapSize:      backend.InitialMmapSize,
 		Logger:        lg,
-		UnsafeNoFsync: true, // a scratch file: made durable later by etcdutl's copy into each member dir
+		UnsafeNoFsync: true, // made durable once at the end: by etcdutl's copy into each member dir, or replayInMember's fsync
 	})
 	les := lease.NewLessor(lg, be, clusterVersion{}, lease.LessorConfig{MinLeaseTTL: 1})
 	kv := mvcc.NewStore(lg, be, les, mvcc.StoreConfig{})

@@ -134,9 +134,18 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	if cfg.ReplayOnly && !replays {
 		return nil, fault.Refused("nothing to replay: the pick at revision %d is the full snapshot %s alone", r.Revision, snaps[0].Key)
 	}
+	// One member without a revision bump is replayed in place: etcdutl writes the data dir from the full
+	// snapshot as it would alone, then the deltas go into its db. That saves a copy of the replayed db, and for
+	// a plain snapshot on a directory store the download too. A bump must follow the replay (etcdutl makes
+	// it), and several members are written from one replayed db.
+	inPlace := replays && !cfg.AllMembers && cfg.BumpRevision == 0 && !cfg.ReplayOnly
 	switch {
+	case inPlace: // below, in the member's data dir
 	case replays:
-		if err := replayChain(ctx, st, snaps, r.Revision, stage.db(), cfg, res); err != nil {
+		err := replayChain(ctx, st, snaps, r.Revision, cfg, res, func() (string, error) {
+			return stage.db(), downloadFull(ctx, st, snaps[0], stage.db(), cfg)
+		})
+		if err != nil {
 			return nil, err
 		}
 		if cfg.ReplayOnly {
@@ -144,12 +153,8 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 			res.Seconds = time.Since(start).Seconds()
 			return res, nil
 		}
-	case plainLocal(st, snaps[0]) != "":
-		// A plain snapshot on a directory store needs no copy of ours: etcdutl reads it where it is and checks
-		// its sha256 itself, as it would on its own.
-		src = snapshotSource{path: plainLocal(st, snaps[0])}
 	default:
-		if err := downloadFull(ctx, st, snaps[0], stage.db(), cfg); err != nil {
+		if src, err = fullSource(ctx, st, snaps[0], stage.db(), cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -166,7 +171,12 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 		} else {
 			m.DataDir = out
 		}
-		if err := writeMember(cfg, src, m); err != nil {
+		if inPlace {
+			err = replayInMember(ctx, st, snaps, r.Revision, cfg, res, m, stage.db())
+		} else {
+			err = writeMember(cfg, src, m)
+		}
+		if err != nil {
 			return nil, err
 		}
 		rep := validate.DataDir(m.DataDir, validate.DataDirConfig{Logger: cfg.Logger, SkipDBCheck: true})
@@ -194,13 +204,47 @@ func Restore(ctx context.Context, st *store.Store, r *pick.Result, cfg Config) (
 	return res, nil
 }
 
-// replayChain downloads the full snapshot into db (hash-verified, trailer cut off) and applies the deltas up to
-// target.
-func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot, target int64, db string, cfg Config, res *Result) error {
+// replayInMember writes member m's data dir from the full snapshot of snaps (downloaded to scratch unless etcdutl
+// can read it where it is) and replays the deltas up to target into its db.
+func replayInMember(ctx context.Context, st *store.Store, snaps []catalog.Snapshot, target int64, cfg Config, res *Result, m MemberDir, scratch string) error {
+	db := memberDB(m.DataDir)
+	err := replayChain(ctx, st, snaps, target, cfg, res, func() (string, error) {
+		src, err := fullSource(ctx, st, snaps[0], scratch, cfg)
+		if err != nil {
+			return "", err
+		}
+		if err := writeMember(cfg, src, m); err != nil {
+			return "", err
+		}
+		if src.verified { // our download, copied: gone now, its pages need never reach the disk
+			_ = os.Remove(scratch)
+		}
+		return db, nil
+	})
+	if err != nil {
+		return err
+	}
+	// The replay writes without fsync (see openReplayer): make the db durable before the data dir is renamed
+	// into place.
+	f, err := os.OpenFile(db, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("sync restored database: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync restored database %s: %w", db, err)
+	}
+	return f.Close()
+}
+
+// replayChain applies the deltas of snaps up to target to the db that prepare makes of the full snapshot; the
+// deltas are fetched meanwhile.
+func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot, target int64, cfg Config, res *Result, prepare func() (string, error)) error {
 	base := snaps[0]
 	deltas := prefetch(ctx, st, snaps[1:], target, cfg.Decrypt)
 	defer deltas.stop() // let the fetchers end before the store is closed
-	if err := downloadFull(ctx, st, base, db, cfg); err != nil {
+	db, err := prepare()
+	if err != nil {
 		return err
 	}
 	rp, err := openReplayer(db, cfg.Logger, cfg.LeaseTTL)
@@ -266,6 +310,15 @@ func replayChain(ctx context.Context, st *store.Store, snaps []catalog.Snapshot,
 		return fmt.Errorf("write restored database: %w", err)
 	}
 	return nil
+}
+
+// fullSource is the full snapshot s as etcdutl is to read it: a plain snapshot on a directory store where it is
+// (etcdutl checks its sha256 itself, as it would on its own), any other downloaded to path and verified.
+func fullSource(ctx context.Context, st *store.Store, s catalog.Snapshot, path string, cfg Config) (snapshotSource, error) {
+	if p := plainLocal(st, s); p != "" {
+		return snapshotSource{path: p}, nil
+	}
+	return snapshotSource{path: path, verified: true}, downloadFull(ctx, st, s, path, cfg)
 }
 
 // downloadFull streams the full snapshot to path, verifies its sha256 trailer and cuts the trailer off, leaving
