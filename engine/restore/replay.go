@@ -78,7 +78,10 @@ func openReplayer(path string, lg *zap.Logger, leaseTTL int64) (r *replayer, err
 		UnsafeNoFsync: true, // made durable once at the end: by etcdutl's copy into each member dir, or replayInMember's fsync
 	})
 	les := lease.NewLessor(lg, be, clusterVersion{}, lease.LessorConfig{MinLeaseTTL: 1})
-	kv := mvcc.NewStore(lg, be, les, mvcc.StoreConfig{})
+	ib := &indexingBackend{Backend: be}
+	ib.building.Store(true)
+	kv := mvcc.NewStore(lg, ib, les, mvcc.StoreConfig{})
+	ib.building.Store(false)
 	return &replayer{be: be, les: les, kv: kv, leaseTTL: leaseTTL, rev: kv.Rev()}, nil
 }
 
